@@ -1,0 +1,377 @@
+//! The layer traits, sequential composition (tuples, arrays, [`Seq!`](crate::Seq)) and the layers.
+
+use bytemuck::Zeroable;
+
+use crate::{Init, Real, Rng, Tensors};
+
+pub mod activation;
+pub mod dense;
+pub mod softmax;
+
+/// A part of a network that owns trainable tensors (possibly none).
+///
+/// Its gradient has a type of its own ([`Parameters::Gradient`], with the same tensors in the
+/// same order), and optimizer states are built from copies of that type, so a state built for
+/// one network cannot be used with another: the types differ.
+///
+/// Every implementor is [`Zeroable`]: the all-zero value is valid, which is what lets
+/// [`Parameters::build_boxed`] create even a large network directly on the heap.
+pub trait Parameters<T: Real>: Tensors<T> + Zeroable {
+    /// The gradient of a scalar with respect to every trainable tensor, laid out like `Self`.
+    type Gradient: Tensors<T> + Zeroable + Clone;
+
+    /// Re-creates the value in place: weights drawn from `rng` by `init`, every other field
+    /// (biases where `init` says so, buffers, hyperparameters such as a leaky slope) set to its
+    /// documented default. Draws happen in [`Tensors::tensors`] order.
+    fn reset(&mut self, init: Init, rng: &mut Rng);
+
+    /// A freshly initialised value (see [`Parameters::reset`]).
+    ///
+    /// ```
+    /// use static_nn::{Dense, Init, Parameters, Rng, Tanh};
+    /// type Net = (Dense<f32, 2, 8>, Tanh, Dense<f32, 8, 1>);
+    /// let a = Net::build(Init::XavierUniform, &mut Rng::new(1));
+    /// let b = Net::build(Init::XavierUniform, &mut Rng::new(1));
+    /// assert_eq!(a.0.weight, b.0.weight);
+    /// ```
+    fn build(init: Init, rng: &mut Rng) -> Self {
+        let mut value = Self::zeroed();
+        value.reset(init, rng);
+        value
+    }
+
+    /// Like [`Parameters::build`], but allocated and initialised directly on the heap, so a
+    /// network too large for the stack never passes through it.
+    #[cfg(feature = "alloc")]
+    fn build_boxed(init: Init, rng: &mut Rng) -> alloc::boxed::Box<Self> {
+        let mut value = crate::zeroed_box::<Self>();
+        value.reset(init, rng);
+        value
+    }
+}
+
+/// A differentiable function from an input of type `X` to [`Layer::Output`], with a
+/// hand-derived backward pass.
+///
+/// The input type is a trait parameter, so one layer type can accept many inputs (a `Dense`
+/// takes a batch of any width `B`) and composition is checked by the compiler: a tuple
+/// `(A, B)` is a layer for `X` only if `A` is a layer for `X` and `B` is a layer for `A`'s output.
+///
+/// Training follows a fixed protocol, which the [`Workspace`](crate::Workspace) runs for you:
+/// 1. [`forward_train`](Layer::forward_train) computes the output and records what backward
+///    needs in a caller-owned [`Cache`](Layer::Cache), reused from step to step;
+/// 2. [`backward`](Layer::backward) receives the input, the output, the cache and the gradient
+///    of the loss with respect to the output; it **adds** the parameter gradients into `grad`
+///    (zeroing is the caller's choice) and returns the gradient with respect to the input;
+/// 3. [`update_buffers`](Layer::update_buffers) applies non-gradient state changes recorded
+///    during the forward pass (batch-norm running statistics).
+///
+/// [`forward`](Layer::forward) is inference: no cache, inference behaviour (e.g. running
+/// statistics, no dropout). The method names carry the mode, so it cannot be forgotten.
+#[diagnostic::on_unimplemented(
+    message = "layer `{Self}` cannot take `{X}` as input",
+    label = "this layer does not accept that input",
+    note = "a layer's input must have the width (rows) of the previous layer's output; a batch is a matrix whose columns are samples"
+)]
+pub trait Layer<T: Real, X>: Parameters<T> {
+    /// What the layer produces.
+    type Output: Tensors<T> + Zeroable + Clone;
+    /// What the training forward pass records for the backward pass, beyond the input and output.
+    type Cache: Zeroable + Clone;
+
+    /// Inference forward pass.
+    fn forward(&self, x: &X) -> Self::Output;
+
+    /// Training forward pass: the same output as training-mode PyTorch, recording into `cache`.
+    fn forward_train(&self, x: &X, cache: &mut Self::Cache) -> Self::Output;
+
+    /// Adds `d loss / d parameters` into `grad` and returns `d loss / d x`, given the `x`, `y`
+    /// and `cache` of the matching [`forward_train`](Layer::forward_train) and `dy = d loss / d y`.
+    fn backward(&self, x: &X, y: &Self::Output, cache: &Self::Cache, dy: &Self::Output, grad: &mut Self::Gradient)
+    -> X;
+
+    /// Like [`backward`](Layer::backward) without computing the input gradient: what the first
+    /// layer of a network needs. Layers for which that gradient is costly override it.
+    fn backward_parameters(
+        &self,
+        x: &X,
+        y: &Self::Output,
+        cache: &Self::Cache,
+        dy: &Self::Output,
+        grad: &mut Self::Gradient,
+    ) {
+        let _ = self.backward(x, y, cache, dy, grad);
+    }
+
+    /// Applies the non-gradient updates recorded by [`forward_train`](Layer::forward_train).
+    fn update_buffers(&mut self, cache: &Self::Cache) {
+        let _ = cache;
+    }
+}
+
+impl<T: Real, A: Parameters<T>, const N: usize> Parameters<T> for [A; N] {
+    type Gradient = [A::Gradient; N];
+
+    fn reset(&mut self, init: Init, rng: &mut Rng) {
+        for a in self {
+            a.reset(init, rng);
+        }
+    }
+}
+
+/// `N` copies of a layer whose output has the type of its input, applied one after another.
+/// Repeated blocks (`[(Dense<f32, 64, 64>, Relu); 5]`) stay short to write and to compile.
+impl<T: Real, X, L, const N: usize> Layer<T, X> for [L; N]
+where
+    X: Tensors<T> + Zeroable + Clone,
+    L: Layer<T, X, Output = X>,
+{
+    type Output = X;
+    type Cache = [(L::Cache, X); N];
+
+    fn forward(&self, x: &X) -> X {
+        let mut h = x.clone();
+        for layer in self {
+            h = layer.forward(&h);
+        }
+        h
+    }
+
+    fn forward_train(&self, x: &X, cache: &mut Self::Cache) -> X {
+        for (i, layer) in self.iter().enumerate() {
+            let (done, rest) = cache.split_at_mut(i);
+            let input = done.last().map_or(x, |(_, y)| y);
+            let (layer_cache, output) = &mut rest[0];
+            *output = layer.forward_train(input, layer_cache);
+        }
+        cache.last().map_or_else(|| x.clone(), |(_, y)| y.clone())
+    }
+
+    fn backward(&self, x: &X, _y: &X, cache: &Self::Cache, dy: &X, grad: &mut Self::Gradient) -> X {
+        let mut d = dy.clone();
+        for i in (0..N).rev() {
+            let input = if i == 0 { x } else { &cache[i - 1].1 };
+            d = self[i].backward(input, &cache[i].1, &cache[i].0, &d, &mut grad[i]);
+        }
+        d
+    }
+
+    fn update_buffers(&mut self, cache: &Self::Cache) {
+        for (layer, (layer_cache, _)) in self.iter_mut().zip(cache) {
+            layer.update_buffers(layer_cache);
+        }
+    }
+}
+
+impl<T: Real, A: Parameters<T>> Parameters<T> for (A,) {
+    type Gradient = (A::Gradient,);
+
+    fn reset(&mut self, init: Init, rng: &mut Rng) {
+        self.0.reset(init, rng);
+    }
+}
+
+impl<T: Real, X, A: Layer<T, X>> Layer<T, X> for (A,) {
+    type Output = A::Output;
+    type Cache = A::Cache;
+
+    fn forward(&self, x: &X) -> A::Output {
+        self.0.forward(x)
+    }
+    fn forward_train(&self, x: &X, cache: &mut A::Cache) -> A::Output {
+        self.0.forward_train(x, cache)
+    }
+    fn backward(&self, x: &X, y: &A::Output, cache: &A::Cache, dy: &A::Output, grad: &mut Self::Gradient) -> X {
+        self.0.backward(x, y, cache, dy, &mut grad.0)
+    }
+    fn backward_parameters(&self, x: &X, y: &A::Output, cache: &A::Cache, dy: &A::Output, grad: &mut Self::Gradient) {
+        self.0.backward_parameters(x, y, cache, dy, &mut grad.0);
+    }
+    fn update_buffers(&mut self, cache: &A::Cache) {
+        self.0.update_buffers(cache);
+    }
+}
+
+/// Implements `Parameters` and `Layer` for a tuple of layers applied in order.
+///
+/// The cache of a tuple holds, for every layer but the last, that layer's cache and its output
+/// (the next layer's input), so each intermediate value is stored exactly once. `backward` walks
+/// the layers in reverse, which macro repetition cannot do, hence the `reversed` list.
+macro_rules! sequential {
+    (
+        first [$A:ident $a:tt $YA:ident]
+        middle $([$M:ident $m:tt $MIn:ident $MOut:ident $mp:tt])*
+        reversed $([$R:ident $r:tt $RIn:ident $ROut:ident $rp:tt])*
+        last [$Z:ident $z:tt $ZIn:ident $zp:tt]
+    ) => {
+        impl<T: Real, $A: Parameters<T>, $($M: Parameters<T>,)* $Z: Parameters<T>> Parameters<T>
+            for ($A, $($M,)* $Z)
+        {
+            type Gradient = ($A::Gradient, $($M::Gradient,)* $Z::Gradient);
+
+            fn reset(&mut self, init: Init, rng: &mut Rng) {
+                self.$a.reset(init, rng);
+                $(self.$m.reset(init, rng);)*
+                self.$z.reset(init, rng);
+            }
+        }
+
+        impl<T: Real, X, $A, $YA, $($M, $MOut,)* $Z> Layer<T, X> for ($A, $($M,)* $Z)
+        where
+            $A: Layer<T, X, Output = $YA>,
+            $($M: Layer<T, $MIn, Output = $MOut>,)*
+            $Z: Layer<T, $ZIn>,
+            $YA: Zeroable + Clone,
+            $($MOut: Zeroable + Clone,)*
+        {
+            type Output = <$Z as Layer<T, $ZIn>>::Output;
+            type Cache = (
+                (<$A as Layer<T, X>>::Cache, $YA),
+                $((<$M as Layer<T, $MIn>>::Cache, $MOut),)*
+                <$Z as Layer<T, $ZIn>>::Cache,
+            );
+
+            fn forward(&self, x: &X) -> Self::Output {
+                let h = self.$a.forward(x);
+                $(let h = self.$m.forward(&h);)*
+                self.$z.forward(&h)
+            }
+
+            fn forward_train(&self, x: &X, cache: &mut Self::Cache) -> Self::Output {
+                cache.$a.1 = self.$a.forward_train(x, &mut cache.$a.0);
+                $(cache.$m.1 = self.$m.forward_train(&cache.$mp.1, &mut cache.$m.0);)*
+                self.$z.forward_train(&cache.$zp.1, &mut cache.$z)
+            }
+
+            fn backward(
+                &self,
+                x: &X,
+                y: &Self::Output,
+                cache: &Self::Cache,
+                dy: &Self::Output,
+                grad: &mut Self::Gradient,
+            ) -> X {
+                let d = self.$z.backward(&cache.$zp.1, y, &cache.$z, dy, &mut grad.$z);
+                $(let d = self.$r.backward(&cache.$rp.1, &cache.$r.1, &cache.$r.0, &d, &mut grad.$r);)*
+                self.$a.backward(x, &cache.$a.1, &cache.$a.0, &d, &mut grad.$a)
+            }
+
+            fn backward_parameters(
+                &self,
+                x: &X,
+                y: &Self::Output,
+                cache: &Self::Cache,
+                dy: &Self::Output,
+                grad: &mut Self::Gradient,
+            ) {
+                let d = self.$z.backward(&cache.$zp.1, y, &cache.$z, dy, &mut grad.$z);
+                $(let d = self.$r.backward(&cache.$rp.1, &cache.$r.1, &cache.$r.0, &d, &mut grad.$r);)*
+                self.$a.backward_parameters(x, &cache.$a.1, &cache.$a.0, &d, &mut grad.$a);
+            }
+
+            fn update_buffers(&mut self, cache: &Self::Cache) {
+                self.$a.update_buffers(&cache.$a.0);
+                $(self.$m.update_buffers(&cache.$m.0);)*
+                self.$z.update_buffers(&cache.$z);
+            }
+        }
+    };
+}
+
+sequential! {
+    first [A 0 YA] middle reversed last [B 1 YA 0]
+}
+sequential! {
+    first [A 0 YA] middle [B 1 YA YB 0] reversed [B 1 YA YB 0] last [C 2 YB 1]
+}
+sequential! {
+    first [A 0 YA]
+    middle [B 1 YA YB 0] [C 2 YB YC 1]
+    reversed [C 2 YB YC 1] [B 1 YA YB 0]
+    last [D 3 YC 2]
+}
+sequential! {
+    first [A 0 YA]
+    middle [B 1 YA YB 0] [C 2 YB YC 1] [D 3 YC YD 2]
+    reversed [D 3 YC YD 2] [C 2 YB YC 1] [B 1 YA YB 0]
+    last [E 4 YD 3]
+}
+sequential! {
+    first [A 0 YA]
+    middle [B 1 YA YB 0] [C 2 YB YC 1] [D 3 YC YD 2] [E 4 YD YE 3]
+    reversed [E 4 YD YE 3] [D 3 YC YD 2] [C 2 YB YC 1] [B 1 YA YB 0]
+    last [F 5 YE 4]
+}
+sequential! {
+    first [A 0 YA]
+    middle [B 1 YA YB 0] [C 2 YB YC 1] [D 3 YC YD 2] [E 4 YD YE 3] [F 5 YE YF 4]
+    reversed [F 5 YE YF 4] [E 4 YD YE 3] [D 3 YC YD 2] [C 2 YB YC 1] [B 1 YA YB 0]
+    last [G 6 YF 5]
+}
+sequential! {
+    first [A 0 YA]
+    middle [B 1 YA YB 0] [C 2 YB YC 1] [D 3 YC YD 2] [E 4 YD YE 3] [F 5 YE YF 4] [G 6 YF YG 5]
+    reversed [G 6 YF YG 5] [F 5 YE YF 4] [E 4 YD YE 3] [D 3 YC YD 2] [C 2 YB YC 1] [B 1 YA YB 0]
+    last [H 7 YG 6]
+}
+
+/// The type of a sequence of layers of any length.
+///
+/// Up to eight layers it is the plain tuple; longer sequences nest (the first seven layers, then
+/// a `Seq!` of the rest), because tuples implement the traits up to eight elements. Layer
+/// positions ([`TensorInfo::layer`](crate::TensorInfo)) are counted through the nesting, so they
+/// match PyTorch's `nn.Sequential` indices either way.
+///
+/// ```
+/// use static_nn::{Dense, Seq, Sigmoid, Tensors};
+/// type Deep = Seq![
+///     Dense<f32, 4, 8>, Sigmoid, Dense<f32, 8, 8>, Sigmoid, Dense<f32, 8, 8>,
+///     Sigmoid, Dense<f32, 8, 8>, Sigmoid, Dense<f32, 8, 3>,
+/// ];
+/// let last = Deep::tensor_infos().last().unwrap();
+/// assert_eq!((last.layer, last.name), (8, "bias"));
+/// ```
+#[macro_export]
+macro_rules! Seq {
+    ($a:ty $(,)?) => { ($a,) };
+    ($a:ty, $b:ty $(,)?) => { ($a, $b) };
+    ($a:ty, $b:ty, $c:ty $(,)?) => { ($a, $b, $c) };
+    ($a:ty, $b:ty, $c:ty, $d:ty $(,)?) => { ($a, $b, $c, $d) };
+    ($a:ty, $b:ty, $c:ty, $d:ty, $e:ty $(,)?) => { ($a, $b, $c, $d, $e) };
+    ($a:ty, $b:ty, $c:ty, $d:ty, $e:ty, $f:ty $(,)?) => { ($a, $b, $c, $d, $e, $f) };
+    ($a:ty, $b:ty, $c:ty, $d:ty, $e:ty, $f:ty, $g:ty $(,)?) => { ($a, $b, $c, $d, $e, $f, $g) };
+    ($a:ty, $b:ty, $c:ty, $d:ty, $e:ty, $f:ty, $g:ty, $h:ty $(,)?) => {
+        ($a, $b, $c, $d, $e, $f, $g, $h)
+    };
+    ($a:ty, $b:ty, $c:ty, $d:ty, $e:ty, $f:ty, $g:ty, $($rest:ty),+ $(,)?) => {
+        ($a, $b, $c, $d, $e, $f, $g, $crate::Seq![$($rest),+])
+    };
+}
+
+/// A value of the type [`Seq!`](crate::Seq) names for the same layers: a tuple up to eight
+/// layers, nested beyond.
+///
+/// ```
+/// use static_nn::{seq, Dense, LeakyRelu, Seq};
+/// type Net = Seq![Dense<f64, 2, 3>, LeakyRelu<f64>, Dense<f64, 3, 1>];
+/// let net: Net = seq![Dense::zeros(), LeakyRelu::new(0.2), Dense::zeros()];
+/// assert_eq!(net.1.slope, 0.2);
+/// ```
+#[macro_export]
+macro_rules! seq {
+    ($a:expr $(,)?) => { ($a,) };
+    ($a:expr, $b:expr $(,)?) => { ($a, $b) };
+    ($a:expr, $b:expr, $c:expr $(,)?) => { ($a, $b, $c) };
+    ($a:expr, $b:expr, $c:expr, $d:expr $(,)?) => { ($a, $b, $c, $d) };
+    ($a:expr, $b:expr, $c:expr, $d:expr, $e:expr $(,)?) => { ($a, $b, $c, $d, $e) };
+    ($a:expr, $b:expr, $c:expr, $d:expr, $e:expr, $f:expr $(,)?) => { ($a, $b, $c, $d, $e, $f) };
+    ($a:expr, $b:expr, $c:expr, $d:expr, $e:expr, $f:expr, $g:expr $(,)?) => {
+        ($a, $b, $c, $d, $e, $f, $g)
+    };
+    ($a:expr, $b:expr, $c:expr, $d:expr, $e:expr, $f:expr, $g:expr, $h:expr $(,)?) => {
+        ($a, $b, $c, $d, $e, $f, $g, $h)
+    };
+    ($a:expr, $b:expr, $c:expr, $d:expr, $e:expr, $f:expr, $g:expr, $($rest:expr),+ $(,)?) => {
+        ($a, $b, $c, $d, $e, $f, $g, $crate::seq![$($rest),+])
+    };
+}

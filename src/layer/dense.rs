@@ -1,0 +1,251 @@
+//! The fully connected layer.
+
+use nalgebra::{SMatrix, SVector};
+
+use crate::{Init, Layer, Parameters, Real, Rng, TensorInfo, Tensors};
+
+/// A fully connected layer `y = W x + b`, with `W` of shape `O × I` (PyTorch's `nn.Linear`).
+///
+/// A batch is a matrix whose `B` columns are samples: `X` is `I × B`, `Y` is `O × B`, and the
+/// bias is added to every column.
+///
+/// Backward, for `dY = ∂L/∂Y`:
+/// - `∂L/∂W += dY Xᵀ` (a sum of outer products over the batch),
+/// - `∂L/∂b += Σ_columns dY`,
+/// - `∂L/∂X = Wᵀ dY` (skipped by [`Layer::backward_parameters`], e.g. for the first layer).
+///
+/// The cache is empty: backward reads the stored input. The layer is its own gradient type.
+///
+/// ```
+/// use static_nn::{Dense, Layer};
+/// use nalgebra::{Matrix2x3, Vector2, Vector3};
+///
+/// let layer = Dense::new(Matrix2x3::new(1.0, 0.0, 2.0, 0.0, 1.0, -1.0), Vector2::new(0.5, 0.0));
+/// let y = layer.forward(&Vector3::new(1.0_f64, 2.0, 3.0));
+/// assert_eq!(y, Vector2::new(7.5, -1.0));
+/// ```
+#[derive(Clone, Debug, PartialEq, bytemuck::Zeroable)]
+#[zeroable(bound = "T: Real")]
+pub struct Dense<T, const I: usize, const O: usize> {
+    /// The weight matrix `W`, `O × I`.
+    pub weight: SMatrix<T, O, I>,
+    /// The bias `b`, length `O`.
+    pub bias: SVector<T, O>,
+}
+
+impl<T: Real, const I: usize, const O: usize> Dense<T, I, O> {
+    /// A layer with the given weight and bias.
+    pub const fn new(weight: SMatrix<T, O, I>, bias: SVector<T, O>) -> Self {
+        Self { weight, bias }
+    }
+
+    /// A layer whose weight and bias are all zero.
+    pub fn zeros() -> Self {
+        Self::new(SMatrix::zeros(), SVector::zeros())
+    }
+
+    /// Adds `dY Xᵀ` to the weight gradient and the column sum of `dY` to the bias gradient.
+    fn accumulate<const B: usize>(&self, x: &SMatrix<T, I, B>, dy: &SMatrix<T, O, B>, grad: &mut Self) {
+        for (x_col, dy_col) in x.column_iter().zip(dy.column_iter()) {
+            grad.weight.ger(T::one(), &dy_col, &x_col, T::one());
+            grad.bias += dy_col;
+        }
+    }
+}
+
+impl<T: Real, const I: usize, const O: usize> Tensors<T> for Dense<T, I, O> {
+    const LAYERS: usize = 1;
+
+    fn tensors(&self) -> impl Iterator<Item = &[T]> {
+        [self.weight.as_slice(), self.bias.as_slice()].into_iter()
+    }
+    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        [self.weight.as_mut_slice(), self.bias.as_mut_slice()].into_iter()
+    }
+    fn tensor_infos() -> impl Iterator<Item = TensorInfo> {
+        [
+            TensorInfo {
+                layer: 0,
+                name: "weight",
+                rows: O,
+                cols: I,
+            },
+            TensorInfo {
+                layer: 0,
+                name: "bias",
+                rows: O,
+                cols: 1,
+            },
+        ]
+        .into_iter()
+    }
+}
+
+impl<T: Real, const I: usize, const O: usize> Parameters<T> for Dense<T, I, O> {
+    type Gradient = Self;
+
+    /// Draws `W` column by column, then `b`, as [`Init`] documents for fan-in `I`, fan-out `O`.
+    fn reset(&mut self, init: Init, rng: &mut Rng) {
+        init.fill_weight(self.weight.as_mut_slice(), I, O, rng);
+        init.fill_bias(self.bias.as_mut_slice(), I, rng);
+    }
+}
+
+impl<T: Real, const I: usize, const O: usize, const B: usize> Layer<T, SMatrix<T, I, B>> for Dense<T, I, O> {
+    type Output = SMatrix<T, O, B>;
+    type Cache = ();
+
+    #[inline]
+    fn forward(&self, x: &SMatrix<T, I, B>) -> SMatrix<T, O, B> {
+        let mut y = self.weight * x;
+        for mut column in y.column_iter_mut() {
+            column += &self.bias;
+        }
+        y
+    }
+
+    #[inline]
+    fn forward_train(&self, x: &SMatrix<T, I, B>, _cache: &mut ()) -> SMatrix<T, O, B> {
+        self.forward(x)
+    }
+
+    fn backward(
+        &self,
+        x: &SMatrix<T, I, B>,
+        _y: &SMatrix<T, O, B>,
+        _cache: &(),
+        dy: &SMatrix<T, O, B>,
+        grad: &mut Self,
+    ) -> SMatrix<T, I, B> {
+        self.accumulate(x, dy, grad);
+        self.weight.tr_mul(dy)
+    }
+
+    fn backward_parameters(
+        &self,
+        x: &SMatrix<T, I, B>,
+        _y: &SMatrix<T, O, B>,
+        _cache: &(),
+        dy: &SMatrix<T, O, B>,
+        grad: &mut Self,
+    ) {
+        self.accumulate(x, dy, grad);
+    }
+}
+
+impl<T: Real, const I: usize, const O: usize> approx::AbsDiffEq for Dense<T, I, O> {
+    type Epsilon = T;
+    fn default_epsilon() -> T {
+        T::default_epsilon()
+    }
+    fn abs_diff_eq(&self, other: &Self, epsilon: T) -> bool {
+        self.weight.abs_diff_eq(&other.weight, epsilon) && self.bias.abs_diff_eq(&other.bias, epsilon)
+    }
+}
+
+impl<T: Real, const I: usize, const O: usize> approx::RelativeEq for Dense<T, I, O> {
+    fn default_max_relative() -> T {
+        T::default_max_relative()
+    }
+    fn relative_eq(&self, other: &Self, epsilon: T, max_relative: T) -> bool {
+        self.weight.relative_eq(&other.weight, epsilon, max_relative)
+            && self.bias.relative_eq(&other.bias, epsilon, max_relative)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::GradCheck;
+    use nalgebra::{Matrix2x3, Vector2};
+
+    fn layer() -> Dense<f64, 3, 2> {
+        Dense::new(
+            Matrix2x3::new(0.5, -1.0, 2.0, 1.5, 0.25, -0.75),
+            Vector2::new(0.1, -0.2),
+        )
+    }
+
+    #[test]
+    fn forward_matches_hand_computed_values() {
+        let x = SMatrix::<f64, 3, 2>::new(1.0, -2.0, 0.5, 3.0, 1.0, -1.0);
+        let y = layer().forward(&x);
+        // Column 0: x = (1, 0.5, 1); column 1: x = (-2, 3, -1).
+        let expected = SMatrix::<f64, 2, 2>::new(
+            0.5 - 0.5 + 2.0 + 0.1,
+            -1.0 - 3.0 - 2.0 + 0.1,
+            1.5 + 0.125 - 0.75 - 0.2,
+            -3.0 + 0.75 + 0.75 - 0.2,
+        );
+        assert!((y - expected).abs().max() < 1e-15, "{y} vs {expected}");
+    }
+
+    #[test]
+    fn backward_matches_hand_computed_values() {
+        let x = SMatrix::<f64, 3, 1>::new(1.0, 2.0, 3.0);
+        let dy = SMatrix::<f64, 2, 1>::new(1.0, -2.0);
+        let mut grad = Dense::zeros();
+        let dx = layer().backward(&x, &layer().forward(&x), &(), &dy, &mut grad);
+        assert_eq!(grad.weight, Matrix2x3::new(1.0, 2.0, 3.0, -2.0, -4.0, -6.0));
+        assert_eq!(grad.bias, Vector2::new(1.0, -2.0));
+        // Wᵀ dy
+        assert_eq!(dx, SMatrix::<f64, 3, 1>::new(0.5 - 3.0, -1.0 - 0.5, 2.0 + 1.5));
+    }
+
+    #[test]
+    fn gradient_check() {
+        let layer = Dense::<f64, 4, 3>::build(Init::PyTorch, &mut Rng::new(5));
+        let x = SMatrix::<f64, 4, 5>::from_fn(|i, j| (i as f64 - 1.5) * 0.7 + j as f64 * 0.3);
+        let report = GradCheck::default().strict().layer(&layer, &x);
+        assert!(report.passed(), "{report}");
+        assert_eq!(report.tensors.len(), 3);
+    }
+
+    #[test]
+    fn batch_equals_single_samples() {
+        let x = SMatrix::<f64, 3, 4>::from_fn(|i, j| (i * 4 + j) as f64 * 0.1 - 0.5);
+        let dy = SMatrix::<f64, 2, 4>::from_fn(|i, j| (i + j) as f64 * 0.2 - 0.3);
+        let y = layer().forward(&x);
+        let mut batch_grad = Dense::zeros();
+        let dx = layer().backward(&x, &y, &(), &dy, &mut batch_grad);
+        let mut single_grad = Dense::zeros();
+        for b in 0..4 {
+            let xb: SMatrix<f64, 3, 1> = x.column(b).into();
+            let dyb: SMatrix<f64, 2, 1> = dy.column(b).into();
+            assert_eq!(layer().forward(&xb), y.column(b));
+            let dxb = layer().backward(&xb, &layer().forward(&xb), &(), &dyb, &mut single_grad);
+            assert!((dxb - dx.column(b)).abs().max() < 1e-15);
+        }
+        assert!((batch_grad.weight - single_grad.weight).abs().max() < 1e-14);
+        assert!((batch_grad.bias - single_grad.bias).abs().max() < 1e-14);
+    }
+
+    #[test]
+    fn backward_accumulates() {
+        let x = SMatrix::<f64, 3, 2>::from_fn(|i, j| (i + 2 * j) as f64 - 1.0);
+        let dy = SMatrix::<f64, 2, 2>::new(0.5, -1.0, 2.0, 0.25);
+        let y = layer().forward(&x);
+        let mut once = Dense::zeros();
+        layer().backward_parameters(&x, &y, &(), &dy, &mut once);
+        let mut twice = Dense::zeros();
+        layer().backward_parameters(&x, &y, &(), &dy, &mut twice);
+        layer().backward_parameters(&x, &y, &(), &dy, &mut twice);
+        assert_eq!(twice.weight, once.weight * 2.0);
+        assert_eq!(twice.bias, once.bias * 2.0);
+    }
+
+    #[test]
+    fn same_seed_same_weights_in_both_precisions() {
+        let a = Dense::<f32, 5, 4>::build(Init::HeNormal, &mut Rng::new(11));
+        let b = Dense::<f64, 5, 4>::build(Init::HeNormal, &mut Rng::new(11));
+        for (x, y) in a.weight.iter().zip(b.weight.iter()) {
+            assert_eq!(*x, *y as f32);
+        }
+        assert_eq!(a.bias, SVector::<f32, 4>::zeros());
+        // First draw of seed 11 under PyTorch's rule, bound 1/sqrt(5): a fixed literal on every platform.
+        let c = Dense::<f64, 5, 4>::build(Init::PyTorch, &mut Rng::new(11));
+        let mut rng = Rng::new(11);
+        let bound = 1.0 / 5f64.sqrt();
+        assert_eq!(c.weight[(0, 0)], rng.uniform(-bound, bound));
+    }
+}

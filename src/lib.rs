@@ -1,0 +1,145 @@
+//! Neural networks whose shapes are part of their types.
+//!
+//! A network is a value whose type spells its layers and widths. Chaining a 16-output layer
+//! into an 8-input layer, feeding a batch of the wrong width, scoring the output against a
+//! target of the wrong shape, or stepping a network with an optimizer built for another network
+//! is a **compile error**. Gradients are derived by hand for each layer and every one is checked
+//! against finite differences by the crate's own [`GradCheck`]. A training step allocates
+//! nothing, and the core is `no_std`.
+//!
+//! ```
+//! use static_nn::prelude::*;
+//! use nalgebra::SMatrix;
+//!
+//! // 2 inputs, two hidden layers of 16 tanh units, 1 output.
+//! type Xor = (Dense<f64, 2, 16>, Tanh, Dense<f64, 16, 16>, Tanh, Dense<f64, 16, 1>);
+//!
+//! let mut net = Xor::build(Init::XavierUniform, &mut Rng::new(7));
+//! let mut optimizer = Sgd::new(SgdConfig { lr: 0.1, momentum: 0.9, ..SgdConfig::default() });
+//! let mut workspace = Workspace::new();
+//!
+//! // A batch is a matrix whose columns are samples.
+//! let x = SMatrix::<f64, 2, 4>::from_columns(&[
+//!     [0.0, 0.0].into(), [0.0, 1.0].into(), [1.0, 0.0].into(), [1.0, 1.0].into(),
+//! ]);
+//! let y = SMatrix::<f64, 1, 4>::new(0.0, 1.0, 1.0, 0.0);
+//!
+//! let mut loss = f64::INFINITY;
+//! for _ in 0..500 {
+//!     loss = workspace.train_step(&mut net, &mut optimizer, &Mse, &x, &y);
+//! }
+//! assert!(loss < 1e-3);
+//!
+//! // The backward passes are not taken on trust:
+//! let report = GradCheck::default().network(&net, &Mse, &x, &y);
+//! assert!(report.passed(), "{report}");
+//! ```
+//!
+//! # Tour
+//!
+//! | concept | items |
+//! |---|---|
+//! | scalar | [`Real`] (`f32`, `f64`) |
+//! | layers | [`Dense`], [`Softmax`], activations ([`Identity`], [`Sigmoid`], [`Tanh`], [`Relu`], [`LeakyRelu`], [`Elu`], [`Softplus`], [`Gelu`], [`Silu`]) |
+//! | composition | tuples `(A, B, C)` up to 8, arrays `[L; N]` of same-shaped blocks, [`Seq!`] / [`seq!`] for any length |
+//! | traits | [`Layer`] (forward, forward_train, backward), [`Parameters`] (gradient type, initialisation), [`Tensors`] (traversal) |
+//! | losses | [`Mse`], [`CrossEntropy`] with [`Class`] targets, [`BceWithLogits`], [`Huber`] |
+//! | initialisation | [`Init`] (PyTorch, Xavier/Glorot, He/Kaiming) from a seeded [`Rng`] |
+//! | training | [`Workspace`] (caches and gradient, built once), [`Optimizer`], [`Sgd`] |
+//! | proof | [`GradCheck`] (needs `alloc`) |
+//!
+//! # Conventions
+//!
+//! - `Dense<T, I, O>` computes `y = W x + b` with `W` of shape `O × I`; a batch is a matrix
+//!   whose columns are samples (`SMatrix<T, I, B>`).
+//! - Losses use PyTorch's `mean` reduction; optimizers follow PyTorch's documented update rules
+//!   and defaults. Where the crate differs, the item's documentation says so.
+//! - Layer positions count like `nn.Sequential` (activations take a position), so
+//!   `net.2.weight` is PyTorch's `2.weight`.
+//!
+//! # Features
+//!
+//! - `std` (default): the standard library's maths; implies `alloc`.
+//! - `alloc`: heap construction ([`Parameters::build_boxed`], [`Workspace::new_boxed`],
+//!   [`zeroed_box`]) and the gradient checker.
+//! - `libm`: maths for `no_std` targets, e.g.
+//!   `cargo build --no-default-features --features libm --target thumbv7em-none-eabihf`.
+//!
+//! # Large networks
+//!
+//! A 784-128-10 network with its gradient and optimizer state is over a megabyte. Build such
+//! values directly on the heap, once, before the training loop:
+//! [`Parameters::build_boxed`], [`Workspace::new_boxed`], [`Sgd::new_boxed`]. They are
+//! zero-initialised in place and never pass through the stack.
+#![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(not(any(feature = "std", feature = "libm")))]
+compile_error!("static-nn needs a maths backend: enable the `std` feature (the default) or the `libm` feature");
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
+#[cfg(feature = "alloc")]
+pub mod gradcheck;
+pub mod init;
+pub mod layer;
+pub mod loss;
+pub mod optim;
+mod real;
+mod rng;
+mod tensors;
+mod workspace;
+
+pub use bytemuck;
+pub use nalgebra;
+
+#[cfg(feature = "alloc")]
+pub use gradcheck::{GradCheck, GradCheckReport, TensorCheck};
+pub use init::Init;
+pub use layer::activation::{Activation, Elu, Gelu, Identity, LeakyRelu, Relu, Sigmoid, Silu, Softplus, Tanh};
+pub use layer::dense::Dense;
+pub use layer::softmax::Softmax;
+pub use layer::{Layer, Parameters};
+pub use loss::{BceWithLogits, Class, ClassOutOfRange, CrossEntropy, Huber, Loss, Mse};
+pub use optim::{Optimizer, Sgd, SgdConfig};
+pub use real::Real;
+pub use rng::Rng;
+pub use tensors::{TensorInfo, Tensors};
+pub use workspace::Workspace;
+
+/// A value of type `Z` with every byte zero, allocated directly on the heap: the value never
+/// exists on the stack, so it works for networks, gradients and optimizer states far larger
+/// than a thread's stack.
+///
+/// Every network, gradient, cache and optimizer state in this crate is
+/// [`Zeroable`](bytemuck::Zeroable). Zero is a valid value but not a trained or initialised
+/// one: follow with [`Parameters::reset`] for a network.
+///
+/// ```
+/// use static_nn::{zeroed_box, Dense};
+/// let big: Box<Dense<f32, 784, 128>> = zeroed_box();
+/// assert_eq!(big.weight[(127, 783)], 0.0);
+/// ```
+#[cfg(feature = "alloc")]
+pub fn zeroed_box<Z: bytemuck::Zeroable>() -> alloc::boxed::Box<Z> {
+    bytemuck::zeroed_box()
+}
+
+/// The README's examples, compiled and run as doctests so that they cannot go stale.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
+/// The traits and types most programs need.
+pub mod prelude {
+    #[cfg(feature = "alloc")]
+    pub use crate::GradCheck;
+    pub use crate::{
+        BceWithLogits, Class, CrossEntropy, Dense, Elu, Gelu, Huber, Identity, Init, Layer, LeakyRelu, Loss, Mse,
+        Optimizer, Parameters, Real, Relu, Rng, Sgd, SgdConfig, Sigmoid, Silu, Softmax, Softplus, Tanh, Tensors,
+        Workspace,
+    };
+}

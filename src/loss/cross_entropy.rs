@@ -1,0 +1,87 @@
+use nalgebra::SMatrix;
+
+use crate::{Class, Loss, Real};
+
+/// Softmax cross-entropy from logits with class-index targets (PyTorch's `CrossEntropyLoss`),
+/// averaged over the batch.
+///
+/// For each column `z` with class `c`: `logsumexp(z) − z_c`, where `logsumexp` subtracts the
+/// largest logit first, so logits of ±1000 give a finite, exact loss. Gradient:
+/// `(softmax(z) − onehot(c)) / B`.
+///
+/// ```
+/// use static_nn::{Class, CrossEntropy, Loss};
+/// use nalgebra::Vector3;
+/// let logits = Vector3::new(0.0_f64, 0.0, 0.0);
+/// let loss = CrossEntropy.value(&logits, &Class::batch([1]).unwrap());
+/// assert!((loss - 3f64.ln()).abs() < 1e-15);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CrossEntropy;
+
+/// `logsumexp` of one column.
+fn log_sum_exp<T: Real, const C: usize>(z: &nalgebra::SVectorView<'_, T, C>) -> T {
+    let max = z.max();
+    let sum = z.iter().fold(T::zero(), |s, &v| s + (v - max).exp());
+    max + sum.ln()
+}
+
+impl<T: Real, const C: usize, const B: usize> Loss<T, SMatrix<T, C, B>> for CrossEntropy {
+    type Target = [Class<C>; B];
+
+    fn value(&self, y: &SMatrix<T, C, B>, target: &[Class<C>; B]) -> T {
+        let mut total = T::zero();
+        for (z, class) in y.column_iter().zip(target) {
+            total += log_sum_exp(&z) - z[class.index()];
+        }
+        total / T::of(B as f64)
+    }
+
+    fn value_and_gradient(&self, y: &SMatrix<T, C, B>, target: &[Class<C>; B]) -> (T, SMatrix<T, C, B>) {
+        let inv_batch = T::one() / T::of(B as f64);
+        let mut total = T::zero();
+        let mut grad = *y;
+        for ((z, mut g), class) in y.column_iter().zip(grad.column_iter_mut()).zip(target) {
+            let lse = log_sum_exp(&z);
+            total += lse - z[class.index()];
+            g.apply(|v| *v = (*v - lse).exp() * inv_batch);
+            g[class.index()] -= inv_batch;
+        }
+        (total * inv_batch, grad)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loss::test_support::check_loss;
+    use nalgebra::Vector3;
+
+    #[test]
+    fn value_matches_literal() {
+        // -log softmax([1, 2, 3])[0] = log(e + e² + e³) - 1 = 2.4076059644443806
+        let y = Vector3::new(1.0f64, 2.0, 3.0);
+        let loss = CrossEntropy.value(&y, &Class::batch([0]).unwrap());
+        assert!((loss - 2.4076059644443806).abs() < 1e-15);
+    }
+
+    #[test]
+    fn extreme_logits_give_finite_exact_loss_and_gradient() {
+        let y = SMatrix::<f64, 2, 2>::new(1000.0, -1000.0, -1000.0, 1000.0);
+        let target = Class::batch([1, 1]).unwrap();
+        let (loss, grad) = CrossEntropy.value_and_gradient(&y, &target);
+        // Column 0 predicts class 0 with certainty but the target is 1: loss 2000; column 1 is right: 0.
+        assert_eq!(loss, 1000.0);
+        assert_eq!(grad, SMatrix::<f64, 2, 2>::new(0.5, 0.0, -0.5, 0.0));
+        let y32 = y.map(|v| v as f32);
+        let (loss32, grad32) = CrossEntropy.value_and_gradient(&y32, &target);
+        assert_eq!(loss32, 1000.0);
+        assert!(grad32.iter().all(|g| g.is_finite()));
+    }
+
+    #[test]
+    fn gradient_check() {
+        let y = SMatrix::<f64, 4, 3>::from_fn(|i, j| ((i * 3 + j) as f64 * 0.9).cos() * 3.0);
+        check_loss(&CrossEntropy, &y, &Class::batch([0, 3, 2]).unwrap());
+    }
+}

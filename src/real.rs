@@ -1,0 +1,90 @@
+//! The scalar bound shared by the whole crate.
+
+use core::fmt;
+
+use nalgebra::RealField;
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
+/// A floating-point scalar the crate computes with: [`f32`] or [`f64`].
+///
+/// The bound gathers nalgebra's [`RealField`] (which supplies `exp`, `tanh`, `ln_1p`, ...) with
+/// [`bytemuck::Pod`], so that any network, gradient or optimizer state can be zero-initialised
+/// directly on the heap. It is sealed: the weight format and the gradient checker rely on
+/// knowing every implementor.
+///
+/// `RealField` and `num_traits::Float` both define `exp`, `tanh`, ...; this bound deliberately
+/// holds only the former so that method calls on a `T: Real` are never ambiguous.
+///
+/// ```
+/// use static_nn::Real;
+/// fn half<T: Real>(x: T) -> T {
+///     x * T::of(0.5)
+/// }
+/// assert_eq!(half(3.0_f32), 1.5);
+/// assert_eq!(<f64 as Real>::NAME, "f64");
+/// ```
+pub trait Real: RealField + Copy + Default + bytemuck::Pod + fmt::Debug + fmt::Display + sealed::Sealed {
+    /// The type's Rust name, `"f32"` or `"f64"`.
+    const NAME: &'static str;
+    /// Machine epsilon: the gap between 1 and the next representable value.
+    const EPSILON: Self;
+
+    /// The nearest value to `x` (named `of` because `num_traits::FromPrimitive::from_f64`,
+    /// which nalgebra's bounds bring into scope, returns an `Option`).
+    fn of(x: f64) -> Self;
+    /// Converts to `f64` exactly.
+    fn to_f64(self) -> f64;
+    /// The error function.
+    fn erf(self) -> Self;
+    /// The complementary error function `1 - erf(x)`, accurate where `erf(x)` is close to 1.
+    fn erfc(self) -> Self;
+}
+
+impl Real for f32 {
+    const NAME: &'static str = "f32";
+    const EPSILON: Self = f32::EPSILON;
+
+    #[inline]
+    fn of(x: f64) -> Self {
+        x as f32
+    }
+    #[inline]
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+    #[inline]
+    fn erf(self) -> Self {
+        libm::erff(self)
+    }
+    #[inline]
+    fn erfc(self) -> Self {
+        libm::erfcf(self)
+    }
+}
+
+impl Real for f64 {
+    const NAME: &'static str = "f64";
+    const EPSILON: Self = f64::EPSILON;
+
+    #[inline]
+    fn of(x: f64) -> Self {
+        x
+    }
+    #[inline]
+    fn to_f64(self) -> f64 {
+        self
+    }
+    #[inline]
+    fn erf(self) -> Self {
+        libm::erf(self)
+    }
+    #[inline]
+    fn erfc(self) -> Self {
+        libm::erfc(self)
+    }
+}
