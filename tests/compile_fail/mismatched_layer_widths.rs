@@ -1,0 +1,14 @@
+// A 16-output layer chained into an 8-input layer.
+use static_nn::prelude::*;
+use static_nn::nalgebra::SMatrix;
+
+type Net = (Dense<f32, 2, 16>, Tanh, Dense<f32, 8, 1>);
+
+fn main() {
+    let mut net = Net::build(Init::PyTorch, &mut Rng::new(0));
+    let mut sgd = Sgd::new(SgdConfig::default());
+    let mut workspace = Workspace::new();
+    let x = SMatrix::<f32, 2, 4>::zeros();
+    let y = SMatrix::<f32, 1, 4>::zeros();
+    workspace.train_step(&mut net, &mut sgd, &Mse, &x, &y);
+}
