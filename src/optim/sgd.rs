@@ -1,6 +1,6 @@
 use bytemuck::Zeroable;
 
-use crate::{Optimizer, Parameters, Real, Tensors};
+use crate::{Optimizer, Parameters, Real, TensorInfo, Tensors};
 
 /// Hyperparameters of [`Sgd`]. Defaults are PyTorch's: `lr` 1e-3, no momentum, no dampening,
 /// no weight decay, no Nesterov.
@@ -81,6 +81,22 @@ impl<T: Real, N: Parameters<T>> Clone for Sgd<T, N> {
             momentum_buffer: self.momentum_buffer.clone(),
             steps: self.steps,
         }
+    }
+}
+
+/// The optimizer's state, for saving and restoring: the momentum buffer's tensors, in the
+/// network's order. Hyperparameters and [`Sgd::steps`] are plain fields.
+impl<T: Real, N: Parameters<T>> Tensors<T> for Sgd<T, N> {
+    const LAYERS: usize = N::Gradient::LAYERS;
+
+    fn tensors(&self) -> impl Iterator<Item = &[T]> {
+        self.momentum_buffer.tensors()
+    }
+    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        self.momentum_buffer.tensors_mut()
+    }
+    fn tensor_infos() -> impl Iterator<Item = TensorInfo> {
+        N::Gradient::tensor_infos()
     }
 }
 
