@@ -2,7 +2,7 @@
 
 use bytemuck::Zeroable;
 
-use crate::{Init, Real, Rng, Tensors};
+use crate::{Init, Real, Rng, TensorInfo, Tensors};
 
 pub mod activation;
 pub mod dense;
@@ -24,6 +24,23 @@ pub trait Parameters<T: Real>: Tensors<T> + Zeroable {
     /// (biases where `init` says so, buffers, hyperparameters such as a leaky slope) set to its
     /// documented default. Draws happen in [`Tensors::tensors`] order.
     fn reset(&mut self, init: Init, rng: &mut Rng);
+
+    /// Non-trainable state that belongs to the model and is saved with its weights, such as
+    /// batch-norm running statistics. Optimizers and the gradient checker never see these; only
+    /// [`Layer::update_buffers`] changes them. Most layers have none (the default).
+    fn buffers(&self) -> impl Iterator<Item = &[T]> {
+        core::iter::empty()
+    }
+
+    /// The buffers, mutable, in the order of [`Parameters::buffers`].
+    fn buffers_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        core::iter::empty()
+    }
+
+    /// Names, positions and shapes of the buffers, in the order of [`Parameters::buffers`].
+    fn buffer_infos() -> impl Iterator<Item = TensorInfo> {
+        core::iter::empty()
+    }
 
     /// A freshly initialised value (see [`Parameters::reset`]).
     ///
@@ -117,6 +134,16 @@ impl<T: Real, A: Parameters<T>, const N: usize> Parameters<T> for [A; N] {
             a.reset(init, rng);
         }
     }
+
+    fn buffers(&self) -> impl Iterator<Item = &[T]> {
+        self.iter().flat_map(|a| a.buffers())
+    }
+    fn buffers_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        self.iter_mut().flat_map(|a| a.buffers_mut())
+    }
+    fn buffer_infos() -> impl Iterator<Item = TensorInfo> {
+        (0..N).flat_map(|i| A::buffer_infos().map(move |t| t.shifted(i * A::LAYERS)))
+    }
 }
 
 /// `N` copies of a layer whose output has the type of its input, applied one after another.
@@ -169,6 +196,15 @@ impl<T: Real, A: Parameters<T>> Parameters<T> for (A,) {
     fn reset(&mut self, init: Init, rng: &mut Rng) {
         self.0.reset(init, rng);
     }
+    fn buffers(&self) -> impl Iterator<Item = &[T]> {
+        self.0.buffers()
+    }
+    fn buffers_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        self.0.buffers_mut()
+    }
+    fn buffer_infos() -> impl Iterator<Item = TensorInfo> {
+        A::buffer_infos()
+    }
 }
 
 impl<T: Real, X, A: Layer<T, X>> Layer<T, X> for (A,) {
@@ -213,6 +249,25 @@ macro_rules! sequential {
                 self.$a.reset(init, rng);
                 $(self.$m.reset(init, rng);)*
                 self.$z.reset(init, rng);
+            }
+            fn buffers(&self) -> impl Iterator<Item = &[T]> {
+                self.$a.buffers() $(.chain(self.$m.buffers()))* .chain(self.$z.buffers())
+            }
+            fn buffers_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+                self.$a.buffers_mut() $(.chain(self.$m.buffers_mut()))* .chain(self.$z.buffers_mut())
+            }
+            // The running offset is written once more after the last element, and never
+            // written at all for a pair.
+            #[allow(unused_assignments, unused_mut)]
+            fn buffer_infos() -> impl Iterator<Item = TensorInfo> {
+                let mut offset = $A::LAYERS;
+                $A::buffer_infos()
+                    $(.chain({
+                        let start = offset;
+                        offset += $M::LAYERS;
+                        $M::buffer_infos().map(move |t| t.shifted(start))
+                    }))*
+                    .chain($Z::buffer_infos().map(move |t| t.shifted(offset)))
             }
         }
 
@@ -374,4 +429,66 @@ macro_rules! seq {
     ($a:expr, $b:expr, $c:expr, $d:expr, $e:expr, $f:expr, $g:expr, $($rest:expr),+ $(,)?) => {
         ($a, $b, $c, $d, $e, $f, $g, $crate::seq![$($rest),+])
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Dense, Relu};
+    use nalgebra::Vector2;
+
+    /// A parameter-free layer with a two-entry buffer, to test buffer traversal.
+    #[derive(Clone, Debug, bytemuck::Zeroable)]
+    struct Counter {
+        seen: Vector2<f64>,
+    }
+
+    impl Tensors<f64> for Counter {
+        const LAYERS: usize = 1;
+        fn tensors(&self) -> impl Iterator<Item = &[f64]> {
+            core::iter::empty()
+        }
+        fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [f64]> {
+            core::iter::empty()
+        }
+        fn tensor_infos() -> impl Iterator<Item = TensorInfo> {
+            core::iter::empty()
+        }
+    }
+
+    impl Parameters<f64> for Counter {
+        type Gradient = ();
+        fn reset(&mut self, _init: Init, _rng: &mut Rng) {
+            self.seen = Vector2::zeros();
+        }
+        fn buffers(&self) -> impl Iterator<Item = &[f64]> {
+            core::iter::once(self.seen.as_slice())
+        }
+        fn buffers_mut(&mut self) -> impl Iterator<Item = &mut [f64]> {
+            core::iter::once(self.seen.as_mut_slice())
+        }
+        fn buffer_infos() -> impl Iterator<Item = TensorInfo> {
+            core::iter::once(TensorInfo {
+                layer: 0,
+                name: "seen",
+                rows: 2,
+                cols: 1,
+            })
+        }
+    }
+
+    #[test]
+    fn buffers_are_chained_with_their_positions_and_kept_out_of_tensors() {
+        type Net = (Dense<f64, 2, 2>, Counter, Relu, [Counter; 2], (Counter,));
+        let mut net = Net::build(Init::PyTorch, &mut Rng::new(0));
+        let positions: Vec<usize> = Net::buffer_infos().map(|t| t.layer).collect();
+        assert_eq!(positions, [1, 3, 4, 5]);
+        assert_eq!(net.buffers().count(), 4);
+        for (i, b) in net.buffers_mut().enumerate() {
+            b[0] = i as f64;
+        }
+        assert_eq!(net.3[1].seen[0], 2.0);
+        // Only the dense layer's weight and bias are trainable.
+        assert_eq!(net.tensors().count(), 2);
+    }
 }
