@@ -5,8 +5,16 @@ use bytemuck::Zeroable;
 use crate::{Init, Real, Rng, TensorInfo, Tensors};
 
 pub mod activation;
+pub mod avg_pool1d;
+pub mod conv1d;
 pub mod dense;
+pub mod each_step;
+pub mod flatten;
+pub mod last_step;
+pub mod max_pool1d;
+pub mod padding;
 pub mod softmax;
+pub mod stream;
 
 /// A part of a network that owns trainable tensors (possibly none).
 ///

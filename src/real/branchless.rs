@@ -24,8 +24,7 @@ pub(crate) fn exp_f32(x: f32) -> f32 {
     let shifted = x * core::f32::consts::LOG2_E + ROUND;
     let n = shifted - ROUND;
     let r = x - n * LN2_HI - n * LN2_LO;
-    let p = ((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
-        + 1.666_666_5e-1)
+    let p = ((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r + 1.666_666_5e-1)
         * r
         + 5.000_000_1e-1;
     let e_r = p * r * r + r + 1.0;
@@ -83,8 +82,8 @@ pub(crate) fn tanh_f64(x: f64) -> f64 {
     let sign = x.to_bits() & 0x8000_0000_0000_0000;
     let a = f64::from_bits(x.to_bits() & 0x7fff_ffff_ffff_ffff);
     let z = x * x;
-    let p = (-9.643_991_794_250_522_386_28e-1 * z - 9.928_772_310_019_185_865_64e1) * z
-        - 1.614_687_684_417_084_479_52e3;
+    let p =
+        (-9.643_991_794_250_522_386_28e-1 * z - 9.928_772_310_019_185_865_64e1) * z - 1.614_687_684_417_084_479_52e3;
     let q = ((z + 1.128_116_784_916_329_314_02e2) * z + 2.235_488_390_601_004_485_83e3) * z
         + 4.844_063_053_251_254_860_48e3;
     let small = x + x * z * p / q;
@@ -130,7 +129,10 @@ mod tests {
             sig = sig.max(ulps_f32(sigmoid_f32(x), reference(1.0 / (1.0 + (-f64::from(x)).exp()))));
             tanh = tanh.max(ulps_f32(tanh_f32(x), reference(f64::from(x).tanh())));
         }
-        assert!(exp <= 1 && sig <= 2 && tanh <= 2, "exp {exp}, sigmoid {sig}, tanh {tanh} ulp");
+        assert!(
+            exp <= 1 && sig <= 2 && tanh <= 2,
+            "exp {exp}, sigmoid {sig}, tanh {tanh} ulp"
+        );
     }
 
     #[test]
@@ -141,7 +143,10 @@ mod tests {
             sig = sig.max(ulps_f64(sigmoid_f64(x), 1.0 / (1.0 + (-x).exp())));
             tanh = tanh.max(ulps_f64(tanh_f64(x), x.tanh()));
         }
-        assert!(exp <= 2 && sig <= 2 && tanh <= 2, "exp {exp}, sigmoid {sig}, tanh {tanh} ulp");
+        assert!(
+            exp <= 2 && sig <= 2 && tanh <= 2,
+            "exp {exp}, sigmoid {sig}, tanh {tanh} ulp"
+        );
     }
 
     #[test]
