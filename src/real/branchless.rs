@@ -12,6 +12,9 @@
 //! where `1 − 2/(e^{2|x|} + 1)` would cancel, and that expression elsewhere; both are computed
 //! and one is selected, which the compiler turns into a blend.
 
+// The coefficients are written as Cephes publishes them, so they can be checked against it.
+#![allow(clippy::excessive_precision)]
+
 /// Below `-SMALL` or above `SMALL`, `tanh` takes the exponential form.
 const TANH_SMALL: f64 = 0.625;
 
