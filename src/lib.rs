@@ -148,8 +148,8 @@ pub mod prelude {
     #[cfg(feature = "alloc")]
     pub use crate::GradCheck;
     pub use crate::{
-        BceWithLogits, Class, CrossEntropy, Dense, Elu, Gelu, Huber, Identity, Init, Layer, LeakyRelu, Loss, Mse,
-        Optimizer, Parameters, Real, Relu, Rng, Sgd, SgdConfig, Sigmoid, Silu, Softmax, Softplus, Tanh, Tensors,
-        Workspace,
+        AvgPool1d, BceWithLogits, Causal, Class, Conv1d, CrossEntropy, Dense, EachStep, Elu, Flatten, Gelu, Gru, Huber,
+        Identity, Init, LastStep, Layer, LeakyRelu, Loss, Lstm, MaxPool1d, Mse, Optimizer, Parameters, Real, Relu, Rng,
+        Same, Sgd, SgdConfig, Sigmoid, Silu, Softmax, Softplus, Stream, Tanh, Tensors, Valid, Workspace, Zeros,
     };
 }
