@@ -9,7 +9,13 @@ fn sequence<const C: usize, const B: usize, const L: usize>(seed: f64) -> [SMatr
 }
 
 /// Conv (stride 2) -> tanh -> GRU -> last step -> dense: length 9 becomes 4 after the convolution.
-type ConvGru = (Conv1d<f64, 2, 4, 3, 9, 4, 2>, Tanh, Gru<f64, 4, 5>, LastStep, Dense<f64, 5, 2>);
+type ConvGru = (
+    Conv1d<f64, 2, 4, 3, 9, 4, 2>,
+    Tanh,
+    Gru<f64, 4, 5>,
+    LastStep,
+    Dense<f64, 5, 2>,
+);
 
 #[test]
 fn conv_gru_dense_gradient_check() {
@@ -27,9 +33,10 @@ fn conv_gru_dense_gradient_check() {
 fn length_one_sequences_and_pooling_and_lstm_gradient_check() {
     type Short = (Conv1d<f64, 2, 3, 1, 1, 1>, Gru<f64, 3, 4>, LastStep, Dense<f64, 4, 1>);
     let net = Short::build(Init::PyTorch, &mut Rng::new(2));
-    let report = GradCheck::default()
-        .strict()
-        .network(&net, &Mse, &sequence::<2, 2, 1>(0.3), &SMatrix::from_element(0.5));
+    let report =
+        GradCheck::default()
+            .strict()
+            .network(&net, &Mse, &sequence::<2, 2, 1>(0.3), &SMatrix::from_element(0.5));
     assert!(report.passed(), "{report}");
 
     type Pooled = (
@@ -94,7 +101,8 @@ fn a_small_recurrent_model_learns_to_sum_its_input() {
     let mut workspace = Workspace::<f32, Net, [SMatrix<f32, 1, 16>; 6]>::new();
     let mut rng = Rng::new(7);
     let mut batch = || {
-        let x: [SMatrix<f32, 1, 16>; 6] = core::array::from_fn(|_| SMatrix::from_fn(|_, _| rng.uniform(-1.0, 1.0) as f32));
+        let x: [SMatrix<f32, 1, 16>; 6] =
+            core::array::from_fn(|_| SMatrix::from_fn(|_, _| rng.uniform(-1.0, 1.0) as f32));
         let mean = x.iter().fold(SMatrix::<f32, 1, 16>::zeros(), |a, b| a + b) / 6.0;
         (x, mean)
     };
