@@ -114,19 +114,21 @@ impl<T: Real, const I: usize, const H: usize> Gru<T, I, H> {
         mut record: impl FnMut(usize, usize, [T; 4]),
     ) {
         for b in 0..B {
-            let gi = project(&self.weight_ih, &self.bias_ih, column(x, b));
+            let mut gi = project(&self.weight_ih, &self.bias_ih, column(x, b));
             let gh = project(&self.weight_hh, &self.bias_hh, column(h, b));
+            // Gates r and z are rows 0..2H of both: one pass of 2H independent sigmoids keeps
+            // many exponentials in flight, where a loop per unit would wait on each in turn.
+            let (gi_rz, gi_n) = gi.as_mut_slice().split_at_mut(2 * H);
+            let (gh_rz, gh_n) = gh.as_slice().split_at(2 * H);
+            for (a, &b) in gi_rz.iter_mut().zip(gh_rz) {
+                *a = (*a + b).sigmoid_branchless();
+            }
+            let (r, z) = gi_rz.split_at(H);
             let h = column_mut(h, b);
-            let (gi_r, gi_zn) = gi.as_slice().split_at(H);
-            let (gi_z, gi_n) = gi_zn.split_at(H);
-            let (gh_r, gh_zn) = gh.as_slice().split_at(H);
-            let (gh_z, gh_n) = gh_zn.split_at(H);
             for j in 0..H {
-                let r = (gi_r[j] + gh_r[j]).sigmoid_branchless();
-                let z = (gi_z[j] + gh_z[j]).sigmoid_branchless();
-                let n = (gi_n[j] + r * gh_n[j]).tanh_branchless();
-                h[j] = n + z * (h[j] - n);
-                record(b, j, [r, z, n, gh_n[j]]);
+                let n = (gi_n[j] + r[j] * gh_n[j]).tanh_branchless();
+                h[j] = n + z[j] * (h[j] - n);
+                record(b, j, [r[j], z[j], n, gh_n[j]]);
             }
         }
     }

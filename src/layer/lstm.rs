@@ -109,21 +109,28 @@ impl<T: Real, const I: usize, const H: usize> Lstm<T, I, H> {
     ) {
         for b in 0..B {
             let gi = project(&self.weight_ih, &self.bias_ih, column(x, b));
-            let a = project(&self.weight_hh, &(gi + self.bias_hh), column(h, b));
-            let (a_i, a_fgo) = a.as_slice().split_at(H);
-            let (a_f, a_go) = a_fgo.split_at(H);
-            let (a_g, a_o) = a_go.split_at(H);
+            let mut a = project(&self.weight_hh, &(gi + self.bias_hh), column(h, b));
+            // One pass per function over whole gate vectors keeps many exponentials in flight.
+            let (a_if, a_go) = a.as_mut_slice().split_at_mut(2 * H);
+            let (a_g, a_o) = a_go.split_at_mut(H);
+            for v in a_if.iter_mut() {
+                *v = v.sigmoid_branchless();
+            }
+            for v in a_o.iter_mut() {
+                *v = v.sigmoid_branchless();
+            }
+            for v in a_g.iter_mut() {
+                *v = v.tanh_branchless();
+            }
+            let (i, f) = a_if.split_at(H);
+            let (g, o) = (&*a_g, &*a_o);
             let h = column_mut(h, b);
             let c = column_mut(c, b);
             for j in 0..H {
-                let i = a_i[j].sigmoid_branchless();
-                let f = a_f[j].sigmoid_branchless();
-                let g = a_g[j].tanh_branchless();
-                let o = a_o[j].sigmoid_branchless();
-                c[j] = f * c[j] + i * g;
+                c[j] = f[j] * c[j] + i[j] * g[j];
                 let tanh_c = c[j].tanh_branchless();
-                h[j] = o * tanh_c;
-                record(b, j, [i, f, g, o, c[j], tanh_c]);
+                h[j] = o[j] * tanh_c;
+                record(b, j, [i[j], f[j], g[j], o[j], c[j], tanh_c]);
             }
         }
     }

@@ -2,8 +2,9 @@
 //! compiles to SIMD instructions (SSE2 on a default x86-64 build).
 //!
 //! `exp` follows Cephes (Moshier): `x = n ln 2 + r` with `|r| ≤ ln 2 / 2` (Cody–Waite split of
-//! `ln 2`), a polynomial (`f32`) or Padé form (`f64`) for `e^r`, and `2^n` assembled directly in
-//! the exponent bits. `n` is rounded by adding and subtracting `1.5·2^mantissa_bits`, which
+//! `ln 2`), a polynomial (`f32`, evaluated by Estrin's scheme: a recurrent step is a chain of
+//! dependent operations, so latency is what counts) or Padé form (`f64`) for `e^r`, and `2^n`
+//! assembled directly in the exponent bits. `n` is rounded by adding and subtracting `1.5·2^mantissa_bits`, which
 //! leaves `n` in the low bits as well, so no float-to-integer conversion is needed. Inputs are
 //! clamped to the range where `2^n` is a normal number; beyond it the results below saturate
 //! correctly (`σ(−200) ≈ 6e-39` in `f32` instead of `1e-87`: an absolute error under `1e-38`).
@@ -27,10 +28,11 @@ pub(crate) fn exp_f32(x: f32) -> f32 {
     let shifted = x * core::f32::consts::LOG2_E + ROUND;
     let n = shifted - ROUND;
     let r = x - n * LN2_HI - n * LN2_LO;
-    let p = ((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r + 1.666_666_5e-1)
-        * r
-        + 5.000_000_1e-1;
-    let e_r = p * r * r + r + 1.0;
+    let rr = r * r;
+    let p = (5.000_000_1e-1 + 1.666_666_5e-1 * r)
+        + rr * (4.166_579_6e-2 + 8.333_452e-3 * r)
+        + (rr * rr) * (1.398_199_9e-3 + 1.987_569_1e-4 * r);
+    let e_r = p * rr + r + 1.0;
     let n_bits = shifted.to_bits().wrapping_sub(ROUND.to_bits());
     e_r * f32::from_bits(n_bits.wrapping_add(127) << 23)
 }
