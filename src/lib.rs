@@ -41,6 +41,8 @@
 //! |---|---|
 //! | scalar | [`Real`] (`f32`, `f64`) |
 //! | layers | [`Dense`], [`Softmax`], activations ([`Identity`], [`Sigmoid`], [`Tanh`], [`Relu`], [`LeakyRelu`], [`Elu`], [`Softplus`], [`Gelu`], [`Silu`]) |
+//! | sequences | [`Conv1d`] (padding [`Valid`], [`Zeros`], [`Same`], [`Causal`]), [`MaxPool1d`], [`AvgPool1d`], [`Flatten`], [`Gru`], [`Lstm`], [`LastStep`], [`EachStep`] |
+//! | streaming | [`Stream`]: one frame at a time, carrying hidden states and convolution history |
 //! | composition | tuples `(A, B, C)` up to 8, arrays `[L; N]` of same-shaped blocks, [`Seq!`] / [`seq!`] for any length |
 //! | traits | [`Layer`] (forward, forward_train, backward), [`Parameters`] (gradient type, initialisation), [`Tensors`] (traversal) |
 //! | losses | [`Mse`], [`CrossEntropy`] with [`Class`] targets, [`BceWithLogits`], [`Huber`] |
@@ -56,6 +58,9 @@
 //!   and defaults. Where the crate differs, the item's documentation says so.
 //! - Layer positions count like `nn.Sequential` (activations take a position), so
 //!   `net.2.weight` is PyTorch's `2.weight`.
+//! - A sequence is time-major, `[SMatrix<T, C, B>; L]`: entry `t` holds the `C` channels (or
+//!   features) of every sample at step `t`, PyTorch's "channels × length" per sample and the
+//!   `(L, N, C)` layout of its recurrent layers. See [`Conv1d`] and [`Gru`].
 //!
 //! # Features
 //!
