@@ -21,7 +21,7 @@ use crate::{Dense, Layer, Parameters, Real, Softmax};
 /// allocates nothing and runs in inference mode.
 ///
 /// ```
-/// use static_nn::{Dense, Gru, Init, Layer, Parameters, Rng, Stream};
+/// use static_nn::{Dense, Gru, Init, Parameters, Rng, Stream};
 /// use nalgebra::SMatrix;
 ///
 /// type Net = (Gru<f32, 1, 8>, Dense<f32, 8, 1>);
