@@ -370,6 +370,47 @@ sequential! {
     last [H 7 YG 6]
 }
 
+/// Implements [`Tensors`](crate::Tensors) and [`Parameters`](crate::Parameters) for a layer
+/// with no trainable tensors and no buffers: it occupies one layer position, its gradient is
+/// `()`, and [`Parameters::reset`] restores `Default::default()` (so the type must implement
+/// `Default`). The type may mention the scalar as `T`.
+///
+/// ```
+/// use static_nn::{parameter_free_layer, Parameters, Tensors};
+///
+/// /// Doubles its input.
+/// #[derive(Clone, Copy, Debug, Default, bytemuck::Zeroable)]
+/// pub struct Double;
+/// parameter_free_layer!(Double);
+///
+/// assert_eq!(<Double as Tensors<f32>>::LAYERS, 1);
+/// assert_eq!(<Double as Tensors<f32>>::scalar_count(), 0);
+/// ```
+#[macro_export]
+macro_rules! parameter_free_layer {
+    ($ty:ty) => {
+        impl<T: $crate::Real> $crate::Tensors<T> for $ty {
+            const LAYERS: usize = 1;
+            fn tensors(&self) -> impl Iterator<Item = &[T]> {
+                ::core::iter::empty()
+            }
+            fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+                ::core::iter::empty()
+            }
+            fn tensor_infos() -> impl Iterator<Item = $crate::TensorInfo> {
+                ::core::iter::empty()
+            }
+        }
+
+        impl<T: $crate::Real> $crate::Parameters<T> for $ty {
+            type Gradient = ();
+            fn reset(&mut self, _init: $crate::Init, _rng: &mut $crate::Rng) {
+                *self = ::core::default::Default::default();
+            }
+        }
+    };
+}
+
 /// The type of a sequence of layers of any length.
 ///
 /// Up to eight layers it is the plain tuple; longer sequences nest (the first seven layers, then
