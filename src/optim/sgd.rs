@@ -188,6 +188,14 @@ impl<T: Real, N: Parameters<T>> Optimizer<T, N> for Sgd<T, N> {
     fn set_learning_rate(&mut self, learning_rate: T) {
         self.config.lr = learning_rate;
     }
+
+    fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    fn set_steps(&mut self, steps: u64) {
+        self.steps = steps;
+    }
 }
 
 #[cfg(test)]
