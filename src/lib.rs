@@ -104,7 +104,8 @@ pub use layer::dense::Dense;
 pub use layer::softmax::Softmax;
 pub use layer::{Layer, Parameters};
 pub use loss::{BceWithLogits, Class, ClassOutOfRange, CrossEntropy, Huber, Loss, Mse};
-pub use optim::{Adam, AdamConfig, AdamW, AdamWConfig, Optimizer, Sgd, SgdConfig};
+pub use optim::{
+    Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Optimizer, RmsProp, RmsPropConfig, Sgd, SgdConfig};
 pub use real::Real;
 pub use rng::Rng;
 pub use tensors::{TensorInfo, Tensors};

@@ -1,11 +1,15 @@
 //! Optimizers: how a gradient becomes a parameter update.
 
+mod adagrad;
 mod adam;
 mod adam_w;
+mod rms_prop;
 mod sgd;
 
+pub use adagrad::{Adagrad, AdagradConfig};
 pub use adam::{Adam, AdamConfig};
 pub use adam_w::{AdamW, AdamWConfig};
+pub use rms_prop::{RmsProp, RmsPropConfig};
 pub use sgd::{Sgd, SgdConfig};
 
 use crate::{Parameters, Real, Tensors};
