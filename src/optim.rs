@@ -3,13 +3,20 @@
 mod adagrad;
 mod adam;
 mod adam_w;
+mod clip;
 mod rms_prop;
+pub mod schedule;
 mod sgd;
 
 pub use adagrad::{Adagrad, AdagradConfig};
 pub use adam::{Adam, AdamConfig};
 pub use adam_w::{AdamW, AdamWConfig};
+pub use clip::{Clip, NonFiniteNorm, clip_grad_norm, clip_grad_value, global_norm};
 pub use rms_prop::{RmsProp, RmsPropConfig};
+pub use schedule::{
+    CosineAnnealingLr, ExponentialLr, FixedLr, LinearWarmup, PlateauConfig, ReduceLrOnPlateau, Schedule, StepLr,
+    ThresholdMode,
+};
 pub use sgd::{Sgd, SgdConfig};
 
 use crate::{Parameters, Real, Tensors};
