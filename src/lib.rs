@@ -82,6 +82,7 @@ compile_error!("static-nn needs a maths backend: enable the `std` feature (the d
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
+pub mod data;
 #[cfg(feature = "alloc")]
 pub mod gradcheck;
 pub mod init;
@@ -91,6 +92,8 @@ pub mod optim;
 mod real;
 mod rng;
 mod tensors;
+#[cfg(feature = "alloc")]
+pub mod train;
 mod workspace;
 
 pub use bytemuck;
@@ -102,13 +105,17 @@ pub use init::Init;
 pub use layer::activation::{Activation, Elu, Gelu, Identity, LeakyRelu, Relu, Sigmoid, Silu, Softplus, Tanh};
 pub use layer::dense::Dense;
 pub use layer::softmax::Softmax;
+pub use data::Target;
 pub use layer::{Layer, Parameters};
 pub use loss::{BceWithLogits, Class, ClassOutOfRange, CrossEntropy, Huber, Loss, Mse};
 pub use optim::{
-    Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Optimizer, RmsProp, RmsPropConfig, Sgd, SgdConfig};
+    Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Clip, Optimizer, RmsProp, RmsPropConfig, Sgd, SgdConfig,
+};
 pub use real::Real;
 pub use rng::Rng;
 pub use tensors::{TensorInfo, Tensors};
+#[cfg(feature = "alloc")]
+pub use train::{EarlyStopping, LastBatch, TrainConfig, TrainError, Trainer};
 pub use workspace::Workspace;
 
 /// A value of type `Z` with every byte zero, allocated directly on the heap: the value never
@@ -137,10 +144,10 @@ pub struct ReadmeDoctests;
 /// The traits and types most programs need.
 pub mod prelude {
     #[cfg(feature = "alloc")]
-    pub use crate::GradCheck;
+    pub use crate::{EarlyStopping, GradCheck, LastBatch, TrainConfig, Trainer};
     pub use crate::{
-        BceWithLogits, Class, CrossEntropy, Dense, Elu, Gelu, Huber, Identity, Init, Layer, LeakyRelu, Loss, Mse,
-        Optimizer, Parameters, Real, Relu, Rng, Sgd, SgdConfig, Sigmoid, Silu, Softmax, Softplus, Tanh, Tensors,
-        Workspace,
+        Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, BceWithLogits, Class, Clip, CrossEntropy, Dense,
+        Elu, Gelu, Huber, Identity, Init, Layer, LeakyRelu, Loss, Mse, Optimizer, Parameters, Real, Relu, Rng, RmsProp,
+        RmsPropConfig, Sgd, SgdConfig, Sigmoid, Silu, Softmax, Softplus, Tanh, Tensors, Workspace,
     };
 }
