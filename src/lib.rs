@@ -99,17 +99,18 @@ mod workspace;
 pub use bytemuck;
 pub use nalgebra;
 
+pub use data::Target;
 #[cfg(feature = "alloc")]
 pub use gradcheck::{GradCheck, GradCheckReport, TensorCheck};
 pub use init::Init;
 pub use layer::activation::{Activation, Elu, Gelu, Identity, LeakyRelu, Relu, Sigmoid, Silu, Softplus, Tanh};
 pub use layer::dense::Dense;
 pub use layer::softmax::Softmax;
-pub use data::Target;
 pub use layer::{Layer, Parameters};
 pub use loss::{BceWithLogits, Class, ClassOutOfRange, CrossEntropy, Huber, Loss, Mse};
 pub use optim::{
-    Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Clip, Optimizer, RmsProp, RmsPropConfig, Sgd, SgdConfig,
+    Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Clip, Optimizer, RmsProp, RmsPropConfig, Sgd,
+    SgdConfig,
 };
 pub use real::Real;
 pub use rng::Rng;
@@ -143,11 +144,11 @@ pub struct ReadmeDoctests;
 
 /// The traits and types most programs need.
 pub mod prelude {
-    #[cfg(feature = "alloc")]
-    pub use crate::{EarlyStopping, GradCheck, LastBatch, TrainConfig, Trainer};
     pub use crate::{
         Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, BceWithLogits, Class, Clip, CrossEntropy, Dense,
-        Elu, Gelu, Huber, Identity, Init, Layer, LeakyRelu, Loss, Mse, Optimizer, Parameters, Real, Relu, Rng, RmsProp,
-        RmsPropConfig, Sgd, SgdConfig, Sigmoid, Silu, Softmax, Softplus, Tanh, Tensors, Workspace,
+        Elu, Gelu, Huber, Identity, Init, Layer, LeakyRelu, Loss, Mse, Optimizer, Parameters, Real, Relu, RmsProp,
+        RmsPropConfig, Rng, Sgd, SgdConfig, Sigmoid, Silu, Softmax, Softplus, Tanh, Tensors, Workspace,
     };
+    #[cfg(feature = "alloc")]
+    pub use crate::{EarlyStopping, GradCheck, LastBatch, TrainConfig, Trainer};
 }

@@ -103,7 +103,10 @@ pub(crate) mod test_support {
     /// steps of `reference(t, params, grad)` on a flat copy of the same parameters, where `t`
     /// counts from 1 and `reference` updates `params` in place. After every step, each
     /// parameter must agree to 1e-12 relative.
-    pub fn check_trajectory<O: Optimizer<f64, Net>>(mut optimizer: O, mut reference: impl FnMut(u64, &mut [f64], &[f64])) {
+    pub fn check_trajectory<O: Optimizer<f64, Net>>(
+        mut optimizer: O,
+        mut reference: impl FnMut(u64, &mut [f64], &[f64]),
+    ) {
         let (x, y) = batch();
         let mut net = Net::build(Init::PyTorch, &mut Rng::new(3));
         let start = flatten(&net);
@@ -117,12 +120,18 @@ pub(crate) mod test_support {
             let got = flatten(&net);
             for (i, (&got, &want)) in got.iter().zip(&flat).enumerate() {
                 let error = (got - want).abs() / want.abs();
-                assert!(error <= 1e-12, "step {t}, parameter {i}: {got} vs reference {want} (relative error {error:e})");
+                assert!(
+                    error <= 1e-12,
+                    "step {t}, parameter {i}: {got} vs reference {want} (relative error {error:e})"
+                );
             }
         }
         assert_eq!(optimizer.steps(), 5);
         let moved = start.iter().zip(&flat).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
-        assert!(moved > 1e-4, "the trajectory barely moved ({moved:e}): the comparison proves little");
+        assert!(
+            moved > 1e-4,
+            "the trajectory barely moved ({moved:e}): the comparison proves little"
+        );
     }
 
     /// Proves that the optimizer's [`Tensors`], step counter and learning rate are its whole
@@ -166,7 +175,10 @@ pub(crate) mod test_support {
         let (a, b) = (theta[0], theta[1]);
         let valley = b - a * a;
         let value = (1.0 - a) * (1.0 - a) + 100.0 * valley * valley;
-        (value, Vector2::new(-2.0 * (1.0 - a) - 400.0 * a * valley, 200.0 * valley))
+        (
+            value,
+            Vector2::new(-2.0 * (1.0 - a) - 400.0 * a * valley, 200.0 * valley),
+        )
     }
 
     /// Runs `steps` steps of `optimizer` on `f` from `start` and returns the final point.

@@ -136,12 +136,24 @@ fn every_optimizer_with_clipping_and_schedules_allocates_nothing() {
         lr_decay: 0.01,
         ..AdagradConfig::default()
     };
-    assert_eq!(allocations_per_step_with(Sgd::new_boxed(SgdConfig::<f32>::default())), 0);
+    assert_eq!(
+        allocations_per_step_with(Sgd::new_boxed(SgdConfig::<f32>::default())),
+        0
+    );
     assert_eq!(allocations_per_step_with(Sgd::new_boxed(sgd)), 0);
-    assert_eq!(allocations_per_step_with(Adam::new_boxed(AdamConfig::<f32>::default())), 0);
+    assert_eq!(
+        allocations_per_step_with(Adam::new_boxed(AdamConfig::<f32>::default())),
+        0
+    );
     assert_eq!(allocations_per_step_with(Adam::new_boxed(adam)), 0);
-    assert_eq!(allocations_per_step_with(AdamW::new_boxed(AdamWConfig::<f32>::default())), 0);
-    assert_eq!(allocations_per_step_with(RmsProp::new_boxed(RmsPropConfig::<f32>::default())), 0);
+    assert_eq!(
+        allocations_per_step_with(AdamW::new_boxed(AdamWConfig::<f32>::default())),
+        0
+    );
+    assert_eq!(
+        allocations_per_step_with(RmsProp::new_boxed(RmsPropConfig::<f32>::default())),
+        0
+    );
     assert_eq!(allocations_per_step_with(RmsProp::new_boxed(rms_prop)), 0);
     assert_eq!(allocations_per_step_with(Adagrad::new_boxed(adagrad)), 0);
     // And in f64.
@@ -150,7 +162,10 @@ fn every_optimizer_with_clipping_and_schedules_allocates_nothing() {
         ..AdamConfig::default()
     };
     assert_eq!(allocations_per_step_with(Adam::new_boxed(adam64)), 0);
-    assert_eq!(allocations_per_step_with(RmsProp::<f64, _>::new_boxed(RmsPropConfig::default())), 0);
+    assert_eq!(
+        allocations_per_step_with(RmsProp::<f64, _>::new_boxed(RmsPropConfig::default())),
+        0
+    );
 }
 
 type Classifier = (Dense<f32, 2, 16>, Tanh, Dense<f32, 16, 3>);
@@ -159,7 +174,10 @@ fn three_classes(n: usize) -> Vec<([f32; 2], Class<3>)> {
     (0..n)
         .map(|i| {
             let angle = i as f32 * 0.7;
-            ([angle.cos() * (1.0 + (i % 3) as f32), angle.sin()], Class::new(i % 3).unwrap())
+            (
+                [angle.cos() * (1.0 + (i % 3) as f32), angle.sin()],
+                Class::new(i % 3).unwrap(),
+            )
         })
         .collect()
 }
@@ -195,7 +213,10 @@ fn a_trainer_epoch_allocates_nothing_after_set_up() {
         }
     });
     assert_eq!(info.count_total, 0);
-    assert!(trainer.best_epoch > 1, "the best parameters were copied inside the measurement");
+    assert!(
+        trainer.best_epoch > 1,
+        "the best parameters were copied inside the measurement"
+    );
 }
 
 #[test]

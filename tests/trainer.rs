@@ -95,7 +95,9 @@ fn without_shuffling_batches_follow_the_slice() {
     };
     let mut trainer = Trainer::<f64, Probe, 1, 3>::new(config);
     let (mut net, mut sgd) = (Probe::zeros(), Sgd::new(SgdConfig::default()));
-    trainer.epoch(&mut net, &mut sgd, &recorder, &numbered(5), None).unwrap();
+    trainer
+        .epoch(&mut net, &mut sgd, &recorder, &numbered(5), None)
+        .unwrap();
     assert_eq!(recorder.batches.take(), [vec![0.0, 1.0, 2.0], vec![3.0, 4.0, 0.0]]);
 }
 
@@ -137,7 +139,9 @@ fn classification_learns_and_reports_accuracy() {
     let mut trainer = Trainer::<f64, Classifier, 2, 16>::new(TrainConfig::with_epochs(40));
     let mut seen = Vec::new();
     let history = trainer
-        .fit(&mut net, &mut adam, &CrossEntropy, &data, Some(&test), |r| seen.push(r.epoch))
+        .fit(&mut net, &mut adam, &CrossEntropy, &data, Some(&test), |r| {
+            seen.push(r.epoch)
+        })
         .unwrap();
     assert_eq!(seen, (1..=40).collect::<Vec<_>>());
     assert!(!history.stopped_early);
@@ -214,7 +218,12 @@ fn early_stopping_stops_and_restores_the_best_epoch() {
     let validation: Vec<_> = train
         .iter()
         .enumerate()
-        .map(|(i, (x, c))| (*x, Class::new(if i % 4 == 0 { 3 - c.index() } else { c.index() }).unwrap()))
+        .map(|(i, (x, c))| {
+            (
+                *x,
+                Class::new(if i % 4 == 0 { 3 - c.index() } else { c.index() }).unwrap(),
+            )
+        })
         .collect();
     let patience = 3;
     let config = TrainConfig {
@@ -264,8 +273,14 @@ fn a_non_finite_loss_is_refused_before_any_change() {
     let error = trainer
         .epoch(&mut net, &mut sgd, &CrossEntropy, &data, None)
         .unwrap_err();
-    assert!(matches!(error, TrainError::NonFiniteLoss { epoch: 1, batch: 2, loss } if loss.is_nan()), "{error}");
-    assert!(error.to_string().starts_with("the loss is NaN in batch 2 of epoch 1"), "{error}");
+    assert!(
+        matches!(error, TrainError::NonFiniteLoss { epoch: 1, batch: 2, loss } if loss.is_nan()),
+        "{error}"
+    );
+    assert!(
+        error.to_string().starts_with("the loss is NaN in batch 2 of epoch 1"),
+        "{error}"
+    );
     // Exactly one step, the first batch's, was applied.
     let mut expected = Classifier::build(Init::PyTorch, &mut Rng::new(2));
     let mut sgd_expected = Sgd::new(sgd.config);
@@ -329,7 +344,10 @@ fn clipping_bounds_every_update() {
             Clip::Norm(_) => deltas.iter().map(|d| d * d).sum::<f64>().sqrt(),
             Clip::Value(_) => deltas.iter().fold(0.0, |m, d| d.abs().max(m)),
         };
-        assert!(measured > 0.5 * bound && measured <= bound * (1.0 + 1e-12), "{clip:?}: {measured}");
+        assert!(
+            measured > 0.5 * bound && measured <= bound * (1.0 + 1e-12),
+            "{clip:?}: {measured}"
+        );
     }
 }
 

@@ -265,9 +265,19 @@ mod tests {
     /// a large learning rate.
     #[test]
     fn converges_on_quadratic_and_rosenbrock() {
-        let end = minimise(Adagrad::new(AdagradConfig::with_lr(1.0)), quadratic, QUADRATIC_START, 2000);
+        let end = minimise(
+            Adagrad::new(AdagradConfig::with_lr(1.0)),
+            quadratic,
+            QUADRATIC_START,
+            2000,
+        );
         assert!(end.norm() < 1e-6, "quadratic ended at {end}");
-        let end = minimise(Adagrad::new(AdagradConfig::with_lr(0.5)), rosenbrock, ROSENBROCK_START, 10_000);
+        let end = minimise(
+            Adagrad::new(AdagradConfig::with_lr(0.5)),
+            rosenbrock,
+            ROSENBROCK_START,
+            10_000,
+        );
         let error = (end - Vector2::new(1.0, 1.0)).norm();
         assert!(error < 1e-3, "Rosenbrock ended at {end}");
     }

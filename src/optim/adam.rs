@@ -190,7 +190,11 @@ impl<T: Real, N: Parameters<T>> Optimizer<T, N> for Adam<T, N> {
 
 /// Panics on hyperparameters PyTorch also rejects; shared with [`AdamW`](crate::AdamW).
 pub(super) fn validate<T: Real>(config: &AdamConfig<T>, name: &str) {
-    assert!(config.lr >= T::zero(), "{name} learning rate must be >= 0, got {}", config.lr);
+    assert!(
+        config.lr >= T::zero(),
+        "{name} learning rate must be >= 0, got {}",
+        config.lr
+    );
     assert!(config.eps >= T::zero(), "{name} eps must be >= 0, got {}", config.eps);
     for (i, beta) in [config.beta1, config.beta2].into_iter().enumerate() {
         assert!(
@@ -431,7 +435,14 @@ mod tests {
         let infos: Vec<(usize, &str)> = Adam::<f64, Pair>::tensor_infos().map(|t| (t.layer, t.name)).collect();
         assert_eq!(
             infos,
-            [(0, "weight"), (0, "bias"), (1, "weight"), (1, "bias"), (2, "weight"), (2, "bias")]
+            [
+                (0, "weight"),
+                (0, "bias"),
+                (1, "weight"),
+                (1, "bias"),
+                (2, "weight"),
+                (2, "bias")
+            ]
         );
     }
 

@@ -293,7 +293,12 @@ mod tests {
             let end = minimise(AdamW::new(config), quadratic, QUADRATIC_START, 2000);
             assert!(end.norm() < 1e-4, "amsgrad {amsgrad}: quadratic ended at {end}");
         }
-        let end = minimise(AdamW::new(AdamWConfig::with_lr(0.02)), rosenbrock, ROSENBROCK_START, 10_000);
+        let end = minimise(
+            AdamW::new(AdamWConfig::with_lr(0.02)),
+            rosenbrock,
+            ROSENBROCK_START,
+            10_000,
+        );
         let error = (end - Vector2::new(1.0, 1.0)).norm();
         assert!(error < 2e-2, "Rosenbrock ended at {end}");
     }

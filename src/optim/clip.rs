@@ -67,7 +67,10 @@ pub fn global_norm<T: Real, G: Tensors<T>>(grad: &G) -> T {
 /// assert_eq!(bad[1], 1.0);
 /// ```
 pub fn clip_grad_norm<T: Real, G: Tensors<T>>(grad: &mut G, max_norm: T) -> Result<T, NonFiniteNorm<T>> {
-    assert!(max_norm >= T::zero(), "clip_grad_norm needs max_norm >= 0, got {max_norm}");
+    assert!(
+        max_norm >= T::zero(),
+        "clip_grad_norm needs max_norm >= 0, got {max_norm}"
+    );
     let total = global_norm(grad);
     if !total.is_finite() {
         return Err(NonFiniteNorm { norm: total });
@@ -96,7 +99,10 @@ pub fn clip_grad_norm<T: Real, G: Tensors<T>>(grad: &mut G, max_norm: T) -> Resu
 /// assert_eq!(grad, Vector3::new(-1.0, 0.5, 1.0));
 /// ```
 pub fn clip_grad_value<T: Real, G: Tensors<T>>(grad: &mut G, clip_value: T) {
-    assert!(clip_value >= T::zero(), "clip_grad_value needs clip_value >= 0, got {clip_value}");
+    assert!(
+        clip_value >= T::zero(),
+        "clip_grad_value needs clip_value >= 0, got {clip_value}"
+    );
     for t in grad.tensors_mut() {
         for v in t {
             // Comparisons rather than max/min, which would turn NaN into a bound.

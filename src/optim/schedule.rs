@@ -386,7 +386,11 @@ impl<T: Real> ReduceLrOnPlateau<T> {
             "ReduceLrOnPlateau needs a factor in [0, 1), got {}",
             config.factor
         );
-        for (name, value) in [("threshold", config.threshold), ("min_lr", config.min_lr), ("eps", config.eps)] {
+        for (name, value) in [
+            ("threshold", config.threshold),
+            ("min_lr", config.min_lr),
+            ("eps", config.eps),
+        ] {
             assert!(value >= T::zero(), "ReduceLrOnPlateau {name} must be >= 0, got {value}");
         }
         Self {
@@ -453,7 +457,10 @@ mod tests {
     fn assert_close(got: &[f64], want: &[f64]) {
         assert_eq!(got.len(), want.len());
         for (i, (g, w)) in got.iter().zip(want).enumerate() {
-            assert!((g - w).abs() <= 1e-15 * w.abs().max(1.0), "period {i}: {got:?} vs {want:?}");
+            assert!(
+                (g - w).abs() <= 1e-15 * w.abs().max(1.0),
+                "period {i}: {got:?} vs {want:?}"
+            );
         }
     }
 
@@ -482,13 +489,13 @@ mod tests {
     #[test]
     fn warmup_then_the_inner_schedule_from_its_start() {
         let schedule = LinearWarmup::new(0.25, 4, CosineAnnealingLr::new(1.0, 2, 0.0));
-        assert_close(
-            &rates(schedule, &[], 7),
-            &[0.25, 0.4375, 0.625, 0.8125, 1.0, 0.5, 0.0],
-        );
+        assert_close(&rates(schedule, &[], 7), &[0.25, 0.4375, 0.625, 0.8125, 1.0, 0.5, 0.0]);
         let stepped = LinearWarmup::new(0.5, 2, StepLr::new(0.2, 1, 0.1));
         assert_close(&rates(stepped, &[], 5), &[0.1, 0.15, 0.2, 0.02, 0.002]);
-        assert_close(&rates(LinearWarmup::new(1.0, 0, FixedLr::new(0.7)), &[], 2), &[0.7, 0.7]);
+        assert_close(
+            &rates(LinearWarmup::new(1.0, 0, FixedLr::new(0.7)), &[], 2),
+            &[0.7, 0.7],
+        );
     }
 
     #[test]

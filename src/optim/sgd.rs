@@ -354,7 +354,11 @@ mod tests {
                     } else {
                         config.momentum * b[i] + (1.0 - config.dampening) * d
                     };
-                    step = if config.nesterov { d + config.momentum * b[i] } else { b[i] };
+                    step = if config.nesterov {
+                        d + config.momentum * b[i]
+                    } else {
+                        b[i]
+                    };
                 }
                 p[i] -= config.lr * step;
             }

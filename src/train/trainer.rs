@@ -247,14 +247,19 @@ where
             let value = self.workspace.compute_gradient(net, loss, &self.inputs, &targets);
             if !value.is_finite() {
                 let loss = value.to_f64();
-                return Err(TrainError::NonFiniteLoss { epoch, batch: batch + 1, loss });
-            }
-            if let Some(clip) = self.config.clip {
-                clip.apply(&mut self.workspace.grad).map_err(|e| TrainError::NonFiniteGradient {
+                return Err(TrainError::NonFiniteLoss {
                     epoch,
                     batch: batch + 1,
-                    norm: e.norm.to_f64(),
-                })?;
+                    loss,
+                });
+            }
+            if let Some(clip) = self.config.clip {
+                clip.apply(&mut self.workspace.grad)
+                    .map_err(|e| TrainError::NonFiniteGradient {
+                        epoch,
+                        batch: batch + 1,
+                        norm: e.norm.to_f64(),
+                    })?;
             }
             net.update_buffers(&self.workspace.cache);
             optimizer.step(net, &self.workspace.grad);
