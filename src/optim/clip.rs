@@ -18,7 +18,7 @@ use crate::{Real, Tensors};
 /// assert_eq!(global_norm(&Vector2::new(3e30_f32, 4e30)), 5e30);
 /// ```
 pub fn global_norm<T: Real, G: Tensors<T>>(grad: &G) -> T {
-    let sum = grad.squared_norm();
+    let sum = grad.tensors().fold(T::zero(), |sum, t| sum + sum_of_squares(t));
     if sum.is_finite() {
         return sum.sqrt();
     }
@@ -35,6 +35,22 @@ pub fn global_norm<T: Real, G: Tensors<T>>(grad: &G) -> T {
         scaled += r * r;
     }
     largest * scaled.sqrt()
+}
+
+/// `Σ v²` with eight running sums rather than one: the additions no longer wait for each other,
+/// which makes the sum several times faster on large tensors (the rounding differs from a
+/// sequential sum by a few ulps, as PyTorch's vectorised reductions do).
+fn sum_of_squares<T: Real>(values: &[T]) -> T {
+    let mut lanes = [T::zero(); 8];
+    let chunks = values.chunks_exact(8);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for (lane, &v) in lanes.iter_mut().zip(chunk) {
+            *lane += v * v;
+        }
+    }
+    let tail = rest.iter().fold(T::zero(), |sum, &v| sum + v * v);
+    lanes.iter().fold(tail, |sum, &lane| sum + lane)
 }
 
 /// Scales the whole gradient down so that its global L2 norm is at most `max_norm`, as PyTorch's
@@ -229,6 +245,24 @@ mod tests {
         let message = NonFiniteNorm { norm: f32::NAN }.to_string();
         assert!(message.starts_with("the gradient's global norm is NaN"), "{message}");
         assert!(message.contains("f32"), "{message}");
+    }
+
+    #[test]
+    fn norm_of_long_tensors_matches_the_sequential_sum() {
+        for len in [7usize, 8, 9, 23, 64] {
+            let values: Vec<f64> = (0..len).map(|i| (i as f64 * 0.77).sin()).collect();
+            let sequential: f64 = values.iter().map(|v| v * v).sum();
+            assert!(
+                (sum_of_squares(&values) - sequential).abs() < 1e-14 * sequential,
+                "{len}"
+            );
+        }
+        let grad = (
+            nalgebra::SMatrix::<f64, 5, 7>::from_fn(|i, j| (i * 7 + j) as f64),
+            Vector2::new(1.0, 2.0),
+        );
+        let expected = ((0..35).map(|k| (k * k) as f64).sum::<f64>() + 5.0).sqrt();
+        assert!((global_norm(&grad) - expected).abs() < 1e-13 * expected);
     }
 
     #[test]
