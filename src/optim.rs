@@ -1,4 +1,41 @@
-//! Optimizers: how a gradient becomes a parameter update.
+//! Optimizers: how a gradient becomes a parameter update; gradient clipping; learning-rate
+//! schedules.
+//!
+//! Every optimizer follows PyTorch's documented update and defaults, and keeps its state as
+//! copies of the network's gradient type, under PyTorch's names:
+//!
+//! | optimizer | PyTorch | default lr | state |
+//! |---|---|---|---|
+//! | [`Sgd`] (momentum, dampening, Nesterov, L2) | `SGD` | 1e-3 | `momentum_buffer` |
+//! | [`Adam`] (L2, AMSGrad) | `Adam` | 1e-3 | `exp_avg`, `exp_avg_sq`, `max_exp_avg_sq` |
+//! | [`AdamW`] (decoupled decay 0.01, AMSGrad) | `AdamW` | 1e-3 | as Adam |
+//! | [`RmsProp`] (momentum, centered, L2) | `RMSprop` | 1e-2 | `square_avg`, `momentum_buffer`, `grad_avg` |
+//! | [`Adagrad`] (lr decay, initial accumulator, L2) | `Adagrad` | 1e-2 | `sum` |
+//!
+//! Clipping: [`clip_grad_norm`] and [`clip_grad_value`] (PyTorch's `clip_grad_norm_` and
+//! `clip_grad_value_`) on any gradient, [`global_norm`] to measure one. Schedules: the
+//! [`schedule`] module. A [`Trainer`](crate::Trainer) applies both for you.
+//!
+//! Any [`Parameters`] can be optimised, including a bare `SMatrix` (its own gradient), so the
+//! optimizers minimise any differentiable function of a parameter vector:
+//!
+//! ```
+//! use static_nn::{Optimizer, Sgd, SgdConfig};
+//! use nalgebra::Vector2;
+//!
+//! // Rosenbrock's function (1 − a)² + 100 (b − a²)², minimum at (1, 1).
+//! let gradient = |p: &Vector2<f64>| {
+//!     let (a, b) = (p[0], p[1]);
+//!     Vector2::new(-2.0 * (1.0 - a) - 400.0 * a * (b - a * a), 200.0 * (b - a * a))
+//! };
+//! let mut p = Vector2::new(-1.2, 1.0);
+//! let mut sgd = Sgd::new(SgdConfig { momentum: 0.9, ..SgdConfig::with_lr(1e-3) });
+//! for _ in 0..5000 {
+//!     let g = gradient(&p);
+//!     sgd.step(&mut p, &g);
+//! }
+//! assert!((p - Vector2::new(1.0, 1.0)).norm() < 1e-4);
+//! ```
 
 mod adagrad;
 mod adam;
@@ -31,7 +68,8 @@ use crate::{Parameters, Real, Tensors};
 /// generic code can save and restore it: the state tensors through the [`Tensors`] supertrait
 /// (each optimizer documents their order), the step counter through [`Optimizer::steps`] and
 /// [`Optimizer::set_steps`], and the learning rate, which schedules change, through
-/// [`Optimizer::learning_rate`]. The other hyperparameters are fixed at construction.
+/// [`Optimizer::learning_rate`]. The other hyperparameters are in each optimizer's public
+/// `config`, which its caller built.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an optimizer for the network `{N}`",
     note = "an optimizer's state is shaped like one network type; build a new optimizer for this network"

@@ -26,7 +26,7 @@
 //!
 //! // Two epochs of warm-up from a quarter of the rate, then a cosine over eight epochs.
 //! let mut schedule = LinearWarmup::new(0.25, 2, CosineAnnealingLr::new(0.1, 8, 0.0));
-//! let mut sgd = Sgd::new(SgdConfig::default());
+//! let mut sgd = Sgd::<f64, Vector1<f64>>::new(SgdConfig::default());
 //! let mut rates = Vec::new();
 //! for _epoch in 0..10 {
 //!     sgd.set_learning_rate(schedule.learning_rate());
