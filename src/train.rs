@@ -39,12 +39,13 @@ pub enum LastBatch {
 /// `EarlyStopping`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct EarlyStopping<T> {
-    /// Consecutive epochs without improvement after which training stops (at least 1).
+    /// Consecutive epochs without improvement after which training stops (0 counts as 1).
     pub patience: usize,
     /// An epoch improves when its loss is below the best so far minus `min_delta` (default 0).
     pub min_delta: T,
     /// At the end of [`Trainer::fit`], put back the parameters and buffers of the best epoch
-    /// (default true). The copy is made in a buffer allocated once.
+    /// (default true), if it was reached while this was set. The copy is made in a buffer
+    /// allocated once.
     pub restore_best: bool,
 }
 
@@ -65,7 +66,8 @@ impl<T: Real> EarlyStopping<T> {
 pub struct TrainConfig<T> {
     /// Epochs [`Trainer::fit`] runs, at most.
     pub epochs: usize,
-    /// Seed of the generator that shuffles the samples each epoch.
+    /// Seed of the generator that shuffles the samples each epoch, read once by
+    /// [`Trainer::new`] (afterwards the generator is [`Trainer::rng`]).
     pub seed: u64,
     /// Shuffle the samples each epoch (default true); otherwise batches follow the slice order.
     pub shuffle: bool,

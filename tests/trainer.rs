@@ -257,6 +257,39 @@ fn early_stopping_stops_and_restores_the_best_epoch() {
 }
 
 #[test]
+fn restoring_switched_on_late_never_restores_a_copy_it_did_not_make() {
+    // Every validation label is wrong: the first epoch is the best one.
+    let train = quadrants(64, 1);
+    let validation: Vec<_> = train
+        .iter()
+        .map(|(x, c)| (*x, Class::new(3 - c.index()).unwrap()))
+        .collect();
+    let start = Classifier::build(Init::XavierUniform, &mut Rng::new(2));
+    let run = |switch_on_after_first: bool| {
+        let mut net = start.clone();
+        let mut adam = Adam::new(AdamConfig::with_lr(0.02));
+        let mut trainer = Trainer::<f64, Classifier, 2, 16>::new(TrainConfig::with_epochs(1));
+        trainer
+            .epoch(&mut net, &mut adam, &CrossEntropy, &train, Some(&validation))
+            .unwrap();
+        if switch_on_after_first {
+            trainer.config.early_stopping = Some(EarlyStopping::patience(1));
+        }
+        let history = trainer
+            .fit(&mut net, &mut adam, &CrossEntropy, &train, Some(&validation), |_| {})
+            .unwrap();
+        assert_eq!(history.best_epoch, Some(1));
+        net
+    };
+    let late = run(true);
+    assert_eq!(
+        late.0.weight,
+        run(false).0.weight,
+        "the second epoch's parameters are kept"
+    );
+}
+
+#[test]
 fn a_non_finite_loss_is_refused_before_any_change() {
     let mut data = quadrants(8, 1);
     data[4].0[0] = f64::NAN;

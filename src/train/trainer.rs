@@ -75,6 +75,8 @@ pub struct Trainer<T: Real, N: Layer<T, SMatrix<T, I, B>>, const I: usize, const
     inputs: Box<SMatrix<T, I, B>>,
     order: Vec<usize>,
     best_parameters: Vec<T>,
+    /// The epoch whose parameters `best_parameters` holds (0: none).
+    saved_epoch: usize,
 }
 
 impl<T: Real, N: Layer<T, SMatrix<T, I, B>>, const I: usize, const B: usize> Trainer<T, N, I, B> {
@@ -93,6 +95,7 @@ impl<T: Real, N: Layer<T, SMatrix<T, I, B>>, const I: usize, const B: usize> Tra
             inputs: crate::zeroed_box(),
             order: Vec::new(),
             best_parameters: Vec::new(),
+            saved_epoch: 0,
         }
     }
 }
@@ -117,6 +120,7 @@ where
             inputs: self.inputs,
             order: self.order,
             best_parameters: self.best_parameters,
+            saved_epoch: self.saved_epoch,
         }
     }
 
@@ -172,7 +176,8 @@ where
             }
         }
         let restore = self.config.early_stopping.is_some_and(|e| e.restore_best);
-        if restore && self.best_epoch > 0 {
+        // The copy may predate the best epoch if restoring was switched on between epochs.
+        if restore && self.best_epoch > 0 && self.saved_epoch == self.best_epoch {
             self.restore_best(net);
         }
         Ok(History {
@@ -292,6 +297,7 @@ where
             self.bad_epochs = 0;
             if self.config.early_stopping.is_some_and(|e| e.restore_best) {
                 self.save_best(net);
+                self.saved_epoch = epoch;
             }
         } else {
             self.bad_epochs += 1;
