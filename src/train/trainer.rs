@@ -147,7 +147,6 @@ where
     ///
     /// # Errors
     /// As [`Trainer::epoch`]; training stops at the first error.
-    #[allow(clippy::too_many_arguments)]
     pub fn fit<O, L, Y, const K: usize>(
         &mut self,
         net: &mut N,
