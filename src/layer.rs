@@ -1,6 +1,7 @@
 //! The layer traits, sequential composition (tuples, arrays, [`Seq!`](crate::Seq)) and the layers.
 
 use bytemuck::Zeroable;
+use nalgebra::SMatrix;
 
 use crate::{Init, Real, Rng, TensorInfo, Tensors};
 
@@ -143,6 +144,33 @@ impl<T: Real, A: Parameters<T>, const N: usize> Parameters<T> for [A; N] {
     }
     fn buffer_infos() -> impl Iterator<Item = TensorInfo> {
         (0..N).flat_map(|i| A::buffer_infos().map(move |t| t.shifted(i * A::LAYERS)))
+    }
+}
+
+/// A bare matrix or vector of parameters, its own gradient: what lets an optimizer minimise any
+/// differentiable function of a parameter vector, not only a network's loss.
+///
+/// `reset` draws every entry as [`Init`] draws a weight of shape `R × C` (fan-in `C`, fan-out
+/// `R`, as for [`Dense`](crate::Dense)'s `O × I` weight); a column vector has fan-in 1.
+///
+/// ```
+/// use static_nn::{Adam, AdamConfig, Optimizer};
+/// use nalgebra::Vector2;
+///
+/// // Minimise f(θ) = (θ₀ − 3)² + (θ₁ + 1)², whose gradient is 2 (θ − (3, −1)).
+/// let mut theta = Vector2::new(0.0_f64, 0.0);
+/// let mut adam = Adam::new(AdamConfig::with_lr(0.1));
+/// for _ in 0..500 {
+///     let grad = (theta - Vector2::new(3.0, -1.0)) * 2.0;
+///     adam.step(&mut theta, &grad);
+/// }
+/// assert!((theta - Vector2::new(3.0, -1.0)).norm() < 1e-3);
+/// ```
+impl<T: Real, const R: usize, const C: usize> Parameters<T> for SMatrix<T, R, C> {
+    type Gradient = Self;
+
+    fn reset(&mut self, init: Init, rng: &mut Rng) {
+        init.fill_weight(self.as_mut_slice(), C, R, rng);
     }
 }
 

@@ -39,6 +39,20 @@ impl Rng {
         Self { state: seed }
     }
 
+    /// The generator's whole state: `Rng::new(rng.state())` continues the same sequence, which
+    /// is how a saved training run resumes its shuffling exactly.
+    ///
+    /// ```
+    /// use static_nn::Rng;
+    /// let mut rng = Rng::new(3);
+    /// rng.next_u64();
+    /// let mut resumed = Rng::new(rng.state());
+    /// assert_eq!(resumed.next_u64(), rng.next_u64());
+    /// ```
+    pub const fn state(&self) -> u64 {
+        self.state
+    }
+
     /// The next 64 uniformly distributed bits.
     #[inline]
     pub fn next_u64(&mut self) -> u64 {
