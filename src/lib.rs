@@ -81,7 +81,11 @@ compile_error!("static-nn needs a maths backend: enable the `std` feature (the d
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
+// File helpers of the weight format; test builds link std already.
+#[cfg(all(feature = "std", not(test)))]
+extern crate std;
 
+pub mod format;
 #[cfg(feature = "alloc")]
 pub mod gradcheck;
 pub mod init;

@@ -35,6 +35,8 @@ impl<T: Real> Tensors<T> for Softmax {
     }
 }
 
+crate::format::const_path!(Softmax, "::static_nn::Softmax");
+
 impl<T: Real> Parameters<T> for Softmax {
     type Gradient = ();
     fn reset(&mut self, _init: Init, _rng: &mut Rng) {}

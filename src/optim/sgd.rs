@@ -1,5 +1,6 @@
 use bytemuck::Zeroable;
 
+use crate::format::Counters;
 use crate::{Optimizer, Parameters, Real, TensorInfo, Tensors};
 
 /// Hyperparameters of [`Sgd`]. Defaults are PyTorch's: `lr` 1e-3, no momentum, no dampening,
@@ -97,6 +98,20 @@ impl<T: Real, N: Parameters<T>> Tensors<T> for Sgd<T, N> {
     }
     fn tensor_infos() -> impl Iterator<Item = TensorInfo> {
         N::Gradient::tensor_infos()
+    }
+}
+
+/// The step counter, for checkpoints.
+impl<T: Real, N: Parameters<T>> Counters for Sgd<T, N> {
+    fn counter_names() -> impl Iterator<Item = &'static str> {
+        ["steps"].into_iter()
+    }
+    fn counters(&self) -> impl Iterator<Item = u64> {
+        [self.steps].into_iter()
+    }
+    fn set_counter(&mut self, index: usize, value: u64) {
+        assert_eq!(index, 0, "Sgd has one counter");
+        self.steps = value;
     }
 }
 
