@@ -235,13 +235,23 @@ impl Loader {
             });
         }
 
-        for (out, (entry, data)) in net.tensors_mut().chain(net.buffers_mut()).zip(views) {
-            for (i, v) in data.chunks_exact(size_of::<T>()).enumerate() {
-                let (r, c) = (i / entry.cols, i % entry.cols);
-                out[c * entry.rows + r] = read(v);
-            }
+        let parameters = N::tensor_infos().count();
+        let (tensors, buffers) = views.split_at(parameters);
+        for (out, (entry, data)) in net.tensors_mut().zip(tensors) {
+            transpose_into(out, entry, data);
+        }
+        for (out, (entry, data)) in net.buffers_mut().zip(buffers) {
+            transpose_into(out, entry, data);
         }
         Ok(())
+    }
+}
+
+/// Writes PyTorch's row-major data into column-major storage.
+fn transpose_into<T: Real>(out: &mut [T], entry: &Entry, data: &[u8]) {
+    for (i, v) in data.chunks_exact(size_of::<T>()).enumerate() {
+        let (r, c) = (i / entry.cols, i % entry.cols);
+        out[c * entry.rows + r] = read(v);
     }
 }
 
