@@ -79,3 +79,36 @@ fn generated_constants_equal_the_networks_bit_for_bit() {
     let x = nalgebra::SMatrix::<f64, 3, 2>::new(0.5, -1.0, 2.0, 0.25, -0.75, 1.5);
     assert_eq!(embedded.forward(&x), f64_net.forward(&x));
 }
+
+mod iris {
+    use static_nn::prelude::*;
+    /// As in `examples/embed.rs` and `examples/embedded/src/lib.rs`.
+    pub type Iris = (Dense<f32, 4, 16>, Relu, Dense<f32, 16, 3>);
+    include!("../examples/embedded/src/iris_net.rs");
+}
+
+/// The two files the firmware in `examples/embedded/` ships (written by `examples/embed.rs`)
+/// hold the same network, and it classifies iris.
+#[test]
+fn the_embedded_example_ships_one_network_both_ways() {
+    let bytes = include_bytes!("../examples/embedded/iris.snn");
+    let mut loaded = iris::Iris::build(Init::PyTorch, &mut Rng::new(0));
+    format::load(&mut loaded, bytes).unwrap();
+    assert!(same_bits(&loaded, &iris::IRIS));
+    assert_eq!(
+        format::rust_source(&loaded, "pub static IRIS: Iris"),
+        include_str!("../examples/embedded/src/iris_net.rs"),
+        "regenerate both with `cargo run --release --example embed`"
+    );
+
+    let text = include_str!("../data/iris.csv");
+    let (mut right, mut total) = (0, 0);
+    for line in text.lines().skip(1) {
+        let fields: Vec<f32> = line.split(',').map(|f| f.parse().unwrap()).collect();
+        let x = nalgebra::SMatrix::<f32, 4, 1>::from_column_slice(&fields[..4]);
+        right += usize::from(iris::IRIS.forward(&x).argmax().0 == fields[4] as usize);
+        total += 1;
+    }
+    assert_eq!(total, 150);
+    assert!(right >= 140, "{right} of 150 right");
+}
