@@ -52,14 +52,14 @@ fn main() -> std::io::Result<()> {
     let (mut train_x, mut test_x) = (SMatrix::<f32, 4, TRAIN>::zeros(), SMatrix::<f32, 4, TEST>::zeros());
     let (mut train_y, mut test_y) = ([0; TRAIN], [0; TEST]);
     let (mut train_n, mut test_n) = (0, 0);
-    for j in 0..SAMPLES {
+    for (j, (column, class)) in x.column_iter().zip(classes).enumerate() {
         if j % 5 == 4 {
-            test_x.set_column(test_n, &x.column(j));
-            test_y[test_n] = classes[j];
+            test_x.set_column(test_n, &column);
+            test_y[test_n] = class;
             test_n += 1;
         } else {
-            train_x.set_column(train_n, &x.column(j));
-            train_y[train_n] = classes[j];
+            train_x.set_column(train_n, &column);
+            train_y[train_n] = class;
             train_n += 1;
         }
     }

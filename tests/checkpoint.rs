@@ -83,16 +83,18 @@ fn resuming_from_a_checkpoint_is_bit_identical_sgd_momentum() {
     }
 
     for k in [1, 7, 10, 24] {
-        let mut first = Run::new(1);
-        for _ in 0..k {
-            first.step();
-        }
-        let checkpoint = first.checkpoint();
+        // The interrupted run ends with this block.
+        let checkpoint = {
+            let mut first = Run::new(1);
+            for _ in 0..k {
+                first.step();
+            }
+            first.checkpoint()
+        };
         assert_eq!(
             checkpoint.len(),
             format::checkpoint_len::<f64, Net, Sgd<f64, Net>, Rng>()
         );
-        drop(first);
 
         // Fresh objects, deliberately different, then the checkpoint.
         let mut resumed = Run::new(77);

@@ -1,7 +1,7 @@
 //! The container shared by weight files and checkpoints: header, directory, data, checksum.
 //! The byte layout is specified in the [module documentation](super).
 
-use core::mem::size_of;
+use core::mem::{size_of, size_of_val};
 
 use super::crc32::{Crc32, crc32};
 use super::error::{Error, Name, Shape, decimal};
@@ -458,7 +458,7 @@ impl Data<'_> {
 
     /// Fills `out` with the next tensor's values.
     pub(crate) fn read_reals<T: Real>(&mut self, out: &mut [T]) {
-        let bytes = self.take(out.len() * size_of::<T>());
+        let bytes = self.take(size_of_val(out));
         for (v, b) in out.iter_mut().zip(bytes.chunks_exact(size_of::<T>())) {
             bytemuck::bytes_of_mut(v).copy_from_slice(b);
             *v = to_le(*v);

@@ -222,11 +222,12 @@ impl fmt::Debug for Name {
 }
 
 /// A tensor's shape as a file or a network states it: up to [`Shape::MAX_RANK`] dimensions
-/// held inline (a deeper shape keeps its first dimensions and is shown with `…`).
+/// held inline (a deeper shape keeps its first dimensions and is shown with `…`). Dimensions are
+/// kept as `u32`, which keeps the error small; larger ones are shown as `u32::MAX`.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Shape {
-    dims: [usize; Shape::MAX_RANK],
-    rank: usize,
+    dims: [u32; Shape::MAX_RANK],
+    rank: u8,
 }
 
 impl Shape {
@@ -234,32 +235,30 @@ impl Shape {
     pub const MAX_RANK: usize = 4;
 
     /// A `rows × cols` matrix.
-    pub const fn matrix(rows: usize, cols: usize) -> Self {
-        Self {
-            dims: [rows, cols, 0, 0],
-            rank: 2,
-        }
+    pub fn matrix(rows: usize, cols: usize) -> Self {
+        Self::new(&[rows, cols])
     }
 
     /// A shape with the given dimensions, outermost first.
     pub fn new(dims: &[usize]) -> Self {
         let mut kept = [0; Self::MAX_RANK];
-        let n = dims.len().min(Self::MAX_RANK);
-        kept[..n].copy_from_slice(&dims[..n]);
+        for (k, &d) in kept.iter_mut().zip(dims) {
+            *k = u32::try_from(d).unwrap_or(u32::MAX);
+        }
         Self {
             dims: kept,
-            rank: dims.len(),
+            rank: u8::try_from(dims.len()).unwrap_or(u8::MAX),
         }
     }
 
     /// The dimensions kept, outermost first.
-    pub fn dims(&self) -> &[usize] {
-        &self.dims[..self.rank.min(Self::MAX_RANK)]
+    pub fn dims(&self) -> &[u32] {
+        &self.dims[..self.rank().min(Self::MAX_RANK)]
     }
 
     /// The number of dimensions.
     pub const fn rank(&self) -> usize {
-        self.rank
+        self.rank as usize
     }
 }
 
@@ -272,7 +271,7 @@ impl fmt::Display for Shape {
             }
             write!(f, "{d}")?;
         }
-        if self.rank > Self::MAX_RANK {
+        if self.rank() > Self::MAX_RANK {
             f.write_str(", …")?;
         }
         f.write_str("]")

@@ -38,7 +38,7 @@
 use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::mem::size_of;
+use core::mem::{size_of, size_of_val};
 
 use safetensors::{Dtype, SafeTensorError, SafeTensors, View};
 
@@ -133,7 +133,7 @@ pub fn export<T: Real, N: Parameters<T>>(net: &N) -> Result<Vec<u8>, Error> {
     let tensors: Vec<(String, Torch)> = weight_entries::<T, N>()
         .zip(net.tensors().chain(net.buffers()))
         .map(|(entry, values)| {
-            let mut data = Vec::with_capacity(values.len() * size_of::<T>());
+            let mut data = Vec::with_capacity(size_of_val(values));
             // Row-major: entry (r, c) of PyTorch's array is values[c * rows + r].
             for r in 0..entry.rows {
                 for c in 0..entry.cols {
@@ -146,7 +146,11 @@ pub fn export<T: Real, N: Parameters<T>>(net: &N) -> Result<Vec<u8>, Error> {
             }
             let tensor = Torch {
                 dtype: dtype::<T>(),
-                shape: torch_shape(&entry).dims().to_vec(),
+                shape: if entry.cols == 1 {
+                    alloc::vec![entry.rows]
+                } else {
+                    alloc::vec![entry.rows, entry.cols]
+                },
                 data,
             };
             (key(&entry), tensor)
