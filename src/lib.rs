@@ -47,6 +47,7 @@
 //! | initialisation | [`Init`] (PyTorch, Xavier/Glorot, He/Kaiming) from a seeded [`Rng`] |
 //! | training | [`Workspace`] (caches and gradient, built once), [`Optimizer`], [`Sgd`] |
 //! | proof | [`GradCheck`] (needs `alloc`) |
+//! | weights | [`format::save`] / [`format::load`] (binary, `no_std`, no allocation), [`format::rust_source`] (compiled-in constants), [`format::save_checkpoint`] / [`format::load_checkpoint`], `format::safetensors` (PyTorch; feature `safetensors`), one [`format::Error`] |
 //!
 //! # Conventions
 //!
@@ -64,6 +65,7 @@
 //!   [`zeroed_box`]) and the gradient checker.
 //! - `libm`: maths for `no_std` targets, e.g.
 //!   `cargo build --no-default-features --features libm --target thumbv7em-none-eabihf`.
+//! - `safetensors`: import and export of PyTorch weights ([`format`]); implies `alloc`.
 //!
 //! # Large networks
 //!
