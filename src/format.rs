@@ -8,7 +8,7 @@
 //! |---|---|---|---|
 //! | bytes | [`save`] / [`load`] (`include_bytes!`, flash, a file) | validate, then copy into the network | nothing: `no_std`, no allocator |
 //! | Rust source | [`rust_source`] writes a `static`/`const` item | nothing: the weights are the binary's data | `std` to generate; nothing to use |
-//! | PyTorch | [`safetensors`] (`safetensors` feature) | parse, transpose | `alloc` |
+//! | PyTorch | `format::safetensors` (`safetensors` feature) | parse, transpose | `alloc` |
 //!
 //! ```
 //! use static_nn::{format, Dense, Init, Parameters, Rng, Tanh};

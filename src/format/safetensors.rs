@@ -7,15 +7,16 @@
 //! tensor (a bias, a batch-norm statistic) as a vector `[O]`. The scalar type is `F32` for
 //! `f32` networks and `F64` for `f64` ones.
 //!
-//! A model built in PyTorch as `nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))` and
+//! A model built in PyTorch as
+//! `nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 2))` and
 //! saved with `safetensors.torch.save_file(model.state_dict(), path)` loads into
-//! `(Dense<f32, 3, 4>, Tanh, Dense<f32, 4, 2>)`:
+//! `(Dense<f32, 3, 8>, Tanh, Dense<f32, 8, 8>, Relu, Dense<f32, 8, 2>)`:
 //!
 //! ```
 //! use static_nn::format::safetensors;
-//! use static_nn::{Dense, Init, Parameters, Rng, Tanh};
+//! use static_nn::{Dense, Init, Parameters, Relu, Rng, Tanh};
 //!
-//! type Net = (Dense<f32, 3, 4>, Tanh, Dense<f32, 4, 2>);
+//! type Net = (Dense<f32, 3, 8>, Tanh, Dense<f32, 8, 8>, Relu, Dense<f32, 8, 2>);
 //! let bytes = std::fs::read("tests/fixtures/pytorch_mlp.safetensors").unwrap();
 //! let mut net = Net::build(Init::PyTorch, &mut Rng::new(0));
 //! safetensors::import(&mut net, &bytes).unwrap();
@@ -23,7 +24,7 @@
 //! let exported = safetensors::export(&net).unwrap(); // loads back into PyTorch the same way
 //! let mut again = Net::build(Init::PyTorch, &mut Rng::new(1));
 //! safetensors::import(&mut again, &exported).unwrap();
-//! assert_eq!(again.2.weight, net.2.weight);
+//! assert_eq!(again.4.weight, net.4.weight);
 //! ```
 //!
 //! Import is strict: every tensor of the network must be in the file with its dtype and shape,
