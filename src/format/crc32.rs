@@ -2,8 +2,10 @@
 //!
 //! The checksum only has to catch corruption (a flipped bit, a truncated copy), not forgery, and
 //! it runs once per load, so it is written here rather than pulled in as a dependency. Four
-//! bits per lookup keep the table at 64 bytes of flash (a byte-wise table takes 1 KiB) for about
-//! half the speed of a byte-wise table, which does not matter next to decoding the values.
+//! bits per lookup keep the table at 64 bytes of flash, where a byte-wise table takes 1 KiB (a
+//! sixth of the whole iris firmware in `examples/embedded`). The price is speed on large files:
+//! loading the 407 KB of a 784-128-10 network takes 2.2 ms with this table and 1.0 ms with a
+//! byte-wise one (`benches/format.rs`), both far below reading the file.
 
 /// The reflected IEEE polynomial.
 const POLY: u32 = 0xEDB8_8320;
