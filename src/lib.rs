@@ -50,6 +50,7 @@
 //! | data | [`data::Sample`] `([T; I], target)`, [`Target`] ([`Class`] or `[T; K]`), [`data::gather`] |
 //! | training | [`Workspace`] (one step, built once); [`Trainer`] (epochs of shuffled mini-batches, validation, early stopping, clipping, schedules; needs `alloc`) |
 //! | proof | [`GradCheck`] (needs `alloc`) |
+//! | weights | [`format::save`] / [`format::load`] (binary, `no_std`, no allocation), [`format::rust_source`] (compiled-in constants), [`format::save_checkpoint`] / [`format::load_checkpoint`], `format::safetensors` (PyTorch; feature `safetensors`), one [`format::Error`] |
 //!
 //! # Conventions
 //!
@@ -67,6 +68,7 @@
 //!   [`zeroed_box`]), the gradient checker and the [`Trainer`].
 //! - `libm`: maths for `no_std` targets, e.g.
 //!   `cargo build --no-default-features --features libm --target thumbv7em-none-eabihf`.
+//! - `safetensors`: import and export of PyTorch weights ([`format`]); implies `alloc`.
 //!
 //! # Large networks
 //!
@@ -85,8 +87,12 @@ compile_error!("static-nn needs a maths backend: enable the `std` feature (the d
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
+// File helpers of the weight format; test builds link std already.
+#[cfg(all(feature = "std", not(test)))]
+extern crate std;
 
 pub mod data;
+pub mod format;
 #[cfg(feature = "alloc")]
 pub mod gradcheck;
 pub mod init;

@@ -104,6 +104,21 @@ impl Rng {
     }
 }
 
+/// The generator's whole state, so that a checkpoint resumes the same sequence (of shuffles,
+/// dropout masks, ...).
+impl crate::format::Counters for Rng {
+    fn counter_names() -> impl Iterator<Item = &'static str> {
+        ["rng"].into_iter()
+    }
+    fn counters(&self) -> impl Iterator<Item = u64> {
+        [self.state].into_iter()
+    }
+    fn set_counter(&mut self, index: usize, value: u64) {
+        assert_eq!(index, 0, "Rng has one counter");
+        self.state = value;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -247,3 +247,29 @@ fn the_counter_does_count() {
     });
     assert_eq!(info.count_total, 1);
 }
+
+#[test]
+fn saving_and_loading_weights_and_checkpoints_allocates_nothing() {
+    type Net = EveryActivation<f32>;
+    let trained = Net::build_boxed(Init::PyTorch, &mut Rng::new(1));
+    let optimizer = Sgd::<f32, Net>::new_boxed(SgdConfig {
+        momentum: 0.9,
+        ..SgdConfig::default()
+    });
+    let mut net = Net::build_boxed(Init::PyTorch, &mut Rng::new(2));
+    let mut restored = Sgd::<f32, Net>::new_boxed(SgdConfig::default());
+    let mut rng = Rng::new(3);
+    let mut weights = vec![0u8; static_nn::format::saved_len::<f32, Net>()];
+    let mut checkpoint = vec![0u8; static_nn::format::checkpoint_len::<f32, Net, Sgd<f32, Net>, Rng>()];
+    let info = allocation_counter::measure(|| {
+        static_nn::format::save(&*trained, &mut weights).unwrap();
+        static_nn::format::load(&mut *net, &weights).unwrap();
+        static_nn::format::save_checkpoint(&*trained, &*optimizer, &rng, &mut checkpoint).unwrap();
+        static_nn::format::load_checkpoint(&mut *net, &mut *restored, &mut rng, &checkpoint).unwrap();
+        // The error paths allocate nothing either.
+        assert!(static_nn::format::load(&mut *net, &checkpoint).is_err());
+        assert!(static_nn::format::load(&mut *net, &weights[..100]).is_err());
+    });
+    assert_eq!(info.count_total, 0);
+    assert_eq!(net.0.weight, trained.0.weight);
+}

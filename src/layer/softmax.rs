@@ -23,6 +23,7 @@ use crate::{Layer, Real};
 pub struct Softmax;
 
 crate::parameter_free_layer!(Softmax);
+crate::format::const_path!(Softmax, "::static_nn::Softmax");
 
 impl<T: Real, const R: usize, const C: usize> Layer<T, SMatrix<T, R, C>> for Softmax {
     type Output = SMatrix<T, R, C>;

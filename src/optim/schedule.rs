@@ -439,6 +439,98 @@ impl<T: Real> Schedule<T> for ReduceLrOnPlateau<T> {
     }
 }
 
+/// A schedule's position, saved by checkpoints ([`Counters`](crate::format::Counters)) so that a resumed run continues
+/// the same learning-rate sequence. Floating-point state travels as the bits of an `f64`, which
+/// holds an `f32` or `f64` exactly.
+mod counters {
+    use super::*;
+    use crate::format::Counters;
+
+    fn to_bits<T: Real>(x: T) -> u64 {
+        x.to_f64().to_bits()
+    }
+
+    fn from_bits<T: Real>(bits: u64) -> T {
+        T::of(f64::from_bits(bits))
+    }
+
+    /// No position: the rate is fixed.
+    impl<T: Real> Counters for FixedLr<T> {
+        fn counter_names() -> impl Iterator<Item = &'static str> {
+            core::iter::empty()
+        }
+        fn counters(&self) -> impl Iterator<Item = u64> {
+            core::iter::empty()
+        }
+        fn set_counter(&mut self, index: usize, _value: u64) {
+            panic!("FixedLr has no counter {index}");
+        }
+    }
+
+    /// Implements `Counters` for a schedule whose only position is its `steps` field.
+    macro_rules! steps_counter {
+        ($($schedule:ident),+) => {$(
+            impl<T: Real> Counters for $schedule<T> {
+                fn counter_names() -> impl Iterator<Item = &'static str> {
+                    ["steps"].into_iter()
+                }
+                fn counters(&self) -> impl Iterator<Item = u64> {
+                    [self.steps].into_iter()
+                }
+                fn set_counter(&mut self, index: usize, value: u64) {
+                    assert_eq!(index, 0, concat!(stringify!($schedule), " has one counter"));
+                    self.steps = value;
+                }
+            }
+        )+};
+    }
+
+    steps_counter!(StepLr, ExponentialLr, CosineAnnealingLr);
+
+    /// The warm-up's own position, then the wrapped schedule's.
+    impl<T: Real, S: Counters> Counters for LinearWarmup<T, S> {
+        fn counter_names() -> impl Iterator<Item = &'static str> {
+            core::iter::once("warmup_elapsed").chain(S::counter_names())
+        }
+        fn counters(&self) -> impl Iterator<Item = u64> {
+            core::iter::once(self.elapsed).chain(self.inner.counters())
+        }
+        fn set_counter(&mut self, index: usize, value: u64) {
+            match index {
+                0 => self.elapsed = value,
+                _ => self.inner.set_counter(index - 1, value),
+            }
+        }
+    }
+
+    /// Current rate, best metric, the bad-period and cooldown counts, and steps.
+    impl<T: Real> Counters for ReduceLrOnPlateau<T> {
+        fn counter_names() -> impl Iterator<Item = &'static str> {
+            ["lr_bits", "best_bits", "bad_periods", "cooldown_counter", "steps"].into_iter()
+        }
+        fn counters(&self) -> impl Iterator<Item = u64> {
+            [
+                to_bits(self.lr),
+                to_bits(self.best),
+                self.bad_periods,
+                self.cooldown_counter,
+                self.steps,
+            ]
+            .into_iter()
+        }
+        fn set_counter(&mut self, index: usize, value: u64) {
+            match index {
+                0 => self.lr = from_bits(value),
+                1 => self.best = from_bits(value),
+                2 => self.bad_periods = value,
+                3 => self.cooldown_counter = value,
+                4 => self.steps = value,
+                _ => panic!("ReduceLrOnPlateau has five counters, not {}", index + 1),
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
