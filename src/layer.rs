@@ -1,6 +1,7 @@
 //! The layer traits, sequential composition (tuples, arrays, [`Seq!`](crate::Seq)) and the layers.
 
 use bytemuck::Zeroable;
+use nalgebra::SMatrix;
 
 use crate::{Init, Real, Rng, TensorInfo, Tensors};
 
@@ -154,6 +155,33 @@ impl<T: Real, A: Parameters<T>, const N: usize> Parameters<T> for [A; N] {
     }
     fn buffer_infos() -> impl Iterator<Item = TensorInfo> {
         (0..N).flat_map(|i| A::buffer_infos().map(move |t| t.shifted(i * A::LAYERS)))
+    }
+}
+
+/// A bare matrix or vector of parameters, its own gradient: what lets an optimizer minimise any
+/// differentiable function of a parameter vector, not only a network's loss.
+///
+/// `reset` draws every entry as [`Init`] draws a weight of shape `R × C` (fan-in `C`, fan-out
+/// `R`, as for [`Dense`](crate::Dense)'s `O × I` weight); a column vector has fan-in 1.
+///
+/// ```
+/// use static_nn::{Adam, AdamConfig, Optimizer};
+/// use nalgebra::Vector2;
+///
+/// // Minimise f(θ) = (θ₀ − 3)² + (θ₁ + 1)², whose gradient is 2 (θ − (3, −1)).
+/// let mut theta = Vector2::new(0.0_f64, 0.0);
+/// let mut adam = Adam::new(AdamConfig::with_lr(0.1));
+/// for _ in 0..500 {
+///     let grad = (theta - Vector2::new(3.0, -1.0)) * 2.0;
+///     adam.step(&mut theta, &grad);
+/// }
+/// assert!((theta - Vector2::new(3.0, -1.0)).norm() < 1e-3);
+/// ```
+impl<T: Real, const R: usize, const C: usize> Parameters<T> for SMatrix<T, R, C> {
+    type Gradient = Self;
+
+    fn reset(&mut self, init: Init, rng: &mut Rng) {
+        init.fill_weight(self.as_mut_slice(), C, R, rng);
     }
 }
 
@@ -379,6 +407,47 @@ sequential! {
     middle [B 1 YA YB 0] [C 2 YB YC 1] [D 3 YC YD 2] [E 4 YD YE 3] [F 5 YE YF 4] [G 6 YF YG 5]
     reversed [G 6 YF YG 5] [F 5 YE YF 4] [E 4 YD YE 3] [D 3 YC YD 2] [C 2 YB YC 1] [B 1 YA YB 0]
     last [H 7 YG 6]
+}
+
+/// Implements [`Tensors`](crate::Tensors) and [`Parameters`](crate::Parameters) for a layer
+/// with no trainable tensors and no buffers: it occupies one layer position, its gradient is
+/// `()`, and [`Parameters::reset`] restores `Default::default()` (so the type must implement
+/// `Default`). The type may mention the scalar as `T`.
+///
+/// ```
+/// use static_nn::{parameter_free_layer, Parameters, Tensors};
+///
+/// /// Doubles its input.
+/// #[derive(Clone, Copy, Debug, Default, bytemuck::Zeroable)]
+/// pub struct Double;
+/// parameter_free_layer!(Double);
+///
+/// assert_eq!(<Double as Tensors<f32>>::LAYERS, 1);
+/// assert_eq!(<Double as Tensors<f32>>::scalar_count(), 0);
+/// ```
+#[macro_export]
+macro_rules! parameter_free_layer {
+    ($ty:ty) => {
+        impl<T: $crate::Real> $crate::Tensors<T> for $ty {
+            const LAYERS: usize = 1;
+            fn tensors(&self) -> impl Iterator<Item = &[T]> {
+                ::core::iter::empty()
+            }
+            fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+                ::core::iter::empty()
+            }
+            fn tensor_infos() -> impl Iterator<Item = $crate::TensorInfo> {
+                ::core::iter::empty()
+            }
+        }
+
+        impl<T: $crate::Real> $crate::Parameters<T> for $ty {
+            type Gradient = ();
+            fn reset(&mut self, _init: $crate::Init, _rng: &mut $crate::Rng) {
+                *self = ::core::default::Default::default();
+            }
+        }
+    };
 }
 
 /// The type of a sequence of layers of any length.

@@ -47,8 +47,12 @@
 //! | traits | [`Layer`] (forward, forward_train, backward), [`Parameters`] (gradient type, initialisation), [`Tensors`] (traversal) |
 //! | losses | [`Mse`], [`CrossEntropy`] with [`Class`] targets, [`BceWithLogits`], [`Huber`] |
 //! | initialisation | [`Init`] (PyTorch, Xavier/Glorot, He/Kaiming) from a seeded [`Rng`] |
-//! | training | [`Workspace`] (caches and gradient, built once), [`Optimizer`], [`Sgd`] |
+//! | optimizers | [`Optimizer`]: [`Sgd`], [`Adam`], [`AdamW`], [`RmsProp`], [`Adagrad`] (PyTorch's updates and defaults; any [`Parameters`], even a bare `SMatrix`) |
+//! | clipping, schedules | [`optim::clip_grad_norm`], [`optim::clip_grad_value`]; [`optim::schedule`]: step, exponential, cosine, linear warm-up, reduce-on-plateau |
+//! | data | [`data::Sample`] `([T; I], target)`, [`Target`] ([`Class`] or `[T; K]`), [`data::gather`] |
+//! | training | [`Workspace`] (one step, built once); [`Trainer`] (epochs of shuffled mini-batches, validation, early stopping, clipping, schedules; needs `alloc`) |
 //! | proof | [`GradCheck`] (needs `alloc`) |
+//! | weights | [`format::save`] / [`format::load`] (binary, `no_std`, no allocation), [`format::rust_source`] (compiled-in constants), [`format::save_checkpoint`] / [`format::load_checkpoint`], `format::safetensors` (PyTorch; feature `safetensors`), one [`format::Error`] |
 //!
 //! # Conventions
 //!
@@ -66,16 +70,18 @@
 //!
 //! - `std` (default): the standard library's maths; implies `alloc`.
 //! - `alloc`: heap construction ([`Parameters::build_boxed`], [`Workspace::new_boxed`],
-//!   [`zeroed_box`]) and the gradient checker.
+//!   [`zeroed_box`]), the gradient checker and the [`Trainer`].
 //! - `libm`: maths for `no_std` targets, e.g.
 //!   `cargo build --no-default-features --features libm --target thumbv7em-none-eabihf`.
+//! - `safetensors`: import and export of PyTorch weights ([`format`]); implies `alloc`.
 //!
 //! # Large networks
 //!
 //! A 784-128-10 network with its gradient and optimizer state is over a megabyte. Build such
 //! values directly on the heap, once, before the training loop:
-//! [`Parameters::build_boxed`], [`Workspace::new_boxed`], [`Sgd::new_boxed`]. They are
-//! zero-initialised in place and never pass through the stack.
+//! [`Parameters::build_boxed`], [`Workspace::new_boxed`], and every optimizer's `new_boxed`
+//! ([`Sgd::new_boxed`], [`Adam::new_boxed`], ...). They are zero-initialised in place and never
+//! pass through the stack; [`Trainer`] keeps its buffers on the heap too.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -86,7 +92,12 @@ compile_error!("static-nn needs a maths backend: enable the `std` feature (the d
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
+// File helpers of the weight format; test builds link std already.
+#[cfg(all(feature = "std", not(test)))]
+extern crate std;
 
+pub mod data;
+pub mod format;
 #[cfg(feature = "alloc")]
 pub mod gradcheck;
 pub mod init;
@@ -96,11 +107,14 @@ pub mod optim;
 mod real;
 mod rng;
 mod tensors;
+#[cfg(feature = "alloc")]
+pub mod train;
 mod workspace;
 
 pub use bytemuck;
 pub use nalgebra;
 
+pub use data::Target;
 #[cfg(feature = "alloc")]
 pub use gradcheck::{GradCheck, GradCheckReport, TensorCheck};
 pub use init::Init;
@@ -119,10 +133,15 @@ pub use layer::softmax::Softmax;
 pub use layer::stream::Stream;
 pub use layer::{Layer, Parameters};
 pub use loss::{BceWithLogits, Class, ClassOutOfRange, CrossEntropy, Huber, Loss, Mse};
-pub use optim::{Optimizer, Sgd, SgdConfig};
+pub use optim::{
+    Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Clip, Optimizer, RmsProp, RmsPropConfig, Sgd,
+    SgdConfig,
+};
 pub use real::Real;
 pub use rng::Rng;
 pub use tensors::{TensorInfo, Tensors};
+#[cfg(feature = "alloc")]
+pub use train::{EarlyStopping, LastBatch, TrainConfig, TrainError, Trainer};
 pub use workspace::Workspace;
 
 /// A value of type `Z` with every byte zero, allocated directly on the heap: the value never
@@ -150,11 +169,12 @@ pub struct ReadmeDoctests;
 
 /// The traits and types most programs need.
 pub mod prelude {
-    #[cfg(feature = "alloc")]
-    pub use crate::GradCheck;
     pub use crate::{
-        AvgPool1d, BceWithLogits, Causal, Class, Conv1d, CrossEntropy, Dense, EachStep, Elu, Flatten, Gelu, Gru, Huber,
-        Identity, Init, LastStep, Layer, LeakyRelu, Loss, Lstm, MaxPool1d, Mse, Optimizer, Parameters, Real, Relu, Rng,
-        Same, Sgd, SgdConfig, Sigmoid, Silu, Softmax, Softplus, Stream, Tanh, Tensors, Valid, Workspace, Zeros,
+        Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, AvgPool1d, BceWithLogits, Causal, Class, Clip,
+        Conv1d, CrossEntropy, Dense, EachStep, Elu, Flatten, Gelu, Gru, Huber, Identity, Init, LastStep, Layer,
+        LeakyRelu, Loss, Lstm, MaxPool1d, Mse, Optimizer, Parameters, Real, Relu, RmsProp, RmsPropConfig, Rng, Same,
+        Sgd, SgdConfig, Sigmoid, Silu, Softmax, Softplus, Stream, Tanh, Tensors, Valid, Workspace, Zeros,
     };
+    #[cfg(feature = "alloc")]
+    pub use crate::{EarlyStopping, GradCheck, LastBatch, TrainConfig, Trainer};
 }

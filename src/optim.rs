@@ -1,21 +1,80 @@
-//! Optimizers: how a gradient becomes a parameter update.
+//! Optimizers: how a gradient becomes a parameter update; gradient clipping; learning-rate
+//! schedules.
+//!
+//! Every optimizer follows PyTorch's documented update and defaults, and keeps its state as
+//! copies of the network's gradient type, under PyTorch's names:
+//!
+//! | optimizer | PyTorch | default lr | state |
+//! |---|---|---|---|
+//! | [`Sgd`] (momentum, dampening, Nesterov, L2) | `SGD` | 1e-3 | `momentum_buffer` |
+//! | [`Adam`] (L2, AMSGrad) | `Adam` | 1e-3 | `exp_avg`, `exp_avg_sq`, `max_exp_avg_sq` |
+//! | [`AdamW`] (decoupled decay 0.01, AMSGrad) | `AdamW` | 1e-3 | as Adam |
+//! | [`RmsProp`] (momentum, centered, L2) | `RMSprop` | 1e-2 | `square_avg`, `momentum_buffer`, `grad_avg` |
+//! | [`Adagrad`] (lr decay, initial accumulator, L2) | `Adagrad` | 1e-2 | `sum` |
+//!
+//! Clipping: [`clip_grad_norm`] and [`clip_grad_value`] (PyTorch's `clip_grad_norm_` and
+//! `clip_grad_value_`) on any gradient, [`global_norm`] to measure one. Schedules: the
+//! [`schedule`] module. A [`Trainer`](crate::Trainer) applies both for you.
+//!
+//! Any [`Parameters`] can be optimised, including a bare `SMatrix` (its own gradient), so the
+//! optimizers minimise any differentiable function of a parameter vector:
+//!
+//! ```
+//! use static_nn::{Optimizer, Sgd, SgdConfig};
+//! use nalgebra::Vector2;
+//!
+//! // Rosenbrock's function (1 − a)² + 100 (b − a²)², minimum at (1, 1).
+//! let gradient = |p: &Vector2<f64>| {
+//!     let (a, b) = (p[0], p[1]);
+//!     Vector2::new(-2.0 * (1.0 - a) - 400.0 * a * (b - a * a), 200.0 * (b - a * a))
+//! };
+//! let mut p = Vector2::new(-1.2, 1.0);
+//! let mut sgd = Sgd::new(SgdConfig { momentum: 0.9, ..SgdConfig::with_lr(1e-3) });
+//! for _ in 0..5000 {
+//!     let g = gradient(&p);
+//!     sgd.step(&mut p, &g);
+//! }
+//! assert!((p - Vector2::new(1.0, 1.0)).norm() < 1e-4);
+//! ```
 
+mod adagrad;
+mod adam;
+mod adam_w;
+mod clip;
+mod rms_prop;
+pub mod schedule;
 mod sgd;
 
+pub use adagrad::{Adagrad, AdagradConfig};
+pub use adam::{Adam, AdamConfig};
+pub use adam_w::{AdamW, AdamWConfig};
+pub use clip::{Clip, NonFiniteNorm, clip_grad_norm, clip_grad_value, global_norm};
+pub use rms_prop::{RmsProp, RmsPropConfig};
+pub use schedule::{
+    CosineAnnealingLr, ExponentialLr, FixedLr, LinearWarmup, PlateauConfig, ReduceLrOnPlateau, Schedule, StepLr,
+    ThresholdMode,
+};
 pub use sgd::{Sgd, SgdConfig};
 
-use crate::{Parameters, Real};
+use crate::{Parameters, Real, Tensors};
 
 /// Updates a network's parameters from their gradient.
 ///
 /// An optimizer's state (momentum buffers, moment estimates) is held as copies of the network's
 /// [`Parameters::Gradient`], and the optimizer type names the network (`Sgd<f32, Mlp>`), so a
 /// state built for one network does not compile with another, and a step allocates nothing.
+///
+/// Everything that decides the optimizer's future steps is reachable through the trait, so that
+/// generic code can save and restore it: the state tensors through the [`Tensors`] supertrait
+/// (each optimizer documents their order), the step counter through [`Optimizer::steps`] and
+/// [`Optimizer::set_steps`], and the learning rate, which schedules change, through
+/// [`Optimizer::learning_rate`]. The other hyperparameters are in each optimizer's public
+/// `config`, which its caller built.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an optimizer for the network `{N}`",
     note = "an optimizer's state is shaped like one network type; build a new optimizer for this network"
 )]
-pub trait Optimizer<T: Real, N: Parameters<T>> {
+pub trait Optimizer<T: Real, N: Parameters<T>>: Tensors<T> {
     /// Applies one update to `net` from `grad`, the gradient of the loss.
     fn step(&mut self, net: &mut N, grad: &N::Gradient);
 
@@ -24,4 +83,159 @@ pub trait Optimizer<T: Real, N: Parameters<T>> {
 
     /// Changes the learning rate used by later steps (schedules call this between steps).
     fn set_learning_rate(&mut self, learning_rate: T);
+
+    /// Number of steps taken so far (PyTorch's `state["step"]`).
+    fn steps(&self) -> u64;
+
+    /// Sets the step counter, e.g. when restoring a saved optimizer with its state tensors.
+    fn set_steps(&mut self, steps: u64);
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    //! What every optimizer's tests share: a trajectory on a small network compared with an
+    //! independent implementation of the update over flat parameter vectors, and minimisation of
+    //! two-parameter test functions.
+
+    use bytemuck::Zeroable;
+    use nalgebra::{SMatrix, Vector2};
+
+    use crate::{Dense, Init, Mse, Optimizer, Parameters, Rng, Tanh, Tensors, Workspace};
+
+    /// The network of every trajectory test: small, smooth (no kinks), with two layers of biases.
+    pub type Net = (Dense<f64, 3, 4>, Tanh, Dense<f64, 4, 2>);
+    type Input = SMatrix<f64, 3, 5>;
+
+    fn batch() -> (Input, SMatrix<f64, 2, 5>) {
+        let x = Input::from_fn(|i, j| ((i * 5 + j) as f64 * 0.7).sin() * 1.5);
+        let y = SMatrix::<f64, 2, 5>::from_fn(|i, j| ((i + 2 * j) as f64 * 0.9).cos());
+        (x, y)
+    }
+
+    fn flatten<V: Tensors<f64>>(value: &V) -> Vec<f64> {
+        value.tensors().flatten().copied().collect()
+    }
+
+    /// The MSE gradient on the fixed batch at the parameters `flat`, through the library's
+    /// backward pass (the optimizers, not the gradients, are under test here).
+    fn gradient_at(flat: &[f64]) -> Vec<f64> {
+        let mut net = Net::zeroed();
+        let mut rest = flat;
+        for t in net.tensors_mut() {
+            let (head, tail) = rest.split_at(t.len());
+            t.copy_from_slice(head);
+            rest = tail;
+        }
+        let (x, y) = batch();
+        let mut workspace = Workspace::<f64, Net, Input>::new();
+        workspace.compute_gradient(&net, &Mse, &x, &y);
+        flatten(&workspace.grad)
+    }
+
+    /// Number of scalars in [`Net`]: the length of the flat vectors given to references.
+    pub fn len() -> usize {
+        Net::scalar_count()
+    }
+
+    /// Takes five steps with `optimizer` on [`Net`] (gradients from the fixed batch) and five
+    /// steps of `reference(t, params, grad)` on a flat copy of the same parameters, where `t`
+    /// counts from 1 and `reference` updates `params` in place. After every step, each
+    /// parameter must agree to 1e-12 relative.
+    pub fn check_trajectory<O: Optimizer<f64, Net>>(
+        mut optimizer: O,
+        mut reference: impl FnMut(u64, &mut [f64], &[f64]),
+    ) {
+        let (x, y) = batch();
+        let mut net = Net::build(Init::PyTorch, &mut Rng::new(3));
+        let start = flatten(&net);
+        let mut flat = start.clone();
+        let mut workspace = Workspace::<f64, Net, Input>::new();
+        for t in 1..=5 {
+            workspace.compute_gradient(&net, &Mse, &x, &y);
+            optimizer.step(&mut net, &workspace.grad);
+            let grad = gradient_at(&flat);
+            reference(t, &mut flat, &grad);
+            let got = flatten(&net);
+            for (i, (&got, &want)) in got.iter().zip(&flat).enumerate() {
+                let error = (got - want).abs() / want.abs();
+                assert!(
+                    error <= 1e-12,
+                    "step {t}, parameter {i}: {got} vs reference {want} (relative error {error:e})"
+                );
+            }
+        }
+        assert_eq!(optimizer.steps(), 5);
+        let moved = start.iter().zip(&flat).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        assert!(
+            moved > 1e-4,
+            "the trajectory barely moved ({moved:e}): the comparison proves little"
+        );
+    }
+
+    /// Proves that the optimizer's [`Tensors`], step counter and learning rate are its whole
+    /// state: three steps with one optimizer, its state copied through the trait into a fresh one
+    /// from `make`, then both continue in lock-step and must stay bit-identical.
+    pub fn check_state_is_complete<O: Optimizer<f64, Net>>(make: impl Fn() -> O) {
+        let (x, y) = batch();
+        let mut net = Net::build(Init::PyTorch, &mut Rng::new(4));
+        let mut workspace = Workspace::<f64, Net, Input>::new();
+        let mut original = make();
+        for _ in 0..3 {
+            workspace.compute_gradient(&net, &Mse, &x, &y);
+            original.step(&mut net, &workspace.grad);
+        }
+        original.set_learning_rate(original.learning_rate() * 0.5);
+        let mut restored = make();
+        for (to, from) in restored.tensors_mut().zip(original.tensors()) {
+            to.copy_from_slice(from);
+        }
+        restored.set_steps(original.steps());
+        restored.set_learning_rate(original.learning_rate());
+        let mut twin = net.clone();
+        for _ in 0..3 {
+            workspace.compute_gradient(&net, &Mse, &x, &y);
+            original.step(&mut net, &workspace.grad);
+            restored.step(&mut twin, &workspace.grad);
+            assert_eq!(flatten(&net), flatten(&twin));
+        }
+        assert!(flatten(&original) == flatten(&restored));
+    }
+
+    /// `f(θ) = ½ (θ₀² + 25 θ₁²)`: a quadratic bowl with condition number 25, minimum at 0.
+    pub fn quadratic(theta: &Vector2<f64>) -> (f64, Vector2<f64>) {
+        let value = 0.5 * (theta[0] * theta[0] + 25.0 * theta[1] * theta[1]);
+        (value, Vector2::new(theta[0], 25.0 * theta[1]))
+    }
+
+    /// Rosenbrock's banana `f(θ) = (1 − θ₀)² + 100 (θ₁ − θ₀²)²`, minimum 0 at (1, 1) at the end
+    /// of a long, curved, flat-bottomed valley.
+    pub fn rosenbrock(theta: &Vector2<f64>) -> (f64, Vector2<f64>) {
+        let (a, b) = (theta[0], theta[1]);
+        let valley = b - a * a;
+        let value = (1.0 - a) * (1.0 - a) + 100.0 * valley * valley;
+        (
+            value,
+            Vector2::new(-2.0 * (1.0 - a) - 400.0 * a * valley, 200.0 * valley),
+        )
+    }
+
+    /// Runs `steps` steps of `optimizer` on `f` from `start` and returns the final point.
+    pub fn minimise<O: Optimizer<f64, Vector2<f64>>>(
+        mut optimizer: O,
+        f: fn(&Vector2<f64>) -> (f64, Vector2<f64>),
+        start: Vector2<f64>,
+        steps: usize,
+    ) -> Vector2<f64> {
+        let mut theta = start;
+        for _ in 0..steps {
+            let (_, grad) = f(&theta);
+            optimizer.step(&mut theta, &grad);
+        }
+        theta
+    }
+
+    /// The classic start for Rosenbrock's function.
+    pub const ROSENBROCK_START: Vector2<f64> = Vector2::new(-1.2, 1.0);
+    /// Where the quadratic's minimisation starts.
+    pub const QUADRATIC_START: Vector2<f64> = Vector2::new(3.0, -2.0);
 }

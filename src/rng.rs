@@ -39,6 +39,20 @@ impl Rng {
         Self { state: seed }
     }
 
+    /// The generator's whole state: `Rng::new(rng.state())` continues the same sequence, which
+    /// is how a saved training run resumes its shuffling exactly.
+    ///
+    /// ```
+    /// use static_nn::Rng;
+    /// let mut rng = Rng::new(3);
+    /// rng.next_u64();
+    /// let mut resumed = Rng::new(rng.state());
+    /// assert_eq!(resumed.next_u64(), rng.next_u64());
+    /// ```
+    pub const fn state(&self) -> u64 {
+        self.state
+    }
+
     /// The next 64 uniformly distributed bits.
     #[inline]
     pub fn next_u64(&mut self) -> u64 {
@@ -87,6 +101,21 @@ impl Rng {
             let j = self.below(i as u64 + 1) as usize;
             items.swap(i, j);
         }
+    }
+}
+
+/// The generator's whole state, so that a checkpoint resumes the same sequence (of shuffles,
+/// dropout masks, ...).
+impl crate::format::Counters for Rng {
+    fn counter_names() -> impl Iterator<Item = &'static str> {
+        ["rng"].into_iter()
+    }
+    fn counters(&self) -> impl Iterator<Item = u64> {
+        [self.state].into_iter()
+    }
+    fn set_counter(&mut self, index: usize, value: u64) {
+        assert_eq!(index, 0, "Rng has one counter");
+        self.state = value;
     }
 }
 

@@ -1,10 +1,14 @@
-//! A training step (forward, loss, backward, optimizer update) performs no heap allocation.
+//! A training step (forward, loss, backward, clipping, optimizer update, schedule) performs no
+//! heap allocation, with every optimizer; nor does a `Trainer` epoch once it is set up.
 //!
 //! `allocation-counter` replaces the global allocator in this test binary only and counts the
 //! allocations made on the current thread while a closure runs.
 
 use nalgebra::SMatrix;
 use static_nn::Seq;
+use static_nn::optim::{
+    CosineAnnealingLr, LinearWarmup, PlateauConfig, ReduceLrOnPlateau, Schedule, clip_grad_norm, clip_grad_value,
+};
 use static_nn::prelude::*;
 
 /// Builds everything outside the measured region, then runs `steps` training steps inside it.
@@ -79,6 +83,161 @@ fn every_layer_and_loss_allocates_nothing() {
     );
 }
 
+type Small<T> = (Dense<T, 3, 16>, Tanh, Dense<T, 16, 16>, Relu, Dense<T, 16, 2>);
+
+/// Training steps with `optimizer`, both kinds of clipping and two schedules, all inside the
+/// measured region; everything built before it.
+fn allocations_per_step_with<T: Real, O: Optimizer<T, Small<T>>>(mut optimizer: Box<O>) -> u64 {
+    let mut net = Small::<T>::build_boxed(Init::PyTorch, &mut Rng::new(1));
+    let mut workspace = Workspace::<T, Small<T>, SMatrix<T, 3, 4>>::new_boxed();
+    let x = SMatrix::<T, 3, 4>::from_fn(|i, j| T::of(((i * 4 + j) as f64 * 0.37).sin()));
+    let target = SMatrix::<T, 2, 4>::from_fn(|i, j| T::of(((i + j) as f64 * 0.5).cos()));
+    let mut warmup = LinearWarmup::new(T::of(0.1), 2, CosineAnnealingLr::new(T::of(0.01), 10, T::zero()));
+    let mut plateau = ReduceLrOnPlateau::new(T::of(0.01), PlateauConfig::default());
+    let mut step = |optimizer: &mut O| {
+        optimizer.set_learning_rate(warmup.learning_rate().min(plateau.learning_rate()));
+        let loss = workspace.compute_gradient(&net, &Mse, &x, &target);
+        clip_grad_norm(&mut workspace.grad, T::of(1.0)).unwrap();
+        clip_grad_value(&mut workspace.grad, T::of(0.1));
+        net.update_buffers(&workspace.cache);
+        optimizer.step(&mut net, &workspace.grad);
+        warmup.step(loss);
+        plateau.step(loss);
+        assert!(loss.is_finite());
+    };
+    step(&mut optimizer);
+    allocation_counter::measure(|| {
+        for _ in 0..3 {
+            step(&mut optimizer);
+        }
+    })
+    .count_total
+}
+
+#[test]
+fn every_optimizer_with_clipping_and_schedules_allocates_nothing() {
+    let sgd = SgdConfig {
+        momentum: 0.9,
+        nesterov: true,
+        weight_decay: 1e-4,
+        ..SgdConfig::default()
+    };
+    let adam = AdamConfig {
+        amsgrad: true,
+        weight_decay: 1e-4,
+        ..AdamConfig::default()
+    };
+    let rms_prop = RmsPropConfig {
+        centered: true,
+        momentum: 0.9,
+        ..RmsPropConfig::default()
+    };
+    let adagrad = AdagradConfig {
+        lr_decay: 0.01,
+        ..AdagradConfig::default()
+    };
+    assert_eq!(
+        allocations_per_step_with(Sgd::new_boxed(SgdConfig::<f32>::default())),
+        0
+    );
+    assert_eq!(allocations_per_step_with(Sgd::new_boxed(sgd)), 0);
+    assert_eq!(
+        allocations_per_step_with(Adam::new_boxed(AdamConfig::<f32>::default())),
+        0
+    );
+    assert_eq!(allocations_per_step_with(Adam::new_boxed(adam)), 0);
+    assert_eq!(
+        allocations_per_step_with(AdamW::new_boxed(AdamWConfig::<f32>::default())),
+        0
+    );
+    assert_eq!(
+        allocations_per_step_with(RmsProp::new_boxed(RmsPropConfig::<f32>::default())),
+        0
+    );
+    assert_eq!(allocations_per_step_with(RmsProp::new_boxed(rms_prop)), 0);
+    assert_eq!(allocations_per_step_with(Adagrad::new_boxed(adagrad)), 0);
+    // And in f64.
+    let adam64 = AdamConfig::<f64> {
+        amsgrad: true,
+        ..AdamConfig::default()
+    };
+    assert_eq!(allocations_per_step_with(Adam::new_boxed(adam64)), 0);
+    assert_eq!(
+        allocations_per_step_with(RmsProp::<f64, _>::new_boxed(RmsPropConfig::default())),
+        0
+    );
+}
+
+type Classifier = (Dense<f32, 2, 16>, Tanh, Dense<f32, 16, 3>);
+
+fn three_classes(n: usize) -> Vec<([f32; 2], Class<3>)> {
+    (0..n)
+        .map(|i| {
+            let angle = i as f32 * 0.7;
+            (
+                [angle.cos() * (1.0 + (i % 3) as f32), angle.sin()],
+                Class::new(i % 3).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// A trainer with every hook on: clipping, a schedule, early stopping that copies the best
+/// parameters, a validation set, a partial last batch.
+fn busy_trainer() -> Trainer<f32, Classifier, 2, 8, LinearWarmup<f32, CosineAnnealingLr<f32>>> {
+    let config = TrainConfig {
+        clip: Some(Clip::Norm(1.0)),
+        early_stopping: Some(EarlyStopping::patience(100)),
+        ..TrainConfig::with_epochs(1)
+    };
+    let schedule = LinearWarmup::new(0.5, 2, CosineAnnealingLr::new(0.05, 20, 0.0));
+    Trainer::new(config).with_schedule(schedule)
+}
+
+#[test]
+fn a_trainer_epoch_allocates_nothing_after_set_up() {
+    let (train, validation) = (three_classes(45), three_classes(13));
+    let mut net = Classifier::build_boxed(Init::PyTorch, &mut Rng::new(1));
+    let mut adam = Adam::<f32, Classifier>::new_boxed(AdamConfig::with_lr(0.01));
+    let mut trainer = busy_trainer();
+    // The first epoch sizes the index buffer and the copy of the best parameters.
+    trainer
+        .epoch(&mut *net, &mut *adam, &CrossEntropy, &train, Some(&validation))
+        .unwrap();
+    let info = allocation_counter::measure(|| {
+        for _ in 0..3 {
+            let record = trainer
+                .epoch(&mut *net, &mut *adam, &CrossEntropy, &train, Some(&validation))
+                .unwrap();
+            assert!(record.train.loss.is_finite());
+        }
+    });
+    assert_eq!(info.count_total, 0);
+    assert!(
+        trainer.best_epoch > 1,
+        "the best parameters were copied inside the measurement"
+    );
+}
+
+#[test]
+fn fit_allocates_only_at_set_up() {
+    let (train, validation) = (three_classes(45), three_classes(13));
+    let allocations_for = |epochs: usize| {
+        let mut net = Classifier::build_boxed(Init::PyTorch, &mut Rng::new(1));
+        let mut adam = Adam::<f32, Classifier>::new_boxed(AdamConfig::with_lr(0.01));
+        let mut trainer = busy_trainer();
+        trainer.config.epochs = epochs;
+        allocation_counter::measure(|| {
+            let history = trainer
+                .fit(&mut *net, &mut *adam, &CrossEntropy, &train, Some(&validation), |_| {})
+                .unwrap();
+            assert_eq!(history.epochs.len(), epochs);
+        })
+        .count_total
+    };
+    assert_eq!(allocations_for(1), allocations_for(6));
+}
+
 /// Conv (strided) -> pooling -> GRU -> LSTM -> flatten -> dense: every sequence layer's training step.
 type SequenceNet<T> = Seq![
     Conv1d<T, 2, 4, 3, 17, 8, 2>, Tanh, AvgPool1d<2, 8, 7, 1>, Gru<T, 4, 6>, Relu, MaxPool1d<2, 7, 6, 1>,
@@ -143,4 +302,30 @@ fn the_counter_does_count() {
         std::hint::black_box(v);
     });
     assert_eq!(info.count_total, 1);
+}
+
+#[test]
+fn saving_and_loading_weights_and_checkpoints_allocates_nothing() {
+    type Net = EveryActivation<f32>;
+    let trained = Net::build_boxed(Init::PyTorch, &mut Rng::new(1));
+    let optimizer = Sgd::<f32, Net>::new_boxed(SgdConfig {
+        momentum: 0.9,
+        ..SgdConfig::default()
+    });
+    let mut net = Net::build_boxed(Init::PyTorch, &mut Rng::new(2));
+    let mut restored = Sgd::<f32, Net>::new_boxed(SgdConfig::default());
+    let mut rng = Rng::new(3);
+    let mut weights = vec![0u8; static_nn::format::saved_len::<f32, Net>()];
+    let mut checkpoint = vec![0u8; static_nn::format::checkpoint_len::<f32, Net, Sgd<f32, Net>, Rng>()];
+    let info = allocation_counter::measure(|| {
+        static_nn::format::save(&*trained, &mut weights).unwrap();
+        static_nn::format::load(&mut *net, &weights).unwrap();
+        static_nn::format::save_checkpoint(&*trained, &*optimizer, &rng, &mut checkpoint).unwrap();
+        static_nn::format::load_checkpoint(&mut *net, &mut *restored, &mut rng, &checkpoint).unwrap();
+        // The error paths allocate nothing either.
+        assert!(static_nn::format::load(&mut *net, &checkpoint).is_err());
+        assert!(static_nn::format::load(&mut *net, &weights[..100]).is_err());
+    });
+    assert_eq!(info.count_total, 0);
+    assert_eq!(net.0.weight, trained.0.weight);
 }

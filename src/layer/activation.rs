@@ -86,25 +86,7 @@ pub(crate) fn sigmoid_pair<T: Real>(z: T) -> (T, T) {
 #[macro_export]
 macro_rules! elementwise_layer {
     ($ty:ty) => {
-        impl<T: $crate::Real> $crate::Tensors<T> for $ty {
-            const LAYERS: usize = 1;
-            fn tensors(&self) -> impl Iterator<Item = &[T]> {
-                ::core::iter::empty()
-            }
-            fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-                ::core::iter::empty()
-            }
-            fn tensor_infos() -> impl Iterator<Item = $crate::TensorInfo> {
-                ::core::iter::empty()
-            }
-        }
-
-        impl<T: $crate::Real> $crate::Parameters<T> for $ty {
-            type Gradient = ();
-            fn reset(&mut self, _init: $crate::Init, _rng: &mut $crate::Rng) {
-                *self = ::core::default::Default::default();
-            }
-        }
+        $crate::parameter_free_layer!($ty);
 
         impl<T: $crate::Real, const R: usize, const C: usize> $crate::Layer<T, $crate::nalgebra::SMatrix<T, R, C>>
             for $ty

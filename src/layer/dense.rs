@@ -2,6 +2,7 @@
 
 use nalgebra::{SMatrix, SVector};
 
+use crate::format::ConstExpr;
 use crate::{Init, Layer, Parameters, Real, Rng, TensorInfo, Tensors};
 
 /// A fully connected layer `y = W x + b`, with `W` of shape `O × I` (PyTorch's `nn.Linear`).
@@ -130,6 +131,17 @@ impl<T: Real, const I: usize, const O: usize, const B: usize> Layer<T, SMatrix<T
         grad: &mut Self,
     ) {
         self.accumulate(x, dy, grad);
+    }
+}
+
+/// `Dense::new(weight, bias)`, for [`format::rust_source`](crate::format::rust_source).
+impl<T: Real, const I: usize, const O: usize> ConstExpr for Dense<T, I, O> {
+    fn fmt_const(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("::static_nn::Dense::new(")?;
+        self.weight.fmt_const(f)?;
+        f.write_str(", ")?;
+        self.bias.fmt_const(f)?;
+        f.write_str(")")
     }
 }
 

@@ -2,7 +2,7 @@
 
 use nalgebra::SMatrix;
 
-use crate::{Init, Layer, Parameters, Real, Rng, TensorInfo, Tensors};
+use crate::{Layer, Real};
 
 /// `y_i = e^(z_i) / Σ_j e^(z_j)` over the rows of each column (each sample), as
 /// `torch.softmax(z, dim=features)`.
@@ -22,23 +22,8 @@ use crate::{Init, Layer, Parameters, Real, Rng, TensorInfo, Tensors};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, bytemuck::Zeroable)]
 pub struct Softmax;
 
-impl<T: Real> Tensors<T> for Softmax {
-    const LAYERS: usize = 1;
-    fn tensors(&self) -> impl Iterator<Item = &[T]> {
-        core::iter::empty()
-    }
-    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-        core::iter::empty()
-    }
-    fn tensor_infos() -> impl Iterator<Item = TensorInfo> {
-        core::iter::empty()
-    }
-}
-
-impl<T: Real> Parameters<T> for Softmax {
-    type Gradient = ();
-    fn reset(&mut self, _init: Init, _rng: &mut Rng) {}
-}
+crate::parameter_free_layer!(Softmax);
+crate::format::const_path!(Softmax, "::static_nn::Softmax");
 
 impl<T: Real, const R: usize, const C: usize> Layer<T, SMatrix<T, R, C>> for Softmax {
     type Output = SMatrix<T, R, C>;

@@ -36,6 +36,7 @@ impl<T: Real> Activation<T> for Gelu {
 }
 
 crate::elementwise_layer!(Gelu);
+crate::format::const_path!(Gelu, "::static_nn::Gelu");
 
 #[cfg(test)]
 mod tests {

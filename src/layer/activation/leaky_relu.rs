@@ -41,6 +41,15 @@ impl<T: Real> Activation<T> for LeakyRelu<T> {
 
 crate::elementwise_layer!(LeakyRelu<T>);
 
+/// `LeakyRelu::new(slope)`, for [`format::rust_source`](crate::format::rust_source).
+impl<T: Real> crate::format::ConstExpr for LeakyRelu<T> {
+    fn fmt_const(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("::static_nn::LeakyRelu::new(")?;
+        crate::format::fmt_real(self.slope, f)?;
+        f.write_str(")")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,6 +24,7 @@ impl<T: Real> Activation<T> for Relu {
 }
 
 crate::elementwise_layer!(Relu);
+crate::format::const_path!(Relu, "::static_nn::Relu");
 
 #[cfg(test)]
 mod tests {

@@ -29,6 +29,7 @@ impl<T: Real> Activation<T> for Sigmoid {
 }
 
 crate::elementwise_layer!(Sigmoid);
+crate::format::const_path!(Sigmoid, "::static_nn::Sigmoid");
 
 #[cfg(test)]
 mod tests {

@@ -27,6 +27,7 @@ impl<T: Real> Activation<T> for Silu {
 }
 
 crate::elementwise_layer!(Silu);
+crate::format::const_path!(Silu, "::static_nn::Silu");
 
 #[cfg(test)]
 mod tests {

@@ -33,6 +33,7 @@ impl<T: Real> Activation<T> for Softplus {
 }
 
 crate::elementwise_layer!(Softplus);
+crate::format::const_path!(Softplus, "::static_nn::Softplus");
 
 #[cfg(test)]
 mod tests {

@@ -28,6 +28,7 @@ impl<T: Real> Activation<T> for Tanh {
 }
 
 crate::elementwise_layer!(Tanh);
+crate::format::const_path!(Tanh, "::static_nn::Tanh");
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,128 @@
+//! Trains an iris classifier, exports it both ways a program can ship it, and reloads it.
+//!
+//! Run with `cargo run --release --example embed`. It writes
+//! - `examples/embedded/iris.snn`: the weights in the binary format, for `include_bytes!` and
+//!   `format::load` (validated and copied at run time, no allocator needed);
+//! - `examples/embedded/src/iris_net.rs`: the weights as a Rust `static`, for `include!`
+//!   (nothing to do at run time).
+//!
+//! Both are used by the `no_std` firmware in `examples/embedded/`. The run is deterministic, so
+//! running it again rewrites the same files.
+
+use nalgebra::SMatrix;
+use static_nn::format;
+use static_nn::prelude::*;
+
+/// Four measurements in centimetres, sixteen ReLU units, three classes.
+type Iris = (Dense<f32, 4, 16>, Relu, Dense<f32, 16, 3>);
+
+const SAMPLES: usize = 150;
+/// Every fifth sample is held out for testing.
+const TEST: usize = SAMPLES / 5;
+const TRAIN: usize = SAMPLES - TEST;
+
+/// The measurements (columns are samples) and classes of `data/iris.csv`.
+fn read_iris() -> (SMatrix<f32, 4, SAMPLES>, [usize; SAMPLES]) {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/iris.csv")).expect("data/iris.csv");
+    let mut x = SMatrix::<f32, 4, SAMPLES>::zeros();
+    let mut classes = [0; SAMPLES];
+    // The first line is a header: sample count, feature count, class names.
+    for (j, line) in text.lines().skip(1).enumerate() {
+        let fields: Vec<&str> = line.split(',').collect();
+        assert_eq!(fields.len(), 5, "line {}: {line}", j + 2);
+        for i in 0..4 {
+            x[(i, j)] = fields[i].parse().expect("a measurement");
+        }
+        classes[j] = fields[4].parse().expect("a class index");
+    }
+    (x, classes)
+}
+
+fn predictions<const B: usize>(net: &Iris, x: &SMatrix<f32, 4, B>) -> [usize; B] {
+    let scores = net.forward(x);
+    core::array::from_fn(|j| scores.column(j).argmax().0)
+}
+
+fn accuracy<const B: usize>(predicted: &[usize; B], truth: &[usize; B]) -> f32 {
+    predicted.iter().zip(truth).filter(|(p, t)| p == t).count() as f32 / B as f32
+}
+
+fn main() -> std::io::Result<()> {
+    let (x, classes) = read_iris();
+    let (mut train_x, mut test_x) = (SMatrix::<f32, 4, TRAIN>::zeros(), SMatrix::<f32, 4, TEST>::zeros());
+    let (mut train_y, mut test_y) = ([0; TRAIN], [0; TEST]);
+    let (mut train_n, mut test_n) = (0, 0);
+    for (j, (column, class)) in x.column_iter().zip(classes).enumerate() {
+        if j % 5 == 4 {
+            test_x.set_column(test_n, &column);
+            test_y[test_n] = class;
+            test_n += 1;
+        } else {
+            train_x.set_column(train_n, &column);
+            train_y[train_n] = class;
+            train_n += 1;
+        }
+    }
+
+    // Train on standardised inputs, which suits gradient descent.
+    let mean = train_x.column_mean();
+    let std = train_x.column_variance().map(f32::sqrt);
+    let standardise = |m: &SMatrix<f32, 4, TRAIN>| {
+        let mut s = *m;
+        for mut column in s.column_iter_mut() {
+            column -= &mean;
+            column.component_div_assign(&std);
+        }
+        s
+    };
+    let targets = Class::batch(train_y).expect("classes 0..3");
+    let mut net = Iris::build(Init::HeUniform, &mut Rng::new(7));
+    let mut optimizer = Sgd::new(SgdConfig {
+        lr: 0.05,
+        momentum: 0.9,
+        ..SgdConfig::default()
+    });
+    let mut workspace = Workspace::new();
+    let inputs = standardise(&train_x);
+    for step in 0..=300 {
+        let loss = workspace.train_step(&mut net, &mut optimizer, &CrossEntropy, &inputs, &targets);
+        if step % 100 == 0 {
+            println!("step {step:>3}  loss {loss:.4}");
+        }
+    }
+
+    // Fold the standardisation into the first layer, so that the shipped network takes raw
+    // centimetres: W (x − m) / s + b = (W / s) x + (b − (W / s) m).
+    for (j, mut column) in net.0.weight.column_iter_mut().enumerate() {
+        column /= std[j];
+    }
+    net.0.bias -= net.0.weight * mean;
+
+    let predicted = predictions(&net, &test_x);
+    println!(
+        "held-out accuracy {:.3} ({} samples), training accuracy {:.3}",
+        accuracy(&predicted, &test_y),
+        TEST,
+        accuracy(&predictions(&net, &train_x), &train_y)
+    );
+
+    // Ship it: bytes for `include_bytes!` + `format::load`, and Rust source for `include!`.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/embedded");
+    let bytes_path = dir.join("iris.snn");
+    format::save_file(&net, &bytes_path)?;
+    let source = format::rust_source(&net, "pub static IRIS: Iris");
+    std::fs::write(dir.join("src/iris_net.rs"), source)?;
+    println!(
+        "wrote {} ({} bytes) and examples/embedded/src/iris_net.rs",
+        bytes_path.display(),
+        format::saved_len::<f32, Iris>()
+    );
+
+    // Reload into a network that starts out different: the same predictions, bit for bit.
+    let mut reloaded = Iris::build(Init::PyTorch, &mut Rng::new(99));
+    format::load_file(&mut reloaded, &bytes_path)?;
+    assert_eq!(reloaded.forward(&x), net.forward(&x), "the reloaded network differs");
+    assert_eq!(predictions(&reloaded, &test_x), predicted);
+    println!("reloaded: identical outputs on all {SAMPLES} samples");
+    Ok(())
+}

@@ -1,0 +1,225 @@
+//! Checkpoints: weights plus everything else training needs to resume bit for bit.
+
+use super::container::{self, Entry, Kind, Value};
+use super::{Error, read_weights, weight_entries, weight_values};
+use crate::{Optimizer, Parameters, Real};
+
+/// Integer state that a checkpoint saves besides tensors: an optimizer's step count, a
+/// learning-rate schedule's position, a random generator's state.
+///
+/// An optimizer's own step counter is saved through [`Optimizer::steps`]; `Counters` carries
+/// the rest. Implemented by [`Rng`](crate::Rng), by every learning-rate
+/// [schedule](crate::optim::schedule), by `()` (nothing) and by tuples of up to four implementors, so that several pieces of state travel together
+/// (`&mut (schedule, rng)`). A floating-point field is saved exactly through its bits
+/// (`f64::to_bits` / `f64::from_bits`).
+///
+/// ```
+/// use static_nn::format::Counters;
+///
+/// /// Decays the learning rate every `every` epochs; `epoch` is its position.
+/// struct StepDecay { every: u64, epoch: u64 }
+///
+/// impl Counters for StepDecay {
+///     fn counter_names() -> impl Iterator<Item = &'static str> {
+///         ["epoch"].into_iter()
+///     }
+///     fn counters(&self) -> impl Iterator<Item = u64> {
+///         [self.epoch].into_iter()
+///     }
+///     fn set_counter(&mut self, index: usize, value: u64) {
+///         assert_eq!(index, 0, "StepDecay has one counter");
+///         self.epoch = value;
+///     }
+/// }
+/// ```
+pub trait Counters {
+    /// The counters' names, in order (saved in the file; a checkpoint made by another type is
+    /// refused by name).
+    fn counter_names() -> impl Iterator<Item = &'static str>;
+
+    /// The counters' values, in the order of [`Counters::counter_names`].
+    fn counters(&self) -> impl Iterator<Item = u64>;
+
+    /// Sets the counter at `index` in the order of [`Counters::counter_names`].
+    ///
+    /// # Panics
+    /// May panic if `index` is out of range (checkpoint loading never asks for one).
+    fn set_counter(&mut self, index: usize, value: u64);
+}
+
+impl Counters for () {
+    fn counter_names() -> impl Iterator<Item = &'static str> {
+        core::iter::empty()
+    }
+    fn counters(&self) -> impl Iterator<Item = u64> {
+        core::iter::empty()
+    }
+    fn set_counter(&mut self, index: usize, _value: u64) {
+        panic!("() has no counter {index}");
+    }
+}
+
+/// Implements `Counters` for a tuple by chaining its elements' counters.
+macro_rules! tuple_counters {
+    ($($A:ident $i:tt),+) => {
+        impl<$($A: Counters),+> Counters for ($($A,)+) {
+            fn counter_names() -> impl Iterator<Item = &'static str> {
+                core::iter::empty() $(.chain($A::counter_names()))+
+            }
+            fn counters(&self) -> impl Iterator<Item = u64> {
+                core::iter::empty() $(.chain(self.$i.counters()))+
+            }
+            fn set_counter(&mut self, index: usize, value: u64) {
+                let mut index = index;
+                $(
+                    let len = $A::counter_names().count();
+                    if index < len {
+                        return self.$i.set_counter(index, value);
+                    }
+                    index -= len;
+                )+
+                panic!("counter index {index} past the end of the tuple");
+            }
+        }
+    };
+}
+
+tuple_counters!(A 0);
+tuple_counters!(A 0, B 1);
+tuple_counters!(A 0, B 1, C 2);
+tuple_counters!(A 0, B 1, C 2, D 3);
+
+/// The directory of a checkpoint: the weights, the optimizer's state tensors, its learning rate
+/// and step count, then the extra counters.
+fn entries<T, N, O, E>() -> impl Iterator<Item = Entry>
+where
+    T: Real,
+    N: Parameters<T>,
+    O: Optimizer<T, N>,
+    E: Counters,
+{
+    weight_entries::<T, N>()
+        .chain(O::tensor_infos().map(|info| Entry::tensor(Kind::State, "optimizer", info)))
+        .chain(core::iter::once(Entry::scalar(Kind::State, "optimizer", "lr")))
+        .chain(core::iter::once(Entry::scalar(Kind::Counter, "optimizer", "steps")))
+        .chain(E::counter_names().map(|name| Entry::scalar(Kind::Counter, "extra", name)))
+}
+
+/// The size in bytes of the checkpoint [`save_checkpoint`] writes for these types.
+pub fn checkpoint_len<T, N, O, E>() -> usize
+where
+    T: Real,
+    N: Parameters<T>,
+    O: Optimizer<T, N>,
+    E: Counters,
+{
+    container::encoded_len::<T>(entries::<T, N, O, E>())
+}
+
+/// Writes a checkpoint into `out` and returns its length ([`checkpoint_len`]): `net`'s weights,
+/// `optimizer`'s state tensors ([`Tensors`](crate::Tensors)), learning rate and step count, and `extra`'s
+/// counters (a learning-rate schedule's position, a shuffling generator; `&()` for none).
+/// Allocates nothing. The optimizer's other hyperparameters are not saved: they come from the
+/// optimizer you load into.
+///
+/// ```
+/// use static_nn::format;
+/// use static_nn::prelude::*;
+/// use nalgebra::SMatrix;
+///
+/// type Net = (Dense<f64, 2, 4>, Tanh, Dense<f64, 4, 1>);
+/// let config = SgdConfig { lr: 0.1, momentum: 0.9, ..SgdConfig::default() };
+/// let (x, y) = (SMatrix::<f64, 2, 3>::repeat(0.5), SMatrix::<f64, 1, 3>::repeat(1.0));
+/// let mut net = Net::build(Init::PyTorch, &mut Rng::new(0));
+/// let mut sgd = Sgd::new(config);
+/// let mut workspace = Workspace::new();
+/// workspace.train_step(&mut net, &mut sgd, &Mse, &x, &y);
+///
+/// let checkpoint = format::checkpoint_to_vec(&net, &sgd, &()).unwrap();
+/// let mut resumed_net = Net::build(Init::PyTorch, &mut Rng::new(99));
+/// let mut resumed_sgd = Sgd::new(config);
+/// format::load_checkpoint(&mut resumed_net, &mut resumed_sgd, &mut (), &checkpoint).unwrap();
+/// assert_eq!(resumed_sgd.steps, 1);
+///
+/// workspace.train_step(&mut net, &mut sgd, &Mse, &x, &y);
+/// workspace.train_step(&mut resumed_net, &mut resumed_sgd, &Mse, &x, &y);
+/// assert_eq!(net.2.weight, resumed_net.2.weight); // bit for bit
+/// ```
+///
+/// # Errors
+/// As [`save`](super::save).
+pub fn save_checkpoint<T, N, O, E>(net: &N, optimizer: &O, extra: &E, out: &mut [u8]) -> Result<usize, Error>
+where
+    T: Real,
+    N: Parameters<T>,
+    O: Optimizer<T, N>,
+    E: Counters,
+{
+    let lr = [optimizer.learning_rate()];
+    let values = weight_values(net)
+        .chain(optimizer.tensors().map(Value::Reals))
+        .chain(core::iter::once(Value::Reals(&lr)))
+        .chain(core::iter::once(Value::Counter(optimizer.steps())))
+        .chain(extra.counters().map(Value::Counter));
+    container::encode(entries::<T, N, O, E>, values, out)
+}
+
+/// [`save_checkpoint`] into a new vector.
+///
+/// # Errors
+/// As [`save_checkpoint`], except that the buffer is always large enough.
+#[cfg(feature = "alloc")]
+pub fn checkpoint_to_vec<T, N, O, E>(net: &N, optimizer: &O, extra: &E) -> Result<alloc::vec::Vec<u8>, Error>
+where
+    T: Real,
+    N: Parameters<T>,
+    O: Optimizer<T, N>,
+    E: Counters,
+{
+    let mut bytes = alloc::vec![0; checkpoint_len::<T, N, O, E>()];
+    save_checkpoint(net, optimizer, extra, &mut bytes)?;
+    Ok(bytes)
+}
+
+/// Loads a checkpoint written by [`save_checkpoint`], rejecting non-finite values: the same as
+/// `Loader::default().load_checkpoint(..)`. Allocates nothing; on error nothing is changed.
+///
+/// # Errors
+/// See [`Loader::load`](super::Loader::load).
+pub fn load_checkpoint<T, N, O, E>(net: &mut N, optimizer: &mut O, extra: &mut E, bytes: &[u8]) -> Result<(), Error>
+where
+    T: Real,
+    N: Parameters<T>,
+    O: Optimizer<T, N>,
+    E: Counters,
+{
+    load(net, optimizer, extra, bytes, false)
+}
+
+pub(super) fn load<T, N, O, E>(
+    net: &mut N,
+    optimizer: &mut O,
+    extra: &mut E,
+    bytes: &[u8],
+    allow_non_finite: bool,
+) -> Result<(), Error>
+where
+    T: Real,
+    N: Parameters<T>,
+    O: Optimizer<T, N>,
+    E: Counters,
+{
+    let mut data = container::validate::<T, _>(bytes, entries::<T, N, O, E>, allow_non_finite)?;
+    read_weights(net, &mut data);
+    for tensor in optimizer.tensors_mut() {
+        data.read_reals(tensor);
+    }
+    let mut lr = [T::zero()];
+    data.read_reals(&mut lr);
+    optimizer.set_learning_rate(lr[0]);
+    optimizer.set_steps(data.read_counter());
+    for index in 0..E::counter_names().count() {
+        extra.set_counter(index, data.read_counter());
+    }
+    Ok(())
+}

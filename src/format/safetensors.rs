@@ -1,0 +1,271 @@
+//! PyTorch interchange through [safetensors](https://huggingface.co/docs/safetensors) files
+//! (feature `safetensors`, which needs an allocator for the file's JSON header).
+//!
+//! Tensors are named as PyTorch's `nn.Sequential` names them in a `state_dict` (`0.weight`,
+//! `0.bias`, `2.weight`, buffers such as `1.running_mean`) and laid out as PyTorch lays them out:
+//! row-major, a `Dense<T, I, O>` weight as `[O, I]` (like `nn.Linear.weight`), a one-column
+//! tensor (a bias, a batch-norm statistic) as a vector `[O]`. The scalar type is `F32` for
+//! `f32` networks and `F64` for `f64` ones.
+//!
+//! A model built in PyTorch as
+//! `nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 2))` and
+//! saved with `safetensors.torch.save_file(model.state_dict(), path)` loads into
+//! `(Dense<f32, 3, 8>, Tanh, Dense<f32, 8, 8>, Relu, Dense<f32, 8, 2>)`:
+//!
+//! ```
+//! use static_nn::format::safetensors;
+//! use static_nn::{Dense, Init, Parameters, Relu, Rng, Tanh};
+//!
+//! type Net = (Dense<f32, 3, 8>, Tanh, Dense<f32, 8, 8>, Relu, Dense<f32, 8, 2>);
+//! let bytes = std::fs::read("tests/fixtures/pytorch_mlp.safetensors").unwrap();
+//! let mut net = Net::build(Init::PyTorch, &mut Rng::new(0));
+//! safetensors::import(&mut net, &bytes).unwrap();
+//!
+//! let exported = safetensors::export(&net).unwrap(); // loads back into PyTorch the same way
+//! let mut again = Net::build(Init::PyTorch, &mut Rng::new(1));
+//! safetensors::import(&mut again, &exported).unwrap();
+//! assert_eq!(again.4.weight, net.4.weight);
+//! ```
+//!
+//! Import is strict: every tensor of the network must be in the file with its dtype and shape,
+//! and the file must hold nothing else (PyTorch's `BatchNorm`'s `num_batches_tracked` counter
+//! included: drop it from the `state_dict` before saving). Like [`load`](super::load), a failed
+//! import leaves the network unchanged.
+//!
+//! One ambiguity: a matrix with one column and a vector look alike to this crate, so a
+//! `Dense<T, 1, O>` weight is exported as `[O]`, not `nn.Linear(1, O)`'s `[O, 1]`. Import
+//! accepts both.
+
+use alloc::borrow::Cow;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::mem::{size_of, size_of_val};
+
+use safetensors::{Dtype, SafeTensorError, SafeTensors, View};
+
+use super::container::Entry;
+use super::{Error, Loader, Name, Shape, weight_entries};
+use crate::{Parameters, Real};
+
+/// PyTorch's `state_dict` key of an entry: `{layer}.{name}`.
+fn key(entry: &Entry) -> String {
+    alloc::format!("{}.{}", entry.layer.unwrap_or_default(), entry.name)
+}
+
+fn dtype<T: Real>() -> Dtype {
+    if size_of::<T>() == 4 { Dtype::F32 } else { Dtype::F64 }
+}
+
+fn dtype_name(dtype: Dtype) -> &'static str {
+    match dtype {
+        Dtype::F16 => "F16",
+        Dtype::BF16 => "BF16",
+        Dtype::F32 => "F32",
+        Dtype::F64 => "F64",
+        Dtype::I64 => "I64",
+        Dtype::I32 => "I32",
+        Dtype::U8 => "U8",
+        Dtype::BOOL => "BOOL",
+        _ => "a dtype other than F32 or F64",
+    }
+}
+
+/// The shape PyTorch gives the tensor: a vector for one column, else `[rows, cols]`.
+fn torch_shape(entry: &Entry) -> Shape {
+    if entry.cols == 1 {
+        Shape::new(&[entry.rows])
+    } else {
+        Shape::matrix(entry.rows, entry.cols)
+    }
+}
+
+fn accepts(entry: &Entry, shape: &[usize]) -> bool {
+    match *shape {
+        [rows] => entry.cols == 1 && rows == entry.rows,
+        [rows, cols] => (rows, cols) == (entry.rows, entry.cols),
+        _ => false,
+    }
+}
+
+fn malformed(error: SafeTensorError) -> Error {
+    Error::Malformed {
+        what: match error {
+            SafeTensorError::HeaderTooSmall => "shorter than a safetensors header length",
+            SafeTensorError::HeaderTooLarge => "the safetensors header is larger than 100 MB",
+            SafeTensorError::InvalidHeaderLength => "the safetensors header runs past the end of the file",
+            SafeTensorError::InvalidHeader(_) => "the safetensors header is not UTF-8",
+            SafeTensorError::InvalidHeaderDeserialization(_) => "the safetensors header is not valid safetensors JSON",
+            SafeTensorError::MetadataIncompleteBuffer => "the data section's length differs from the header's offsets",
+            SafeTensorError::ValidationOverflow => "a tensor's size overflows",
+            SafeTensorError::TensorInvalidInfo => "a tensor's shape and dtype do not match its data length",
+            _ => "the safetensors header's offsets are invalid",
+        },
+    }
+}
+
+/// One tensor in PyTorch's layout, ready to serialize.
+struct Torch {
+    dtype: Dtype,
+    shape: Vec<usize>,
+    data: Vec<u8>,
+}
+
+impl View for &Torch {
+    fn dtype(&self) -> Dtype {
+        self.dtype
+    }
+    fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+    fn data(&self) -> Cow<'_, [u8]> {
+        Cow::Borrowed(&self.data)
+    }
+    fn data_len(&self) -> usize {
+        self.data.len()
+    }
+}
+
+/// A safetensors file holding `net`'s parameters and buffers, with PyTorch's names and layout.
+///
+/// # Errors
+/// [`Error::Malformed`] if the safetensors writer refuses the tensors (it cannot for networks
+/// of this crate).
+pub fn export<T: Real, N: Parameters<T>>(net: &N) -> Result<Vec<u8>, Error> {
+    let tensors: Vec<(String, Torch)> = weight_entries::<T, N>()
+        .zip(net.tensors().chain(net.buffers()))
+        .map(|(entry, values)| {
+            let mut data = Vec::with_capacity(size_of_val(values));
+            // Row-major: entry (r, c) of PyTorch's array is values[c * rows + r].
+            for r in 0..entry.rows {
+                for c in 0..entry.cols {
+                    let mut v = values[c * entry.rows + r];
+                    if cfg!(target_endian = "big") {
+                        bytemuck::bytes_of_mut(&mut v).reverse();
+                    }
+                    data.extend_from_slice(bytemuck::bytes_of(&v));
+                }
+            }
+            let tensor = Torch {
+                dtype: dtype::<T>(),
+                shape: if entry.cols == 1 {
+                    alloc::vec![entry.rows]
+                } else {
+                    alloc::vec![entry.rows, entry.cols]
+                },
+                data,
+            };
+            (key(&entry), tensor)
+        })
+        .collect();
+    safetensors::serialize(tensors.iter().map(|(name, tensor)| (name.as_str(), tensor)), None).map_err(malformed)
+}
+
+/// Loads a safetensors file with PyTorch's names and layout into `net`, rejecting non-finite
+/// values: `Loader::default().import_safetensors(net, bytes)`. On error `net` is unchanged.
+///
+/// # Errors
+/// See [`Loader::import_safetensors`].
+pub fn import<T: Real, N: Parameters<T>>(net: &mut N, bytes: &[u8]) -> Result<(), Error> {
+    Loader::default().import_safetensors(net, bytes)
+}
+
+impl Loader {
+    /// Loads a safetensors file with PyTorch's names and layout into `net` (see the
+    /// [module](self)). On error `net` is unchanged: every check runs before the first value is
+    /// written.
+    ///
+    /// # Errors
+    /// [`Error::Truncated`] or [`Error::Malformed`] for a file that is not valid safetensors;
+    /// [`Error::MissingTensor`] for a tensor of the network the file lacks;
+    /// [`Error::ScalarMismatch`] for a dtype other than the network's;
+    /// [`Error::ShapeMismatch`]; [`Error::NonFinite`] (index in PyTorch's row-major order) unless
+    /// non-finite values are allowed; [`Error::UnexpectedTensor`] for a tensor the network does
+    /// not have.
+    pub fn import_safetensors<T: Real, N: Parameters<T>>(&self, net: &mut N, bytes: &[u8]) -> Result<(), Error> {
+        if let Some(len) = bytes.get(..8) {
+            let mut n = [0; 8];
+            n.copy_from_slice(len);
+            let needed = usize::try_from(u64::from_le_bytes(n))
+                .unwrap_or(usize::MAX)
+                .saturating_add(8);
+            if needed > bytes.len() {
+                return Err(Error::Truncated {
+                    needed,
+                    available: bytes.len(),
+                });
+            }
+        }
+        let file = SafeTensors::deserialize(bytes).map_err(malformed)?;
+
+        let mut views = Vec::new();
+        for entry in weight_entries::<T, N>() {
+            let name = key(&entry);
+            let view = file.tensor(&name).map_err(|_| Error::MissingTensor {
+                tensor: Name::from_bytes(name.as_bytes()),
+            })?;
+            if view.dtype() != dtype::<T>() {
+                return Err(Error::ScalarMismatch {
+                    expected: T::NAME,
+                    found: dtype_name(view.dtype()),
+                });
+            }
+            if !accepts(&entry, view.shape()) {
+                return Err(Error::ShapeMismatch {
+                    tensor: Name::from_bytes(name.as_bytes()),
+                    expected: torch_shape(&entry),
+                    found: Shape::new(view.shape()),
+                });
+            }
+            let data = view.data();
+            let non_finite = data
+                .chunks_exact(size_of::<T>())
+                .position(|v| !read::<T>(v).is_finite());
+            if let (false, Some(index)) = (self.allow_non_finite, non_finite) {
+                return Err(Error::NonFinite {
+                    tensor: Name::from_bytes(name.as_bytes()),
+                    index,
+                });
+            }
+            views.push((entry, data));
+        }
+        if file.len() > views.len() {
+            let unexpected = file
+                .names()
+                .into_iter()
+                .find(|name| !views.iter().any(|(entry, _)| key(entry) == *name))
+                .unwrap_or_default();
+            return Err(Error::UnexpectedTensor {
+                tensor: Name::from_bytes(unexpected.as_bytes()),
+                expected: None,
+            });
+        }
+
+        let parameters = N::tensor_infos().count();
+        let (tensors, buffers) = views.split_at(parameters);
+        for (out, (entry, data)) in net.tensors_mut().zip(tensors) {
+            transpose_into(out, entry, data);
+        }
+        for (out, (entry, data)) in net.buffers_mut().zip(buffers) {
+            transpose_into(out, entry, data);
+        }
+        Ok(())
+    }
+}
+
+/// Writes PyTorch's row-major data into column-major storage.
+fn transpose_into<T: Real>(out: &mut [T], entry: &Entry, data: &[u8]) {
+    for (i, v) in data.chunks_exact(size_of::<T>()).enumerate() {
+        let (r, c) = (i / entry.cols, i % entry.cols);
+        out[c * entry.rows + r] = read(v);
+    }
+}
+
+/// A scalar from its little-endian bytes.
+fn read<T: Real>(bytes: &[u8]) -> T {
+    let mut v = T::zero();
+    bytemuck::bytes_of_mut(&mut v).copy_from_slice(bytes);
+    if cfg!(target_endian = "big") {
+        bytemuck::bytes_of_mut(&mut v).reverse();
+    }
+    v
+}

@@ -1,0 +1,161 @@
+//! A training loop for users: shuffled mini-batches, epochs, validation, early stopping,
+//! clipping and learning-rate schedules, with no heap allocation per step.
+//!
+//! [`Trainer`] owns everything an epoch needs (the [`Workspace`](crate::Workspace), a batch
+//! buffer, the index buffer it shuffles) and allocates it once; epochs then allocate nothing.
+//! It is generic over the network, the optimizer, the loss and the [`Target`](crate::data::Target)
+//! of the samples, so classification and regression go through the same code.
+
+use core::fmt;
+
+use crate::Real;
+use crate::optim::Clip;
+
+mod record;
+mod trainer;
+
+pub use record::{EpochRecord, Evaluation, History};
+pub use trainer::Trainer;
+
+/// What to do with the last, incomplete batch of an epoch when the number of training samples
+/// is not a multiple of the batch width `B`.
+///
+/// PyTorch's `DataLoader` keeps a smaller last batch by default; a batch width fixed at compile
+/// time cannot shrink, so the batch is either completed or dropped.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LastBatch {
+    /// Complete it with the first samples of the epoch's shuffled order (default), so every
+    /// sample is used in every epoch and a few twice: `⌈n / B⌉` steps per epoch. With fewer
+    /// samples than `B`, the one batch repeats them.
+    #[default]
+    Fill,
+    /// Leave it out, as `DataLoader(drop_last=True)`: `⌊n / B⌋` steps per epoch, and the
+    /// `n mod B` samples that fall last in the shuffled order sit the epoch out.
+    Drop,
+}
+
+/// Stop when the monitored loss (the validation loss, or the training loss without a
+/// validation set) has not improved for `patience` epochs in a row, as Keras' and Lightning's
+/// `EarlyStopping`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EarlyStopping<T> {
+    /// Consecutive epochs without improvement after which training stops (0 counts as 1).
+    pub patience: usize,
+    /// An epoch improves when its loss is below the best so far minus `min_delta` (default 0).
+    pub min_delta: T,
+    /// At the end of [`Trainer::fit`], put back the parameters and buffers of the best epoch
+    /// (default true), if it was reached while this was set. The copy is made in a buffer
+    /// allocated once.
+    pub restore_best: bool,
+}
+
+impl<T: Real> EarlyStopping<T> {
+    /// Stops after `patience` epochs without improvement, restoring the best parameters.
+    pub fn patience(patience: usize) -> Self {
+        Self {
+            patience,
+            min_delta: T::zero(),
+            restore_best: true,
+        }
+    }
+}
+
+/// How [`Trainer`] trains. Defaults: 10 epochs, seed 0, shuffled, last batch filled, no
+/// clipping, no early stopping.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TrainConfig<T> {
+    /// Epochs [`Trainer::fit`] runs, at most.
+    pub epochs: usize,
+    /// Seed of the generator that shuffles the samples each epoch, read once by
+    /// [`Trainer::new`] (afterwards the generator is [`Trainer::rng`]).
+    pub seed: u64,
+    /// Shuffle the samples each epoch (default true); otherwise batches follow the slice order.
+    pub shuffle: bool,
+    /// What to do with an incomplete last batch.
+    pub last_batch: LastBatch,
+    /// Clip each batch's gradient before the optimizer step.
+    pub clip: Option<Clip<T>>,
+    /// Stop when the monitored loss stops improving.
+    pub early_stopping: Option<EarlyStopping<T>>,
+}
+
+impl<T: Real> Default for TrainConfig<T> {
+    fn default() -> Self {
+        Self {
+            epochs: 10,
+            seed: 0,
+            shuffle: true,
+            last_batch: LastBatch::Fill,
+            clip: None,
+            early_stopping: None,
+        }
+    }
+}
+
+impl<T: Real> TrainConfig<T> {
+    /// The defaults, with the given number of epochs.
+    pub fn with_epochs(epochs: usize) -> Self {
+        Self {
+            epochs,
+            ..Self::default()
+        }
+    }
+}
+
+/// Why training or evaluation could not go on. Where a batch is named, the network and the
+/// optimizer were left exactly as they were before that batch.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum TrainError {
+    /// The training set has no samples.
+    EmptyTrainingSet,
+    /// The validation set, or the set given to [`Trainer::evaluate`], has no samples.
+    EmptyEvaluationSet,
+    /// With [`LastBatch::Drop`], fewer samples than one batch: no step could be taken.
+    TooFewSamples {
+        /// Samples in the training set.
+        samples: usize,
+        /// The batch width.
+        batch: usize,
+    },
+    /// A batch's loss was NaN or infinite.
+    NonFiniteLoss {
+        /// The epoch, counted from 1 over the trainer's life.
+        epoch: usize,
+        /// The batch within the epoch, counted from 1.
+        batch: usize,
+        /// The loss.
+        loss: f64,
+    },
+    /// With [`Clip::Norm`], a batch's gradient norm was NaN or infinite.
+    NonFiniteGradient {
+        /// The epoch, counted from 1 over the trainer's life.
+        epoch: usize,
+        /// The batch within the epoch, counted from 1.
+        batch: usize,
+        /// The norm.
+        norm: f64,
+    },
+}
+
+impl fmt::Display for TrainError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            TrainError::EmptyTrainingSet => write!(f, "the training set is empty"),
+            TrainError::EmptyEvaluationSet => write!(f, "the validation or evaluation set is empty"),
+            TrainError::TooFewSamples { samples, batch } => write!(
+                f,
+                "the training set has {samples} samples, fewer than one batch of {batch}, and LastBatch::Drop drops them all"
+            ),
+            TrainError::NonFiniteLoss { epoch, batch, loss } => write!(
+                f,
+                "the loss is {loss} in batch {batch} of epoch {epoch}; the network and optimizer are as they were before that batch"
+            ),
+            TrainError::NonFiniteGradient { epoch, batch, norm } => write!(
+                f,
+                "the gradient's norm is {norm} in batch {batch} of epoch {epoch}; the network and optimizer are as they were before that batch"
+            ),
+        }
+    }
+}
+
+impl core::error::Error for TrainError {}

@@ -1,0 +1,252 @@
+//! PyTorch interchange through safetensors (feature `safetensors`; CI runs
+//! `cargo test --features safetensors --test safetensors`).
+//!
+//! The fixtures were written by `scripts/make_pytorch_fixture.py` with the reference Python
+//! `safetensors` package; no Python is needed here.
+
+use nalgebra::SMatrix;
+use proptest::prelude::{ProptestConfig, Strategy, TestCaseError, any, prop_assert, proptest};
+use safetensors::SafeTensors;
+use static_nn::format::{Error, Loader, Name, Shape, safetensors as st};
+use static_nn::prelude::*;
+
+/// `nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 2))`.
+type Torch = (Dense<f32, 3, 8>, Tanh, Dense<f32, 8, 8>, Relu, Dense<f32, 8, 2>);
+
+const MODEL: &[u8] = include_bytes!("fixtures/pytorch_mlp.safetensors");
+const IO: &[u8] = include_bytes!("fixtures/pytorch_mlp_io.safetensors");
+
+fn fresh() -> Torch {
+    Torch::build(Init::PyTorch, &mut Rng::new(0))
+}
+
+/// A row-major `[rows, C]` float32 array of the io fixture, as a `C × rows` batch.
+fn batch<const C: usize>(name: &str) -> SMatrix<f32, C, 6> {
+    let file = SafeTensors::deserialize(IO).unwrap();
+    let view = file.tensor(name).unwrap();
+    assert_eq!(view.shape(), [6, C]);
+    let values: Vec<f32> = view
+        .data()
+        .chunks(4)
+        .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+        .collect();
+    // Row b of PyTorch's batch is column b here.
+    SMatrix::from_column_slice(&values)
+}
+
+#[test]
+fn the_pytorch_fixture_reproduces_its_recorded_outputs() {
+    let mut net = fresh();
+    st::import(&mut net, MODEL).unwrap();
+    let x = batch::<3>("input");
+    let expected = batch::<2>("output");
+    let y = net.forward(&x);
+    let worst = (y - expected).abs().max();
+    assert!(worst <= 1e-6, "largest difference {worst:e}\n{y}\n{expected}");
+    // PyTorch's [out, in] weight is the transpose of the stored column-major data.
+    let file = SafeTensors::deserialize(MODEL).unwrap();
+    let w = file.tensor("0.weight").unwrap();
+    let first_row_second = f32::from_le_bytes(w.data()[4..8].try_into().unwrap());
+    assert_eq!(net.0.weight[(0, 1)], first_row_second);
+}
+
+#[test]
+fn export_writes_what_the_python_package_writes() {
+    let mut net = fresh();
+    st::import(&mut net, MODEL).unwrap();
+    // Same names, dtype, shapes, row-major data and tensor order: the very same bytes.
+    assert_eq!(st::export(&net).unwrap(), MODEL);
+}
+
+#[test]
+fn f64_networks_round_trip() {
+    type Net = (Dense<f64, 2, 5>, Sigmoid, Dense<f64, 5, 3>);
+    let net = Net::build(Init::PyTorch, &mut Rng::new(4));
+    let bytes = st::export(&net).unwrap();
+    let file = SafeTensors::deserialize(&bytes).unwrap();
+    assert_eq!(file.tensor("2.weight").unwrap().shape(), [3, 5]);
+    assert_eq!(file.tensor("2.bias").unwrap().shape(), [3]);
+    let mut loaded = Net::build(Init::PyTorch, &mut Rng::new(5));
+    st::import(&mut loaded, &bytes).unwrap();
+    assert_eq!(loaded.0.weight, net.0.weight);
+    assert_eq!(loaded.2.bias, net.2.bias);
+}
+
+/// Writes a safetensors file from `(name, shape, values)` with the reference crate.
+fn file_with(tensors: &[(&str, Vec<usize>, Vec<f32>)]) -> Vec<u8> {
+    let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = tensors
+        .iter()
+        .map(|(name, shape, values)| {
+            let view = safetensors::tensor::TensorView::new(
+                safetensors::Dtype::F32,
+                shape.clone(),
+                bytemuck::cast_slice(values.as_slice()),
+            )
+            .unwrap();
+            (name.to_string(), view)
+        })
+        .collect();
+    safetensors::serialize(views, None).unwrap()
+}
+
+type Tiny = (Dense<f32, 2, 3>, Tanh, Dense<f32, 3, 1>);
+
+fn tiny_tensors() -> Vec<(&'static str, Vec<usize>, Vec<f32>)> {
+    vec![
+        ("0.weight", vec![3, 2], vec![0.5; 6]),
+        ("0.bias", vec![3], vec![0.25; 3]),
+        ("2.weight", vec![1, 3], vec![-1.0; 3]),
+        ("2.bias", vec![1], vec![2.0]),
+    ]
+}
+
+fn import_error(bytes: &[u8]) -> Error {
+    let mut net = Tiny::build(Init::PyTorch, &mut Rng::new(3));
+    let before = net.clone();
+    let error = st::import(&mut net, bytes).unwrap_err();
+    assert_eq!(net.0.weight, before.0.weight);
+    assert_eq!(net.2.bias, before.2.bias);
+    error
+}
+
+#[test]
+fn names_dtypes_and_shapes_are_checked() {
+    let mut net = Tiny::build(Init::PyTorch, &mut Rng::new(3));
+    st::import(&mut net, &file_with(&tiny_tensors())).unwrap();
+    assert_eq!(net.2.bias[0], 2.0);
+
+    // A [rows, 1] column is accepted where PyTorch would write a vector.
+    let mut tensors = tiny_tensors();
+    tensors[1].1 = vec![3, 1];
+    st::import(&mut net, &file_with(&tensors)).unwrap();
+
+    let mut tensors = tiny_tensors();
+    tensors.remove(2);
+    assert_eq!(
+        import_error(&file_with(&tensors)),
+        Error::MissingTensor {
+            tensor: Name::of_layer(2, "weight")
+        }
+    );
+
+    let mut tensors = tiny_tensors();
+    tensors.push(("1.num_batches_tracked", vec![1], vec![0.0]));
+    assert_eq!(
+        import_error(&file_with(&tensors)),
+        Error::UnexpectedTensor {
+            tensor: Name::from_bytes(b"1.num_batches_tracked"),
+            expected: None
+        }
+    );
+
+    let mut tensors = tiny_tensors();
+    tensors[0].1 = vec![2, 3]; // not transposed
+    assert_eq!(
+        import_error(&file_with(&tensors)),
+        Error::ShapeMismatch {
+            tensor: Name::of_layer(0, "weight"),
+            expected: Shape::new(&[3, 2]),
+            found: Shape::new(&[2, 3])
+        }
+    );
+
+    let mut tensors = tiny_tensors();
+    tensors[3].2 = vec![f32::NAN];
+    assert_eq!(
+        import_error(&file_with(&tensors)),
+        Error::NonFinite {
+            tensor: Name::of_layer(2, "bias"),
+            index: 0
+        }
+    );
+    Loader::default()
+        .allow_non_finite()
+        .import_safetensors(&mut net, &file_with(&tensors))
+        .unwrap();
+    assert!(net.2.bias[0].is_nan());
+
+    let f64_file = st::export(&<(Dense<f64, 2, 3>, Tanh, Dense<f64, 3, 1>)>::build(
+        Init::PyTorch,
+        &mut Rng::new(0),
+    ))
+    .unwrap();
+    assert_eq!(
+        import_error(&f64_file),
+        Error::ScalarMismatch {
+            expected: "f32",
+            found: "F64"
+        }
+    );
+
+    assert_eq!(
+        import_error(&MODEL[..100]),
+        Error::Truncated {
+            needed: 8 + u64::from_le_bytes(MODEL[..8].try_into().unwrap()) as usize,
+            available: 100
+        }
+    );
+    assert!(matches!(import_error(b"\x02\0\0\0\0\0\0\0{]"), Error::Malformed { .. }));
+}
+
+fn import_never_panics_or_half_writes(bytes: &[u8]) -> Result<(), TestCaseError> {
+    let mut net = fresh();
+    let before = net.clone();
+    if let Err(error) = st::import(&mut net, bytes) {
+        prop_assert!(
+            net.0.weight == before.0.weight && net.4.bias == before.4.bias,
+            "{error}"
+        );
+        prop_assert!(!error.to_string().is_empty());
+    }
+    Ok(())
+}
+
+fn mutated() -> impl Strategy<Value = Vec<u8>> {
+    let len = MODEL.len();
+    (proptest::collection::vec((0..len, any::<u8>()), 1..6), 0..len + 8).prop_map(|(edits, keep)| {
+        let mut bytes = MODEL.to_vec();
+        for (at, value) in edits {
+            bytes[at] = value;
+        }
+        bytes.resize(keep, 0);
+        bytes
+    })
+}
+
+/// Edits inside the JSON header only, where the parser is exercised hardest.
+fn mutated_header() -> impl Strategy<Value = Vec<u8>> {
+    let header_len = 8 + u64::from_le_bytes(MODEL[..8].try_into().unwrap()) as usize;
+    proptest::collection::vec(
+        (
+            8..header_len,
+            proptest::sample::select(b"{}[]\",:0123456789 -e.FI".to_vec()),
+        ),
+        1..4,
+    )
+    .prop_map(|edits| {
+        let mut bytes = MODEL.to_vec();
+        for (at, value) in edits {
+            bytes[at] = value;
+        }
+        bytes
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_bytes_are_rejected_cleanly(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+        import_never_panics_or_half_writes(&bytes)?;
+    }
+
+    #[test]
+    fn mutated_files_are_rejected_cleanly(bytes in mutated()) {
+        import_never_panics_or_half_writes(&bytes)?;
+    }
+
+    #[test]
+    fn mutated_headers_are_rejected_cleanly(bytes in mutated_header()) {
+        import_never_panics_or_half_writes(&bytes)?;
+    }
+}
