@@ -2,6 +2,7 @@
 
 use nalgebra::SMatrix;
 
+use crate::format::ConstExpr;
 use crate::{Init, Layer, Parameters, Real, Rng, TensorInfo, Tensors};
 
 /// The mean of each window of `K` steps, per channel and sample, windows `S` steps apart
@@ -50,6 +51,14 @@ impl<T: Real, const K: usize, const LI: usize, const LO: usize, const S: usize> 
 {
     type Gradient = ();
     fn reset(&mut self, _init: Init, _rng: &mut Rng) {}
+}
+
+/// `AvgPool1d` (the sizes come from the declared type), for
+/// [`format::rust_source`](crate::format::rust_source).
+impl<const K: usize, const LI: usize, const LO: usize, const S: usize> ConstExpr for AvgPool1d<K, LI, LO, S> {
+    fn fmt_const(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("::static_nn::AvgPool1d")
+    }
 }
 
 impl<T: Real, const K: usize, const LI: usize, const LO: usize, const S: usize, const C: usize, const B: usize>

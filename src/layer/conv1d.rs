@@ -4,6 +4,7 @@ use core::marker::PhantomData;
 
 use nalgebra::{SMatrix, SVector};
 
+use crate::format::ConstExpr;
 use crate::layer::padding::{Causal, Padding, PaddingMode, Valid};
 use crate::{Init, Layer, Parameters, Real, Rng, Stream, TensorInfo, Tensors};
 
@@ -128,7 +129,7 @@ where
 
     /// A layer with the given kernels (`weight[i][(o, k)]` is PyTorch's `weight[o, i, k]`) and
     /// bias.
-    pub fn new(weight: [SMatrix<T, CO, K>; CI], bias: SVector<T, CO>) -> Self {
+    pub const fn new(weight: [SMatrix<T, CO, K>; CI], bias: SVector<T, CO>) -> Self {
         Self {
             weight,
             bias,
@@ -307,6 +308,32 @@ where
         grad: &mut Self,
     ) {
         self.accumulate(x, dy, grad, None);
+    }
+}
+
+/// `Conv1d::new(weight, bias)` (sizes and padding come from the declared type), for
+/// [`format::rust_source`](crate::format::rust_source).
+impl<
+    T,
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    const LI: usize,
+    const LO: usize,
+    const S: usize,
+    P,
+    const D: usize,
+> ConstExpr for Conv1d<T, CI, CO, K, LI, LO, S, P, D>
+where
+    T: Real,
+    P: Padding,
+{
+    fn fmt_const(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("::static_nn::Conv1d::new(")?;
+        self.weight.fmt_const(f)?;
+        f.write_str(", ")?;
+        self.bias.fmt_const(f)?;
+        f.write_str(")")
     }
 }
 

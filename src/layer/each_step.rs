@@ -2,6 +2,7 @@
 
 use bytemuck::Zeroable;
 
+use crate::format::ConstExpr;
 use crate::{Init, Layer, Parameters, Real, Rng, Stream, TensorInfo, Tensors};
 
 /// Applies the layer `L` to every time step of a sequence `[X; N]`, with the same parameters
@@ -51,6 +52,15 @@ impl<T: Real, L: Parameters<T>> Parameters<T> for EachStep<L> {
     }
     fn buffer_infos() -> impl Iterator<Item = TensorInfo> {
         L::buffer_infos()
+    }
+}
+
+/// `EachStep(layer)`, for [`format::rust_source`](crate::format::rust_source).
+impl<L: ConstExpr> ConstExpr for EachStep<L> {
+    fn fmt_const(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("::static_nn::EachStep(")?;
+        self.0.fmt_const(f)?;
+        f.write_str(")")
     }
 }
 

@@ -2,6 +2,7 @@
 
 use nalgebra::SMatrix;
 
+use crate::format::ConstExpr;
 use crate::{Init, Layer, Parameters, Real, Rng, TensorInfo, Tensors};
 
 /// Flattens a sequence `[SMatrix<T, C, B>; L]` (per sample `C` channels × `L` steps) into
@@ -50,6 +51,14 @@ impl<T: Real, const F: usize> Tensors<T> for Flatten<F> {
 impl<T: Real, const F: usize> Parameters<T> for Flatten<F> {
     type Gradient = ();
     fn reset(&mut self, _init: Init, _rng: &mut Rng) {}
+}
+
+/// `Flatten` (the width comes from the declared type), for
+/// [`format::rust_source`](crate::format::rust_source).
+impl<const F: usize> ConstExpr for Flatten<F> {
+    fn fmt_const(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("::static_nn::Flatten")
+    }
 }
 
 impl<T: Real, const F: usize, const C: usize, const L: usize, const B: usize> Layer<T, [SMatrix<T, C, B>; L]>

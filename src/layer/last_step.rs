@@ -2,7 +2,7 @@
 
 use bytemuck::Zeroable;
 
-use crate::{Init, Layer, Parameters, Real, Rng, Stream, TensorInfo, Tensors};
+use crate::{Layer, Real, Stream, Tensors};
 
 /// Keeps the last time step of a sequence: `[X; N] → X`, e.g. a recurrent layer's final
 /// hidden state (PyTorch's `output[-1]`, which for a one-layer [`Gru`](crate::Gru) is `h_n`).
@@ -21,23 +21,8 @@ use crate::{Init, Layer, Parameters, Real, Rng, Stream, TensorInfo, Tensors};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Zeroable)]
 pub struct LastStep;
 
-impl<T: Real> Tensors<T> for LastStep {
-    const LAYERS: usize = 1;
-    fn tensors(&self) -> impl Iterator<Item = &[T]> {
-        core::iter::empty()
-    }
-    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-        core::iter::empty()
-    }
-    fn tensor_infos() -> impl Iterator<Item = TensorInfo> {
-        core::iter::empty()
-    }
-}
-
-impl<T: Real> Parameters<T> for LastStep {
-    type Gradient = ();
-    fn reset(&mut self, _init: Init, _rng: &mut Rng) {}
-}
+crate::parameter_free_layer!(LastStep);
+crate::format::const_path!(LastStep, "::static_nn::LastStep");
 
 impl<T: Real, X: Tensors<T> + Zeroable + Clone, const N: usize> Layer<T, [X; N]> for LastStep {
     type Output = X;

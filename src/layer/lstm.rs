@@ -2,6 +2,7 @@
 
 use nalgebra::SMatrix;
 
+use crate::format::ConstExpr;
 use crate::layer::gates::{add_outer, add_transposed, column, column_mut, flat, flat_mut, project};
 use crate::{Init, Layer, Parameters, Real, Rng, Stream, TensorInfo, Tensors};
 
@@ -271,6 +272,22 @@ impl<T: Real, const I: usize, const H: usize> Parameters<T> for Lstm<T, I, H> {
         init.fill_bias(self.bias_ih.as_mut_slice(), H, rng);
         init.fill_bias(self.bias_hh.as_mut_slice(), H, rng);
         self.bptt_window = 0;
+    }
+}
+
+/// The struct expression with every field, for
+/// [`format::rust_source`](crate::format::rust_source).
+impl<T: Real, const I: usize, const H: usize> ConstExpr for Lstm<T, I, H> {
+    fn fmt_const(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("::static_nn::Lstm { weight_ih: ")?;
+        self.weight_ih.fmt_const(f)?;
+        f.write_str(", weight_hh: ")?;
+        self.weight_hh.fmt_const(f)?;
+        f.write_str(", bias_ih: ")?;
+        self.bias_ih.fmt_const(f)?;
+        f.write_str(", bias_hh: ")?;
+        self.bias_hh.fmt_const(f)?;
+        write!(f, ", bptt_window: {} }}", self.bptt_window)
     }
 }
 
