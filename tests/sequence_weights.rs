@@ -89,7 +89,6 @@ fn saved_names_are_pytorch_state_dict_keys() {
 
 mod generated {
     use super::{SequenceLayers, Streaming};
-    use static_nn::prelude::*;
     include!("generated/sequence_layers.rs");
 }
 
