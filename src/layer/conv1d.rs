@@ -30,7 +30,8 @@ use crate::{Init, Layer, Parameters, Real, Rng, Stream, TensorInfo, Tensors};
 /// `weight[i][(o, k)]` is PyTorch's `weight[o, i, k]`. As a tensor ([`Tensors`]) the weight is
 /// `CO × (CI·K)`, column `i·K + k`: exactly PyTorch's `weight.reshape(CO, CI * K)`. Names
 /// `weight` and `bias`; [`Init::PyTorch`] draws both from `U(−1/√(CI·K), 1/√(CI·K))`, as
-/// PyTorch does.
+/// PyTorch does. The safetensors importer takes 1-D and 2-D tensors, so save a PyTorch
+/// convolution's weight as `weight.reshape(CO, -1)`.
 ///
 /// **Lengths.** `LO` must be PyTorch's `L_out = (LI + before + after − D·(K − 1) − 1) / S + 1`
 /// (rounded down). Stable Rust cannot compute that in a type, so `LO` is written out and

@@ -54,7 +54,8 @@ use crate::{Init, Layer, Parameters, Real, Rng, Stream, TensorInfo, Tensors};
 /// `weight_ih[i][(j, g)]` is `weight_ih_l0[g·H + j, i]`, and `bias_ih[(j, g)]` is
 /// `bias_ih_l0[g·H + j]`. [`Init::PyTorch`] draws every tensor from `U(−1/√H, 1/√H)`, as
 /// PyTorch does; the other schemes use fan-in `I` (resp. `H`) and fan-out `3H` for the weights
-/// and zero biases.
+/// and zero biases. A PyTorch `nn.GRU`'s `state_dict` imports through `format::safetensors`
+/// once its keys carry the layer's position (`0.weight_ih_l0`, ...).
 ///
 /// **Streaming.** [`Stream`] carries `h` (`SMatrix<T, H, B>`) from frame to frame; the outputs
 /// are those of the whole-sequence forward, bit for bit (one kernel serves both).
