@@ -5,7 +5,9 @@ use bytemuck::Zeroable;
 use crate::{Init, Real, Rng, TensorInfo, Tensors};
 
 pub mod activation;
+pub mod batch_norm;
 pub mod dense;
+pub mod norm_gradient;
 pub mod softmax;
 
 /// A part of a network that owns trainable tensors (possibly none).

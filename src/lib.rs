@@ -100,6 +100,7 @@ pub use nalgebra;
 pub use gradcheck::{GradCheck, GradCheckReport, TensorCheck};
 pub use init::Init;
 pub use layer::activation::{Activation, Elu, Gelu, Identity, LeakyRelu, Relu, Sigmoid, Silu, Softplus, Tanh};
+pub use layer::batch_norm::BatchNorm;
 pub use layer::dense::Dense;
 pub use layer::softmax::Softmax;
 pub use layer::{Layer, Parameters};
