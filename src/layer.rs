@@ -7,6 +7,7 @@ use crate::{Init, Real, Rng, TensorInfo, Tensors};
 pub mod activation;
 pub mod batch_norm;
 pub mod dense;
+pub mod dropout;
 pub mod layer_norm;
 pub mod norm_gradient;
 pub mod softmax;

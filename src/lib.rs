@@ -102,6 +102,7 @@ pub use init::Init;
 pub use layer::activation::{Activation, Elu, Gelu, Identity, LeakyRelu, Relu, Sigmoid, Silu, Softplus, Tanh};
 pub use layer::batch_norm::BatchNorm;
 pub use layer::dense::Dense;
+pub use layer::dropout::Dropout;
 pub use layer::layer_norm::LayerNorm;
 pub use layer::softmax::Softmax;
 pub use layer::{Layer, Parameters};
