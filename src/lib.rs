@@ -101,9 +101,11 @@ pub use gradcheck::{GradCheck, GradCheckReport, TensorCheck};
 pub use init::Init;
 pub use layer::activation::{Activation, Elu, Gelu, Identity, LeakyRelu, Relu, Sigmoid, Silu, Softplus, Tanh};
 pub use layer::batch_norm::BatchNorm;
+pub use layer::concat::Concat;
 pub use layer::dense::Dense;
 pub use layer::dropout::Dropout;
 pub use layer::layer_norm::LayerNorm;
+pub use layer::residual::Residual;
 pub use layer::softmax::Softmax;
 pub use layer::{Layer, Parameters};
 pub use loss::{BceWithLogits, Class, ClassOutOfRange, CrossEntropy, Huber, Loss, Mse};
@@ -141,8 +143,8 @@ pub mod prelude {
     #[cfg(feature = "alloc")]
     pub use crate::GradCheck;
     pub use crate::{
-        BceWithLogits, Class, CrossEntropy, Dense, Elu, Gelu, Huber, Identity, Init, Layer, LeakyRelu, Loss, Mse,
-        Optimizer, Parameters, Real, Relu, Rng, Sgd, SgdConfig, Sigmoid, Silu, Softmax, Softplus, Tanh, Tensors,
-        Workspace,
+        BatchNorm, BceWithLogits, Class, Concat, CrossEntropy, Dense, Dropout, Elu, Gelu, Huber, Identity, Init, Layer,
+        LayerNorm, LeakyRelu, Loss, Mse, Optimizer, Parameters, Real, Relu, Residual, Rng, Sgd, SgdConfig, Sigmoid,
+        Silu, Softmax, Softplus, Tanh, Tensors, Workspace,
     };
 }
