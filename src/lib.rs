@@ -41,7 +41,9 @@
 //! |---|---|
 //! | scalar | [`Real`] (`f32`, `f64`) |
 //! | layers | [`Dense`], [`Softmax`], activations ([`Identity`], [`Sigmoid`], [`Tanh`], [`Relu`], [`LeakyRelu`], [`Elu`], [`Softplus`], [`Gelu`], [`Silu`]) |
-//! | composition | tuples `(A, B, C)` up to 8, arrays `[L; N]` of same-shaped blocks, [`Seq!`] / [`seq!`] for any length |
+//! | normalisation | [`BatchNorm`] (running statistics as buffers), [`LayerNorm`] |
+//! | regularisation | [`Dropout`] (seeded, reproducible masks) |
+//! | composition | tuples `(A, B, C)` up to 8, arrays `[L; N]` of same-shaped blocks, [`Seq!`] / [`seq!`] for any length, [`Residual`] (`x + f(x)`), [`Concat`] (parallel branches, outputs stacked) |
 //! | traits | [`Layer`] (forward, forward_train, backward), [`Parameters`] (gradient type, initialisation), [`Tensors`] (traversal) |
 //! | losses | [`Mse`], [`CrossEntropy`] with [`Class`] targets, [`BceWithLogits`], [`Huber`] |
 //! | initialisation | [`Init`] (PyTorch, Xavier/Glorot, He/Kaiming) from a seeded [`Rng`] |
@@ -54,6 +56,10 @@
 //!   whose columns are samples (`SMatrix<T, I, B>`).
 //! - Losses use PyTorch's `mean` reduction; optimizers follow PyTorch's documented update rules
 //!   and defaults. Where the crate differs, the item's documentation says so.
+//! - The mode is the method: [`Layer::forward`] is inference (running statistics, no dropout),
+//!   [`Layer::forward_train`] is training, and [`Layer::update_buffers`] applies what training
+//!   recorded (running statistics); [`Workspace::train_step`] calls the last two. There is no
+//!   mode flag to forget.
 //! - Layer positions count like `nn.Sequential` (activations take a position), so
 //!   `net.2.weight` is PyTorch's `2.weight`.
 //!
