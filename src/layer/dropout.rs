@@ -79,11 +79,18 @@ impl<T: Real> Dropout<T> {
     /// Fills `mask` with mask number `call`: `1/(1 − p)` for kept entries, 0 for dropped ones.
     fn draw_mask<const R: usize, const C: usize>(&self, call: u64, mask: &mut SMatrix<T, R, C>) {
         let mut stream = Rng::new(mix64(self.seed ^ mix64(call)));
-        let p = self.p.to_f64();
+        // An entry is dropped when its uniform draw u = bits/2^53 (Rng::next_f64) is below p,
+        // that is when bits < ⌈p·2^53⌉: compared as integers, with no conversion per entry.
+        let threshold = libm::ceil(self.p.to_f64() * (1u64 << 53) as f64) as u64;
         // Never used when p = 1 (nothing is kept), so its infinity cannot reach the output.
         let scale = T::one() / (T::one() - self.p);
-        for m in mask.iter_mut() {
-            *m = if stream.next_f64() < p { T::zero() } else { scale };
+        // A plain slice: nalgebra's generic matrix iterators do not vectorise.
+        for m in mask.as_mut_slice() {
+            *m = if stream.next_u64() >> 11 < threshold {
+                T::zero()
+            } else {
+                scale
+            };
         }
     }
 }
@@ -130,7 +137,7 @@ impl<T: Real, const R: usize, const C: usize> Layer<T, SMatrix<T, R, C>> for Dro
     fn forward_train(&self, x: &SMatrix<T, R, C>, cache: &mut DropoutCache<T, R, C>) -> SMatrix<T, R, C> {
         self.draw_mask(cache.calls, &mut cache.mask);
         cache.calls = cache.calls.wrapping_add(1);
-        x.component_mul(&cache.mask)
+        multiply(x, &cache.mask)
     }
 
     fn backward(
@@ -141,8 +148,17 @@ impl<T: Real, const R: usize, const C: usize> Layer<T, SMatrix<T, R, C>> for Dro
         dy: &SMatrix<T, R, C>,
         _grad: &mut (),
     ) -> SMatrix<T, R, C> {
-        dy.component_mul(&cache.mask)
+        multiply(dy, &cache.mask)
     }
+}
+
+/// `a ⊙ b`, over plain slices.
+fn multiply<T: Real, const R: usize, const C: usize>(a: &SMatrix<T, R, C>, b: &SMatrix<T, R, C>) -> SMatrix<T, R, C> {
+    let mut product = *a;
+    for (p, &m) in product.as_mut_slice().iter_mut().zip(b.as_slice()) {
+        *p *= m;
+    }
+    product
 }
 
 #[cfg(test)]

@@ -72,17 +72,15 @@ impl<T: Real, const F: usize> LayerNorm<T, F> {
     fn normalise<const B: usize>(&self, x: &SMatrix<T, F, B>, cache: &mut LayerNormCache<T, B>) -> SMatrix<T, F, B> {
         let n = T::of(F as f64);
         let mut y = *x;
-        for (j, mut column) in y.column_iter_mut().enumerate() {
-            let mean = column.sum() / n;
+        // Columns as plain slices, since nalgebra's generic iterators do not vectorise (a
+        // zero-width input has no entries, hence no chunks, whatever the chunk size).
+        for (j, column) in y.as_mut_slice().chunks_exact_mut(F.max(1)).enumerate() {
+            let mean = column.iter().fold(T::zero(), |sum, &v| sum + v) / n;
             // Two passes: the variance of values far from zero keeps its precision.
-            let var = column
-                .iter()
-                .map(|&v| (v - mean) * (v - mean))
-                .fold(T::zero(), |a, b| a + b)
-                / n;
+            let var = column.iter().fold(T::zero(), |sum, &v| sum + (v - mean) * (v - mean)) / n;
             let inv_std = T::one() / (var + self.eps).sqrt();
-            for i in 0..F {
-                column[i] = (column[i] - mean) * inv_std * self.weight[i] + self.bias[i];
+            for (i, v) in column.iter_mut().enumerate() {
+                *v = (*v - mean) * inv_std * self.weight[i] + self.bias[i];
             }
             cache.mean[j] = mean;
             cache.inv_std[j] = inv_std;
@@ -102,20 +100,21 @@ impl<T: Real, const F: usize> LayerNorm<T, F> {
         let n = T::of(F as f64);
         for j in 0..B {
             let (mean, inv_std) = (cache.mean[j], cache.inv_std[j]);
-            let x_hat = |i: usize| (x[(i, j)] - mean) * inv_std;
+            let (x_col, dy_col) = (&x.as_slice()[j * F..][..F], &dy.as_slice()[j * F..][..F]);
+            let x_hat = |i: usize| (x_col[i] - mean) * inv_std;
             let (mut sum_g, mut sum_g_xhat) = (T::zero(), T::zero());
             for i in 0..F {
-                let dy_ij = dy[(i, j)];
-                grad.weight[i] += dy_ij * x_hat(i);
-                grad.bias[i] += dy_ij;
-                let g = dy_ij * self.weight[i];
+                grad.weight[i] += dy_col[i] * x_hat(i);
+                grad.bias[i] += dy_col[i];
+                let g = dy_col[i] * self.weight[i];
                 sum_g += g;
                 sum_g_xhat += g * x_hat(i);
             }
             if let Some(dx) = dx.as_deref_mut() {
+                let dx_col = &mut dx.as_mut_slice()[j * F..][..F];
                 for i in 0..F {
-                    let g = dy[(i, j)] * self.weight[i];
-                    dx[(i, j)] = inv_std * (g - sum_g / n - x_hat(i) * sum_g_xhat / n);
+                    let g = dy_col[i] * self.weight[i];
+                    dx_col[i] = inv_std * (g - sum_g / n - x_hat(i) * sum_g_xhat / n);
                 }
             }
         }
