@@ -101,20 +101,21 @@ impl<T: Real, const F: usize> LayerNorm<T, F> {
         for j in 0..B {
             let (mean, inv_std) = (cache.mean[j], cache.inv_std[j]);
             let (x_col, dy_col) = (&x.as_slice()[j * F..][..F], &dy.as_slice()[j * F..][..F]);
-            let x_hat = |i: usize| (x_col[i] - mean) * inv_std;
             let (mut sum_g, mut sum_g_xhat) = (T::zero(), T::zero());
-            for i in 0..F {
-                grad.weight[i] += dy_col[i] * x_hat(i);
-                grad.bias[i] += dy_col[i];
-                let g = dy_col[i] * self.weight[i];
+            for (i, (&x_i, &dy_i)) in x_col.iter().zip(dy_col).enumerate() {
+                let x_hat = (x_i - mean) * inv_std;
+                grad.weight[i] += dy_i * x_hat;
+                grad.bias[i] += dy_i;
+                let g = dy_i * self.weight[i];
                 sum_g += g;
-                sum_g_xhat += g * x_hat(i);
+                sum_g_xhat += g * x_hat;
             }
             if let Some(dx) = dx.as_deref_mut() {
                 let dx_col = &mut dx.as_mut_slice()[j * F..][..F];
-                for i in 0..F {
-                    let g = dy_col[i] * self.weight[i];
-                    dx_col[i] = inv_std * (g - sum_g / n - x_hat(i) * sum_g_xhat / n);
+                for (i, (out, (&x_i, &dy_i))) in dx_col.iter_mut().zip(x_col.iter().zip(dy_col)).enumerate() {
+                    let x_hat = (x_i - mean) * inv_std;
+                    let g = dy_i * self.weight[i];
+                    *out = inv_std * (g - sum_g / n - x_hat * sum_g_xhat / n);
                 }
             }
         }
