@@ -66,18 +66,23 @@ impl<T: Real, F: Parameters<T>> Parameters<T> for Residual<F> {
 }
 
 /// Evidence that a block's output type (`Self`) is its input type `X`. It is implemented only
-/// for `X` itself; it exists so that a residual around a block that changes the shape is
-/// reported in words rather than as a type mismatch deep inside a tuple.
+/// for `X` itself (and sealed); it exists so that a residual around a block that changes the
+/// shape is reported in words rather than as a type mismatch deep inside a tuple.
 #[diagnostic::on_unimplemented(
     message = "a residual block must output the type of its input, but it turns `{X}` into `{Self}`",
     label = "`Residual` needs a block that keeps the width",
     note = "`Residual<F>` computes x + f(x); put width-changing layers before or after it"
 )]
-pub trait SameAs<X> {
+pub trait SameAs<X>: sealed::Sealed<X> {
     /// The value, as the input type.
     fn as_input(&self) -> &X;
     /// An input-typed value, as the output type.
     fn from_input(x: &X) -> &Self;
+}
+
+mod sealed {
+    pub trait Sealed<X> {}
+    impl<X> Sealed<X> for X {}
 }
 
 impl<X> SameAs<X> for X {
