@@ -33,8 +33,9 @@ use crate::{Init, Layer, Parameters, Real, Rng, TensorInfo, Tensors};
 /// The cache ([`BatchNormCache`]) holds `μ` and `σ²`; backward recomputes `x̂` from the input.
 ///
 /// **Buffers.** `running_mean` and `running_var` are [`Parameters::buffers`], not trainable
-/// tensors: optimizers and the gradient checker never see them, the weight format saves them,
-/// and only [`Layer::update_buffers`] changes them. PyTorch keeps a third buffer,
+/// tensors: optimizers and the gradient checker never see them, whatever saves a model's
+/// weights saves them too (through that traversal), and only [`Layer::update_buffers`]
+/// changes them. PyTorch keeps a third buffer,
 /// `num_batches_tracked`, which it reads only when `momentum=None` (a cumulative average, not
 /// offered here); it is not kept. Skip it when loading a PyTorch `state_dict`; when writing
 /// one, any count gives the same model.
