@@ -102,6 +102,8 @@ impl<T: Real> Default for Dropout<T> {
     }
 }
 
+// Written out rather than `parameter_free_layer!`, whose `reset` restores `Default`: a seed
+// shared by every dropout layer of a network would give them identical masks.
 impl<T: Real> Tensors<T> for Dropout<T> {
     const LAYERS: usize = 1;
 
