@@ -6,7 +6,13 @@ use nalgebra::SMatrix;
 use crate::{Init, Real, Rng, TensorInfo, Tensors};
 
 pub mod activation;
+pub mod batch_norm;
+pub mod concat;
 pub mod dense;
+pub mod dropout;
+pub mod layer_norm;
+pub mod norm_gradient;
+pub mod residual;
 pub mod softmax;
 
 /// A part of a network that owns trainable tensors (possibly none).

@@ -41,7 +41,9 @@
 //! |---|---|
 //! | scalar | [`Real`] (`f32`, `f64`) |
 //! | layers | [`Dense`], [`Softmax`], activations ([`Identity`], [`Sigmoid`], [`Tanh`], [`Relu`], [`LeakyRelu`], [`Elu`], [`Softplus`], [`Gelu`], [`Silu`]) |
-//! | composition | tuples `(A, B, C)` up to 8, arrays `[L; N]` of same-shaped blocks, [`Seq!`] / [`seq!`] for any length |
+//! | normalisation | [`BatchNorm`] (running statistics as buffers), [`LayerNorm`] |
+//! | regularisation | [`Dropout`] (seeded, reproducible masks) |
+//! | composition | tuples `(A, B, C)` up to 8, arrays `[L; N]` of same-shaped blocks, [`Seq!`] / [`seq!`] for any length, [`Residual`] (`x + f(x)`), [`Concat`] (parallel branches, outputs stacked) |
 //! | traits | [`Layer`] (forward, forward_train, backward), [`Parameters`] (gradient type, initialisation), [`Tensors`] (traversal) |
 //! | losses | [`Mse`], [`CrossEntropy`] with [`Class`] targets, [`BceWithLogits`], [`Huber`] |
 //! | initialisation | [`Init`] (PyTorch, Xavier/Glorot, He/Kaiming) from a seeded [`Rng`] |
@@ -58,6 +60,10 @@
 //!   whose columns are samples (`SMatrix<T, I, B>`).
 //! - Losses use PyTorch's `mean` reduction; optimizers follow PyTorch's documented update rules
 //!   and defaults. Where the crate differs, the item's documentation says so.
+//! - The mode is the method: [`Layer::forward`] is inference (running statistics, no dropout),
+//!   [`Layer::forward_train`] is training, and [`Layer::update_buffers`] applies what training
+//!   recorded (running statistics); [`Workspace::train_step`] calls the last two. There is no
+//!   mode flag to forget.
 //! - Layer positions count like `nn.Sequential` (activations take a position), so
 //!   `net.2.weight` is PyTorch's `2.weight`.
 //!
@@ -114,7 +120,12 @@ pub use data::Target;
 pub use gradcheck::{GradCheck, GradCheckReport, TensorCheck};
 pub use init::Init;
 pub use layer::activation::{Activation, Elu, Gelu, Identity, LeakyRelu, Relu, Sigmoid, Silu, Softplus, Tanh};
+pub use layer::batch_norm::BatchNorm;
+pub use layer::concat::Concat;
 pub use layer::dense::Dense;
+pub use layer::dropout::Dropout;
+pub use layer::layer_norm::LayerNorm;
+pub use layer::residual::Residual;
 pub use layer::softmax::Softmax;
 pub use layer::{Layer, Parameters};
 pub use loss::{BceWithLogits, Class, ClassOutOfRange, CrossEntropy, Huber, Loss, Mse};
@@ -155,9 +166,10 @@ pub struct ReadmeDoctests;
 /// The traits and types most programs need.
 pub mod prelude {
     pub use crate::{
-        Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, BceWithLogits, Class, Clip, CrossEntropy, Dense,
-        Elu, Gelu, Huber, Identity, Init, Layer, LeakyRelu, Loss, Mse, Optimizer, Parameters, Real, Relu, RmsProp,
-        RmsPropConfig, Rng, Sgd, SgdConfig, Sigmoid, Silu, Softmax, Softplus, Tanh, Tensors, Workspace,
+        Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, BatchNorm, BceWithLogits, Class, Clip, Concat,
+        CrossEntropy, Dense, Dropout, Elu, Gelu, Huber, Identity, Init, Layer, LayerNorm, LeakyRelu, Loss, Mse,
+        Optimizer, Parameters, Real, Relu, Residual, RmsProp, RmsPropConfig, Rng, Sgd, SgdConfig, Sigmoid, Silu,
+        Softmax, Softplus, Tanh, Tensors, Workspace,
     };
     #[cfg(feature = "alloc")]
     pub use crate::{EarlyStopping, GradCheck, LastBatch, TrainConfig, Trainer};
