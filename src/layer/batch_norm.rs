@@ -37,8 +37,8 @@ use crate::{Init, Layer, Parameters, Real, Rng, TensorInfo, Tensors};
 /// weights saves them too (through that traversal), and only [`Layer::update_buffers`]
 /// changes them. PyTorch keeps a third buffer,
 /// `num_batches_tracked`, which it reads only when `momentum=None` (a cumulative average, not
-/// offered here); it is not kept. Skip it when loading a PyTorch `state_dict`; when writing
-/// one, any count gives the same model.
+/// offered here); it is not kept. The safetensors importer skips it; when writing a
+/// `state_dict` for PyTorch, any count gives the same model.
 ///
 /// **A training batch of one sample does not compile.** Its variance is 0 and its unbiased
 /// variance 0/0 (PyTorch raises an error at run time). The check is a constant assertion, which
