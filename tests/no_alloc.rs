@@ -46,6 +46,15 @@ type EveryActivation<T> = Seq![
     [(Dense<T, 8, 8>, Tanh); 2], Dense<T, 8, 3>, Softmax,
 ];
 
+/// Batch norm (running statistics updated every step), dropout (a new mask every step), layer
+/// norm, a residual block and parallel branches.
+type Structured<T> = Seq![
+    Dense<T, 4, 8>, BatchNorm<T, 8>, Relu, Dropout<T>,
+    Residual<(Dense<T, 8, 8>, LayerNorm<T, 8>, Tanh)>,
+    Concat<(Dense<T, 8, 6>, BatchNorm<T, 6>, Sigmoid), Identity, 14>,
+    Dropout<T>, Dense<T, 14, 3>,
+];
+
 #[test]
 fn mlp_training_step_allocates_nothing_f32() {
     let count = allocations_per_training::<f32, Tanh216, _, 2, 1>(Mse, SMatrix::from_element(0.5));
@@ -292,6 +301,19 @@ fn streaming_step_allocates_nothing() {
     });
     assert!(sum.is_finite());
     assert_eq!(info.count_total, 0);
+}
+
+#[test]
+fn normalisation_dropout_residual_and_concat_allocate_nothing() {
+    let labels = Class::batch([0, 2, 1, 1, 0]).unwrap();
+    assert_eq!(
+        allocations_per_training::<f32, Structured<f32>, _, 4, 5>(CrossEntropy, labels),
+        0
+    );
+    assert_eq!(
+        allocations_per_training::<f64, Structured<f64>, _, 4, 5>(CrossEntropy, labels),
+        0
+    );
 }
 
 #[test]

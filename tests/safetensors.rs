@@ -250,3 +250,47 @@ proptest! {
         import_never_panics_or_half_writes(&bytes)?;
     }
 }
+
+#[test]
+fn batch_norm_step_counters_from_pytorch_are_skipped() {
+    type Normed = (Dense<f32, 2, 3>, BatchNorm<f32, 3>);
+    let floats = [
+        ("0.weight", vec![3, 2], vec![0.5f32; 6]),
+        ("0.bias", vec![3], vec![0.25; 3]),
+        ("1.weight", vec![3], vec![2.0; 3]),
+        ("1.bias", vec![3], vec![-1.0; 3]),
+        ("1.running_mean", vec![3], vec![0.1; 3]),
+        ("1.running_var", vec![3], vec![4.0; 3]),
+    ];
+    let counter = 7i64.to_le_bytes();
+    let with_counter = |name: &str| {
+        let mut views: Vec<(String, safetensors::tensor::TensorView<'_>)> = floats
+            .iter()
+            .map(|(name, shape, values)| {
+                let bytes = bytemuck::cast_slice(values.as_slice());
+                let view = safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), bytes);
+                (name.to_string(), view.unwrap())
+            })
+            .collect();
+        let view = safetensors::tensor::TensorView::new(safetensors::Dtype::I64, vec![], &counter).unwrap();
+        views.push((name.to_string(), view));
+        safetensors::serialize(views, None).unwrap()
+    };
+
+    let mut net = Normed::build(Init::PyTorch, &mut Rng::new(0));
+    st::import(&mut net, &with_counter("1.num_batches_tracked")).unwrap();
+    assert_eq!(net.1.running_var, nalgebra::Vector3::repeat(4.0));
+    assert_eq!(net.1.weight, nalgebra::Vector3::repeat(2.0));
+
+    // Only next to a batch norm: anywhere else it is an unexpected tensor.
+    let before = net.clone();
+    let error = st::import(&mut net, &with_counter("0.num_batches_tracked")).unwrap_err();
+    assert_eq!(
+        error,
+        Error::UnexpectedTensor {
+            tensor: Name::from_bytes(b"0.num_batches_tracked"),
+            expected: None
+        }
+    );
+    assert_eq!(net.1.running_var, before.1.running_var);
+}

@@ -28,9 +28,11 @@
 //! ```
 //!
 //! Import is strict: every tensor of the network must be in the file with its dtype and shape,
-//! and the file must hold nothing else (PyTorch's `BatchNorm`'s `num_batches_tracked` counter
-//! included: drop it from the `state_dict` before saving). Like [`load`](super::load), a failed
-//! import leaves the network unchanged.
+//! and the file must hold nothing else, except PyTorch's `BatchNorm` step counter
+//! `{layer}.num_batches_tracked` next to a batch norm's `{layer}.running_mean`, which is skipped
+//! (it only matters for PyTorch's `momentum=None`, which [`BatchNorm`](crate::BatchNorm) does
+//! not offer). Export does not write it. Like [`load`](super::load), a failed import leaves the
+//! network unchanged.
 //!
 //! One ambiguity: a matrix with one column and a vector look alike to this crate, so a
 //! `Dense<T, 1, O>` weight is exported as `[O]`, not `nn.Linear(1, O)`'s `[O, 1]`. Import
@@ -228,12 +230,14 @@ impl Loader {
             }
             views.push((entry, data));
         }
-        if file.len() > views.len() {
-            let unexpected = file
-                .names()
-                .into_iter()
-                .find(|name| !views.iter().any(|(entry, _)| key(entry) == *name))
-                .unwrap_or_default();
+        let known = |name: &str| views.iter().any(|(entry, _)| key(entry) == name);
+        // PyTorch's batch norm saves a step counter beside its running statistics; it only
+        // matters for `momentum=None`, which this crate does not offer, so it is skipped.
+        let skipped = |name: &str| {
+            name.strip_suffix(".num_batches_tracked")
+                .is_some_and(|layer| known(&alloc::format!("{layer}.running_mean")))
+        };
+        if let Some(unexpected) = file.names().into_iter().find(|name| !known(name) && !skipped(name)) {
             return Err(Error::UnexpectedTensor {
                 tensor: Name::from_bytes(unexpected.as_bytes()),
                 expected: None,

@@ -1,0 +1,141 @@
+//! Why batch normalisation: a deep sigmoid network on handwritten digits, trained twice with
+//! the same weights, data order and optimizer, once plain and once with a batch norm before
+//! every sigmoid.
+//!
+//! A sigmoid's derivative is at most 1/4, so through eight hidden layers the gradient reaching
+//! the first layers shrinks by orders of magnitude and the plain network barely learns.
+//! Batch norm keeps every pre-activation centred with unit variance, where the sigmoid is
+//! steepest, and the same network learns quickly.
+//!
+//! Data: `data/digits.csv` (UCI optical digits, 8×8 images, see `data/README.md`).
+//! Run with `cargo run --release --example deep_sigmoid`.
+
+use std::error::Error;
+
+use nalgebra::SMatrix;
+use static_nn::prelude::*;
+
+const FEATURES: usize = 64;
+const CLASSES: usize = 10;
+const HIDDEN: usize = 32;
+const BATCH: usize = 32;
+const EPOCHS: usize = 30;
+
+/// Eight hidden sigmoid layers of 32 units.
+type Plain = (
+    Dense<f32, FEATURES, HIDDEN>,
+    Sigmoid,
+    [(Dense<f32, HIDDEN, HIDDEN>, Sigmoid); 7],
+    Dense<f32, HIDDEN, CLASSES>,
+);
+
+/// The same, with a batch norm between every dense layer and its sigmoid.
+type Normalised = (
+    Dense<f32, FEATURES, HIDDEN>,
+    BatchNorm<f32, HIDDEN>,
+    Sigmoid,
+    [(Dense<f32, HIDDEN, HIDDEN>, BatchNorm<f32, HIDDEN>, Sigmoid); 7],
+    Dense<f32, HIDDEN, CLASSES>,
+);
+
+type Sample = (SMatrix<f32, FEATURES, 1>, Class<CLASSES>);
+
+/// Reads `pixel_1,...,pixel_64,digit` lines, scaling pixels from 0..16 to 0..1.
+fn load(path: &str) -> Result<Vec<Sample>, Box<dyn Error>> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    let mut samples = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        let fields = line
+            .split(',')
+            .map(str::parse::<f32>)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("{path}:{}: {e}", number + 1))?;
+        let [pixels @ .., digit] = fields.as_slice() else {
+            unreachable!("split yields at least one field")
+        };
+        if pixels.len() != FEATURES {
+            return Err(format!("{path}:{}: {} pixels, expected {FEATURES}", number + 1, pixels.len()).into());
+        }
+        let label = Class::try_from(*digit as usize).map_err(|e| format!("{path}:{}: {e}", number + 1))?;
+        samples.push((SMatrix::from_iterator(pixels.iter().map(|p| p / 16.0)), label));
+    }
+    Ok(samples)
+}
+
+/// Trains `net` for [`EPOCHS`] epochs of shuffled mini-batches; returns, per epoch, the mean
+/// training loss and the test accuracy (inference mode, one sample at a time).
+fn train<N>(net: &mut N, train: &[Sample], test: &[Sample]) -> Vec<(f32, f32)>
+where
+    N: Layer<f32, SMatrix<f32, FEATURES, BATCH>, Output = SMatrix<f32, CLASSES, BATCH>>
+        + Layer<f32, SMatrix<f32, FEATURES, 1>, Output = SMatrix<f32, CLASSES, 1>>,
+{
+    let mut workspace = Workspace::<f32, N, SMatrix<f32, FEATURES, BATCH>>::new_boxed();
+    let mut optimizer = Sgd::new(SgdConfig {
+        lr: 0.1,
+        momentum: 0.9,
+        ..SgdConfig::default()
+    });
+    let mut order: Vec<usize> = (0..train.len()).collect();
+    let mut rng = Rng::new(7); // the same data order for every network
+    let mut history = Vec::new();
+    for _ in 0..EPOCHS {
+        rng.shuffle(&mut order);
+        let mut total = 0.0;
+        let batches = order.chunks_exact(BATCH);
+        let count = batches.len();
+        for batch in batches {
+            let x = SMatrix::<f32, FEATURES, BATCH>::from_fn(|i, j| train[batch[j]].0[i]);
+            let labels: [Class<CLASSES>; BATCH] = std::array::from_fn(|j| train[batch[j]].1);
+            total += workspace.train_step(net, &mut optimizer, &CrossEntropy, &x, &labels);
+        }
+        let correct = test
+            .iter()
+            .filter(|(x, label)| net.forward(x).imax() == label.index())
+            .count();
+        history.push((total / count as f32, correct as f32 / test.len() as f32));
+    }
+    history
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let mut samples = load(concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits.csv"))?;
+    Rng::new(1).shuffle(&mut samples);
+    let (test, train_set) = samples.split_at(samples.len() / 5);
+    println!(
+        "digits: {} training and {} test samples; 8 hidden sigmoid layers of {HIDDEN}",
+        train_set.len(),
+        test.len()
+    );
+    println!("SGD lr 0.1, momentum 0.9, batches of {BATCH}; both networks start from the same dense weights\n");
+
+    let mut plain = Plain::build(Init::PyTorch, &mut Rng::new(42));
+    let mut normalised = Normalised::build(Init::PyTorch, &mut Rng::new(42));
+    assert_eq!(plain.0, normalised.0);
+
+    // How much of the gradient reaches the first layer, relative to the last, before training.
+    let x = SMatrix::<f32, FEATURES, BATCH>::from_fn(|i, j| train_set[j].0[i]);
+    let labels: [Class<CLASSES>; BATCH] = std::array::from_fn(|j| train_set[j].1);
+    let mut workspace = Workspace::<f32, Plain, _>::new_boxed();
+    workspace.compute_gradient(&plain, &CrossEntropy, &x, &labels);
+    let plain_ratio = workspace.grad.0.weight.norm() / workspace.grad.3.weight.norm();
+    let mut workspace = Workspace::<f32, Normalised, _>::new_boxed();
+    workspace.compute_gradient(&normalised, &CrossEntropy, &x, &labels);
+    let normalised_ratio = workspace.grad.0.weight.norm() / workspace.grad.4.weight.norm();
+    println!("gradient norm of the first weight / of the last, before training:");
+    println!("    plain {plain_ratio:.1e}, batch norm {normalised_ratio:.1e}\n");
+
+    let without = train(&mut plain, train_set, test);
+    let with = train(&mut normalised, train_set, test);
+
+    println!("        training loss          test accuracy");
+    println!("epoch   plain   batch norm     plain   batch norm");
+    for (epoch, ((loss_a, acc_a), (loss_b, acc_b))) in without.iter().zip(&with).enumerate() {
+        println!(
+            "{:>5}  {loss_a:>6.3}   {loss_b:>10.3}    {:>5.1}%   {:>9.1}%",
+            epoch + 1,
+            acc_a * 100.0,
+            acc_b * 100.0
+        );
+    }
+    Ok(())
+}
