@@ -25,14 +25,15 @@ use crate::{Init, Layer, Parameters, Real, Rng, TensorInfo, Tensors};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, bytemuck::Zeroable)]
 pub struct Flatten<const F: usize>;
 
-impl<const F: usize> Flatten<F> {
-    /// Evaluated when the layer is used on `C`-channel sequences of length `L`.
-    const fn check<const C: usize, const L: usize>() {
-        assert!(
-            F == C * L,
-            "Flatten<F>: F must equal channels × length of the input sequence `[SMatrix<T, channels, B>; length]`"
-        );
-    }
+/// The rule `F = C · L`, as a type whose parameters are the three numbers, so that a compile
+/// error names them (`FlattenWidth::<1, 32, 31>::MATCHES`).
+struct FlattenWidth<const C: usize, const L: usize, const F: usize>;
+
+impl<const C: usize, const L: usize, const F: usize> FlattenWidth<C, L, F> {
+    const MATCHES: () = assert!(
+        F == C * L,
+        "Flatten<F>: F must be channels × length of the input sequence `[SMatrix<T, channels, B>; length]`"
+    );
 }
 
 impl<T: Real, const F: usize> Tensors<T> for Flatten<F> {
@@ -68,7 +69,7 @@ impl<T: Real, const F: usize, const C: usize, const L: usize, const B: usize> La
     type Cache = ();
 
     fn forward(&self, x: &[SMatrix<T, C, B>; L]) -> SMatrix<T, F, B> {
-        const { Self::check::<C, L>() };
+        let () = FlattenWidth::<C, L, F>::MATCHES;
         SMatrix::from_fn(|row, b| x[row % L][(row / L, b)])
     }
 
@@ -84,7 +85,7 @@ impl<T: Real, const F: usize, const C: usize, const L: usize, const B: usize> La
         dy: &SMatrix<T, F, B>,
         _grad: &mut (),
     ) -> [SMatrix<T, C, B>; L] {
-        const { Self::check::<C, L>() };
+        let () = FlattenWidth::<C, L, F>::MATCHES;
         core::array::from_fn(|t| SMatrix::from_fn(|c, b| dy[(c * L + t, b)]))
     }
 }
