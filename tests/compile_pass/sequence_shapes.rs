@@ -1,6 +1,5 @@
-// Correct sequence shapes compile and run. Its presence also makes trybuild compile every case
-// with `cargo build` rather than `cargo check`, so that the length checks evaluated during code
-// generation (conv, pooling, Flatten) are exercised by the compile-fail cases.
+// Correct sequence shapes compile and run: the length checks evaluated during code generation
+// (convolution, pooling, Flatten) accept them, and a causal network streams.
 use static_nn::prelude::*;
 use static_nn::nalgebra::SMatrix;
 
