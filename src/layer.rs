@@ -6,14 +6,25 @@ use nalgebra::SMatrix;
 use crate::{Init, Real, Rng, TensorInfo, Tensors};
 
 pub mod activation;
+pub mod avg_pool1d;
 pub mod batch_norm;
 pub mod concat;
+pub mod conv1d;
 pub mod dense;
 pub mod dropout;
+pub mod each_step;
+pub mod flatten;
+mod gates;
+pub mod gru;
+pub mod last_step;
 pub mod layer_norm;
+pub mod lstm;
+pub mod max_pool1d;
 pub mod norm_gradient;
+pub mod padding;
 pub mod residual;
 pub mod softmax;
+pub mod stream;
 
 /// A part of a network that owns trainable tensors (possibly none).
 ///

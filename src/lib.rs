@@ -43,6 +43,8 @@
 //! | layers | [`Dense`], [`Softmax`], activations ([`Identity`], [`Sigmoid`], [`Tanh`], [`Relu`], [`LeakyRelu`], [`Elu`], [`Softplus`], [`Gelu`], [`Silu`]) |
 //! | normalisation | [`BatchNorm`] (running statistics as buffers), [`LayerNorm`] |
 //! | regularisation | [`Dropout`] (seeded, reproducible masks) |
+//! | sequences | [`Conv1d`] (padding [`Valid`], [`Zeros`], [`Same`], [`Causal`]), [`MaxPool1d`], [`AvgPool1d`], [`Flatten`], [`Gru`], [`Lstm`], [`LastStep`], [`EachStep`] |
+//! | streaming | [`Stream`]: one frame at a time, carrying hidden states and convolution history |
 //! | composition | tuples `(A, B, C)` up to 8, arrays `[L; N]` of same-shaped blocks, [`Seq!`] / [`seq!`] for any length, [`Residual`] (`x + f(x)`), [`Concat`] (parallel branches, outputs stacked) |
 //! | traits | [`Layer`] (forward, forward_train, backward), [`Parameters`] (gradient type, initialisation), [`Tensors`] (traversal) |
 //! | losses | [`Mse`], [`CrossEntropy`] with [`Class`] targets, [`BceWithLogits`], [`Huber`] |
@@ -66,6 +68,9 @@
 //!   mode flag to forget.
 //! - Layer positions count like `nn.Sequential` (activations take a position), so
 //!   `net.2.weight` is PyTorch's `2.weight`.
+//! - A sequence is time-major, `[SMatrix<T, C, B>; L]`: entry `t` holds the `C` channels (or
+//!   features) of every sample at step `t`, PyTorch's "channels × length" per sample and the
+//!   `(L, N, C)` layout of its recurrent layers. See [`Conv1d`] and [`Gru`].
 //!
 //! # Features
 //!
@@ -120,13 +125,23 @@ pub use data::Target;
 pub use gradcheck::{GradCheck, GradCheckReport, TensorCheck};
 pub use init::Init;
 pub use layer::activation::{Activation, Elu, Gelu, Identity, LeakyRelu, Relu, Sigmoid, Silu, Softplus, Tanh};
+pub use layer::avg_pool1d::AvgPool1d;
 pub use layer::batch_norm::BatchNorm;
 pub use layer::concat::Concat;
+pub use layer::conv1d::{Conv1d, ConvHistory};
 pub use layer::dense::Dense;
 pub use layer::dropout::Dropout;
+pub use layer::each_step::EachStep;
+pub use layer::flatten::Flatten;
+pub use layer::gru::{Gru, GruStep};
+pub use layer::last_step::LastStep;
 pub use layer::layer_norm::LayerNorm;
+pub use layer::lstm::{Lstm, LstmState, LstmStep};
+pub use layer::max_pool1d::MaxPool1d;
+pub use layer::padding::{Causal, Padding, Same, Valid, Zeros};
 pub use layer::residual::Residual;
 pub use layer::softmax::Softmax;
+pub use layer::stream::Stream;
 pub use layer::{Layer, Parameters};
 pub use loss::{BceWithLogits, Class, ClassOutOfRange, CrossEntropy, Huber, Loss, Mse};
 pub use optim::{
@@ -166,10 +181,11 @@ pub struct ReadmeDoctests;
 /// The traits and types most programs need.
 pub mod prelude {
     pub use crate::{
-        Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, BatchNorm, BceWithLogits, Class, Clip, Concat,
-        CrossEntropy, Dense, Dropout, Elu, Gelu, Huber, Identity, Init, Layer, LayerNorm, LeakyRelu, Loss, Mse,
-        Optimizer, Parameters, Real, Relu, Residual, RmsProp, RmsPropConfig, Rng, Sgd, SgdConfig, Sigmoid, Silu,
-        Softmax, Softplus, Tanh, Tensors, Workspace,
+        Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, AvgPool1d, BatchNorm, BceWithLogits, Causal,
+        Class, Clip, Concat, Conv1d, CrossEntropy, Dense, Dropout, EachStep, Elu, Flatten, Gelu, Gru, Huber, Identity,
+        Init, LastStep, Layer, LayerNorm, LeakyRelu, Loss, Lstm, MaxPool1d, Mse, Optimizer, Parameters, Real, Relu,
+        Residual, RmsProp, RmsPropConfig, Rng, Same, Sgd, SgdConfig, Sigmoid, Silu, Softmax, Softplus, Stream, Tanh,
+        Tensors, Valid, Workspace, Zeros,
     };
     #[cfg(feature = "alloc")]
     pub use crate::{EarlyStopping, GradCheck, LastBatch, TrainConfig, Trainer};

@@ -247,6 +247,62 @@ fn fit_allocates_only_at_set_up() {
     assert_eq!(allocations_for(1), allocations_for(6));
 }
 
+/// Conv (strided) -> pooling -> GRU -> LSTM -> flatten -> dense: every sequence layer's training step.
+type SequenceNet<T> = Seq![
+    Conv1d<T, 2, 4, 3, 17, 8, 2>, Tanh, AvgPool1d<2, 8, 7, 1>, Gru<T, 4, 6>, Relu, MaxPool1d<2, 7, 6, 1>,
+    Lstm<T, 6, 5>, Flatten<30>, Dense<T, 30, 2>,
+];
+
+fn allocations_per_sequence_training<T: Real>() -> u64 {
+    let mut net = SequenceNet::<T>::build_boxed(Init::PyTorch, &mut Rng::new(1));
+    net.3.bptt_window = 3;
+    let mut workspace = Workspace::<T, SequenceNet<T>, [SMatrix<T, 2, 4>; 17]>::new_boxed();
+    let mut optimizer = Sgd::<T, SequenceNet<T>>::new_boxed(SgdConfig {
+        lr: T::of(0.01),
+        momentum: T::of(0.9),
+        ..SgdConfig::default()
+    });
+    let x: [SMatrix<T, 2, 4>; 17] =
+        core::array::from_fn(|t| SMatrix::from_fn(|i, j| T::of(((t * 8 + i * 4 + j) as f64 * 0.37).sin())));
+    let labels = Class::batch([0, 1, 1, 0]).unwrap();
+    workspace.train_step(&mut *net, &mut *optimizer, &CrossEntropy, &x, &labels);
+    allocation_counter::measure(|| {
+        for _ in 0..3 {
+            let value = workspace.train_step(&mut *net, &mut *optimizer, &CrossEntropy, &x, &labels);
+            assert!(value.is_finite());
+        }
+    })
+    .count_total
+}
+
+#[test]
+fn sequence_training_step_allocates_nothing() {
+    assert_eq!(allocations_per_sequence_training::<f32>(), 0);
+    assert_eq!(allocations_per_sequence_training::<f64>(), 0);
+}
+
+#[test]
+fn streaming_step_allocates_nothing() {
+    type Streaming = (
+        Conv1d<f32, 1, 8, 3, 64, 64, 1, Causal, 2>,
+        Relu,
+        Gru<f32, 8, 16>,
+        Lstm<f32, 16, 8>,
+        EachStep<Dense<f32, 8, 1>>,
+    );
+    let net = Streaming::build(Init::PyTorch, &mut Rng::new(2));
+    let mut state = Streaming::stream_state();
+    let mut sum = 0.0;
+    net.step(&SMatrix::<f32, 1, 1>::new(0.5), &mut state);
+    let info = allocation_counter::measure(|| {
+        for t in 0..100 {
+            sum += net.step(&SMatrix::<f32, 1, 1>::new((t as f32 * 0.1).sin()), &mut state)[0];
+        }
+    });
+    assert!(sum.is_finite());
+    assert_eq!(info.count_total, 0);
+}
+
 #[test]
 fn normalisation_dropout_residual_and_concat_allocate_nothing() {
     let labels = Class::batch([0, 2, 1, 1, 0]).unwrap();

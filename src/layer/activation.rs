@@ -1,9 +1,10 @@
 //! Elementwise activation functions.
 //!
-//! Each activation is a [`Layer`](crate::Layer) on any matrix (`SMatrix<T, R, C>`) that
-//! applies a scalar function to every entry; it has no parameters and an empty cache (backward
-//! reads the stored input and output). Every derivative is written so that it does not lose
-//! precision where the function saturates: `sigmoid'(40)` is 4.2e-18, not 0.
+//! Each activation is a [`Layer`](crate::Layer) on any matrix (`SMatrix<T, R, C>`) and any
+//! sequence of matrices (`[SMatrix<T, R, C>; N]`) that applies a scalar function to every entry;
+//! it has no parameters and an empty cache (backward reads the stored input and output). Every
+//! derivative is written so that it does not lose precision where the function saturates:
+//! `sigmoid'(40)` is 4.2e-18, not 0.
 //!
 //! | activation | f(z) | f'(z) |
 //! |---|---|---|
@@ -62,8 +63,9 @@ pub(crate) fn sigmoid_pair<T: Real>(z: T) -> (T, T) {
 }
 
 /// Implements [`Parameters`](crate::Parameters) and [`Layer`](crate::Layer) on every
-/// `SMatrix<T, R, C>` for a type that implements [`Activation`]. The type may mention the
-/// scalar as `T` (`LeakyRelu<T>`).
+/// `SMatrix<T, R, C>` and every sequence `[SMatrix<T, R, C>; N]`, and
+/// [`Stream`](crate::Stream) on frames, for a type that implements [`Activation`]. The type may
+/// mention the scalar as `T` (`LeakyRelu<T>`).
 ///
 /// ```
 /// use static_nn::{elementwise_layer, Activation, Layer, Real};
@@ -114,6 +116,59 @@ macro_rules! elementwise_layer {
                 x.zip_zip_map(y, dy, |z, y, d| {
                     d * $crate::Activation::<T>::derivative(self, z, y)
                 })
+            }
+        }
+
+        /// Every time step of a sequence (as PyTorch applies activations to any shape).
+        impl<T: $crate::Real, const R: usize, const C: usize, const N: usize>
+            $crate::Layer<T, [$crate::nalgebra::SMatrix<T, R, C>; N]> for $ty
+        where
+            $ty: $crate::Activation<T>,
+        {
+            type Output = [$crate::nalgebra::SMatrix<T, R, C>; N];
+            type Cache = ();
+
+            #[inline]
+            fn forward(&self, x: &Self::Output) -> Self::Output {
+                ::core::array::from_fn(|t| $crate::Layer::<T, $crate::nalgebra::SMatrix<T, R, C>>::forward(self, &x[t]))
+            }
+            #[inline]
+            fn forward_train(&self, x: &Self::Output, _cache: &mut ()) -> Self::Output {
+                $crate::Layer::<T, Self::Output>::forward(self, x)
+            }
+            #[inline]
+            fn backward(
+                &self,
+                x: &Self::Output,
+                y: &Self::Output,
+                _cache: &(),
+                dy: &Self::Output,
+                _grad: &mut (),
+            ) -> Self::Output {
+                ::core::array::from_fn(|t| {
+                    $crate::Layer::<T, $crate::nalgebra::SMatrix<T, R, C>>::backward(
+                        self,
+                        &x[t],
+                        &y[t],
+                        &(),
+                        &dy[t],
+                        &mut (),
+                    )
+                })
+            }
+        }
+
+        impl<T: $crate::Real, const R: usize, const C: usize> $crate::Stream<T, $crate::nalgebra::SMatrix<T, R, C>>
+            for $ty
+        where
+            $ty: $crate::Activation<T>,
+        {
+            type Output = $crate::nalgebra::SMatrix<T, R, C>;
+            type State = ();
+
+            #[inline]
+            fn step(&self, x: &Self::Output, _state: &mut ()) -> Self::Output {
+                $crate::Layer::<T, Self::Output>::forward(self, x)
             }
         }
     };

@@ -1,0 +1,524 @@
+//! One-dimensional convolution over a sequence.
+
+use core::marker::PhantomData;
+
+use nalgebra::{SMatrix, SVector};
+
+use crate::format::ConstExpr;
+use crate::layer::padding::{Causal, Padding, PaddingMode, Valid};
+use crate::{Init, Layer, Parameters, Real, Rng, Stream, TensorInfo, Tensors};
+
+/// A 1-D convolution (PyTorch's `nn.Conv1d`, which computes a cross-correlation) from `CI` to
+/// `CO` channels with kernel size `K`, stride `S`, zero padding `P` and dilation `D`, on
+/// sequences of length `LI`, giving sequences of length `LO`.
+///
+/// **Layout.** A sequence is time-major, `[SMatrix<T, C, B>; L]`: entry `t` holds the `C`
+/// channels of every sample at step `t` (columns are samples, as everywhere in this crate).
+/// Per sample that is PyTorch's "channels × length". Each tap is then a plain
+/// `(CO × CI)·(CI × B)` product, a convolution's output feeds a [`Gru`](crate::Gru) directly,
+/// and [`Flatten`](crate::Flatten) turns it into PyTorch's `nn.Flatten` order.
+///
+/// **Forward.** With `before` zeros of padding in front (see [`Padding`]):
+/// `y_t[o] = b[o] + Σ_i Σ_k W[o, i, k] · x_{t·S + k·D − before}[i]`, where steps outside
+/// `0..LI` are zeros.
+///
+/// **Backward.** `∂L/∂W[o, i, k] += Σ_t dy_t[o] · x_{t·S + k·D − before}[i]`,
+/// `∂L/∂b += Σ_t dy_t`, `∂L/∂x_p[i] += Σ_{t, k: t·S + k·D − before = p} Σ_o W[o, i, k] dy_t[o]`.
+/// The cache is empty: backward reads the input.
+///
+/// **Weights.** `weight[i]` is the `CO × K` kernel seen by input channel `i`, so
+/// `weight[i][(o, k)]` is PyTorch's `weight[o, i, k]`. As a tensor ([`Tensors`]) the weight is
+/// `CO × (CI·K)`, column `i·K + k`: exactly PyTorch's `weight.reshape(CO, CI * K)`. Names
+/// `weight` and `bias`; [`Init::PyTorch`] draws both from `U(−1/√(CI·K), 1/√(CI·K))`, as
+/// PyTorch does. The safetensors importer takes 1-D and 2-D tensors, so save a PyTorch
+/// convolution's weight as `weight.reshape(CO, -1)`.
+///
+/// **Lengths.** `LO` must be PyTorch's `L_out = (LI + before + after − D·(K − 1) − 1) / S + 1`
+/// (rounded down). Stable Rust cannot compute that in a type, so `LO` is written out and
+/// checked by a compile-time assertion. That assertion is evaluated when the layer's code is
+/// generated: a wrong length fails `cargo build`, `cargo test` and `cargo run` with the message
+/// below, but `cargo check` (and so an editor's inline diagnostics) does not see it. The same
+/// applies to [`Same`](crate::layer::padding::Same) with a stride above 1, which PyTorch also
+/// rejects. Feeding a sequence of another length than `LI`, or another channel count than
+/// `CI`, is an ordinary type error that `cargo check` reports.
+///
+/// ```text
+/// error[E0080]: evaluation panicked: Conv1d: LO must be (LI + padding − dilation·(K − 1) − 1) / stride + 1
+/// ```
+///
+/// **Streaming.** A [`Causal`] convolution with stride 1 implements [`Stream`]: its state is a
+/// ring buffer of the last `K·D` input frames ([`ConvHistory`]).
+///
+/// ```
+/// use static_nn::{Conv1d, Init, Layer, Parameters, Rng};
+/// use nalgebra::SMatrix;
+///
+/// // 2 channels in, 4 out, kernel 3, stride 2, no padding: length 9 -> (9 - 2 - 1) / 2 + 1 = 4.
+/// let conv = Conv1d::<f32, 2, 4, 3, 9, 4, 2>::build(Init::PyTorch, &mut Rng::new(0));
+/// let x = [SMatrix::<f32, 2, 1>::new(1.0, -1.0); 9];
+/// let y: [SMatrix<f32, 4, 1>; 4] = conv.forward(&x);
+/// assert_eq!(y[0], y[3]); // a constant input gives a constant output away from the edges
+/// ```
+#[derive(Clone, Debug, PartialEq, bytemuck::Zeroable)]
+#[zeroable(bound = "T: Real")]
+pub struct Conv1d<
+    T,
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    const LI: usize,
+    const LO: usize,
+    const S: usize = 1,
+    P = Valid,
+    const D: usize = 1,
+> {
+    /// `weight[i]`: the `CO × K` kernel applied to input channel `i`.
+    pub weight: [SMatrix<T, CO, K>; CI],
+    /// The bias, one per output channel.
+    pub bias: SVector<T, CO>,
+    padding: PhantomData<P>,
+}
+
+/// The last `K·D` input frames of a streaming causal [`Conv1d`] (`K·D` is at least its reach
+/// `D·(K − 1)` plus the current frame), and where the next one goes. Zero is the state before
+/// the first frame, which is exactly the causal zero padding.
+#[derive(Clone, Debug, PartialEq, bytemuck::Zeroable)]
+#[zeroable(bound = "T: Real")]
+pub struct ConvHistory<T, const CI: usize, const B: usize, const K: usize, const D: usize> {
+    frames: [[SMatrix<T, CI, B>; K]; D],
+    next: usize,
+}
+
+impl<
+    T,
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    const LI: usize,
+    const LO: usize,
+    const S: usize,
+    P,
+    const D: usize,
+> Conv1d<T, CI, CO, K, LI, LO, S, P, D>
+where
+    T: Real,
+    P: Padding,
+{
+    /// The shape rules; evaluated wherever the layer computes.
+    const CHECK: () = {
+        assert!(
+            K > 0 && S > 0 && D > 0,
+            "Conv1d: kernel size, stride and dilation must be positive"
+        );
+        assert!(
+            !matches!(P::MODE, PaddingMode::Same) || S == 1,
+            "Conv1d: padding `Same` needs stride 1 (as in PyTorch)"
+        );
+        let (before, after) = P::MODE.amounts(D * (K - 1));
+        assert!(
+            LI + before + after > D * (K - 1),
+            "Conv1d: the padded input is shorter than the kernel's reach dilation·(K − 1) + 1"
+        );
+        assert!(
+            LO == (LI + before + after - D * (K - 1) - 1) / S + 1,
+            "Conv1d: LO must be (LI + padding − dilation·(K − 1) − 1) / stride + 1"
+        );
+    };
+
+    /// Zeros in front of the input.
+    const BEFORE: usize = P::MODE.amounts(D * (K - 1)).0;
+
+    /// A layer with the given kernels (`weight[i][(o, k)]` is PyTorch's `weight[o, i, k]`) and
+    /// bias.
+    pub const fn new(weight: [SMatrix<T, CO, K>; CI], bias: SVector<T, CO>) -> Self {
+        Self {
+            weight,
+            bias,
+            padding: PhantomData,
+        }
+    }
+
+    /// A layer whose weights and bias are all zero.
+    pub fn zeros() -> Self {
+        Self::new([SMatrix::zeros(); CI], SVector::zeros())
+    }
+
+    /// The input step that tap `k` of output step `t` reads, or `None` where it reads padding.
+    #[inline]
+    fn source(t: usize, k: usize) -> Option<usize> {
+        (t * S + k * D).checked_sub(Self::BEFORE).filter(|&p| p < LI)
+    }
+
+    fn accumulate<const B: usize>(
+        &self,
+        x: &[SMatrix<T, CI, B>; LI],
+        dy: &[SMatrix<T, CO, B>; LO],
+        grad: &mut Self,
+        mut dx: Option<&mut [SMatrix<T, CI, B>; LI]>,
+    ) {
+        let () = Self::CHECK;
+        for (t, dy_t) in dy.iter().enumerate() {
+            for column in dy_t.column_iter() {
+                grad.bias += column;
+            }
+            for k in 0..K {
+                let Some(p) = Self::source(t, k) else { continue };
+                for i in 0..CI {
+                    let kernel = self.weight[i].column(k);
+                    let mut kernel_grad = grad.weight[i].column_mut(k);
+                    for (b, dy_tb) in dy_t.column_iter().enumerate() {
+                        kernel_grad.axpy(x[p][(i, b)], &dy_tb, T::one());
+                        if let Some(dx) = dx.as_deref_mut() {
+                            dx[p][(i, b)] += kernel.dot(&dy_tb);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<
+    T,
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    const LI: usize,
+    const LO: usize,
+    const S: usize,
+    P,
+    const D: usize,
+> Tensors<T> for Conv1d<T, CI, CO, K, LI, LO, S, P, D>
+where
+    T: Real,
+    P: Padding,
+{
+    const LAYERS: usize = 1;
+
+    fn tensors(&self) -> impl Iterator<Item = &[T]> {
+        [bytemuck::cast_slice(&self.weight), self.bias.as_slice()].into_iter()
+    }
+    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        [bytemuck::cast_slice_mut(&mut self.weight), self.bias.as_mut_slice()].into_iter()
+    }
+    fn tensor_infos() -> impl Iterator<Item = TensorInfo> {
+        [
+            TensorInfo {
+                layer: 0,
+                name: "weight",
+                rows: CO,
+                cols: CI * K,
+            },
+            TensorInfo {
+                layer: 0,
+                name: "bias",
+                rows: CO,
+                cols: 1,
+            },
+        ]
+        .into_iter()
+    }
+}
+
+impl<
+    T,
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    const LI: usize,
+    const LO: usize,
+    const S: usize,
+    P,
+    const D: usize,
+> Parameters<T> for Conv1d<T, CI, CO, K, LI, LO, S, P, D>
+where
+    T: Real,
+    P: Padding,
+{
+    type Gradient = Self;
+
+    /// Draws the weight in tensor order, then the bias, with fan-in `CI·K` and fan-out `CO·K`.
+    fn reset(&mut self, init: Init, rng: &mut Rng) {
+        init.fill_weight::<T>(bytemuck::cast_slice_mut(&mut self.weight), CI * K, CO * K, rng);
+        init.fill_bias(self.bias.as_mut_slice(), CI * K, rng);
+    }
+}
+
+impl<
+    T,
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    const LI: usize,
+    const LO: usize,
+    const S: usize,
+    P,
+    const D: usize,
+    const B: usize,
+> Layer<T, [SMatrix<T, CI, B>; LI]> for Conv1d<T, CI, CO, K, LI, LO, S, P, D>
+where
+    T: Real,
+    P: Padding,
+{
+    type Output = [SMatrix<T, CO, B>; LO];
+    type Cache = ();
+
+    fn forward(&self, x: &[SMatrix<T, CI, B>; LI]) -> Self::Output {
+        let () = Self::CHECK;
+        let mut y = [SMatrix::<T, CO, B>::zeros(); LO];
+        for (t, y_t) in y.iter_mut().enumerate() {
+            for mut column in y_t.column_iter_mut() {
+                column.copy_from(&self.bias);
+            }
+            for k in 0..K {
+                let Some(p) = Self::source(t, k) else { continue };
+                for i in 0..CI {
+                    let kernel = self.weight[i].column(k);
+                    for (b, mut y_tb) in y_t.column_iter_mut().enumerate() {
+                        y_tb.axpy(x[p][(i, b)], &kernel, T::one());
+                    }
+                }
+            }
+        }
+        y
+    }
+
+    fn forward_train(&self, x: &[SMatrix<T, CI, B>; LI], _cache: &mut ()) -> Self::Output {
+        self.forward(x)
+    }
+
+    fn backward(
+        &self,
+        x: &[SMatrix<T, CI, B>; LI],
+        _y: &Self::Output,
+        _cache: &(),
+        dy: &Self::Output,
+        grad: &mut Self,
+    ) -> [SMatrix<T, CI, B>; LI] {
+        let mut dx = [SMatrix::zeros(); LI];
+        self.accumulate(x, dy, grad, Some(&mut dx));
+        dx
+    }
+
+    fn backward_parameters(
+        &self,
+        x: &[SMatrix<T, CI, B>; LI],
+        _y: &Self::Output,
+        _cache: &(),
+        dy: &Self::Output,
+        grad: &mut Self,
+    ) {
+        self.accumulate(x, dy, grad, None);
+    }
+}
+
+/// `Conv1d::new(weight, bias)` (sizes and padding come from the declared type), for
+/// [`format::rust_source`](crate::format::rust_source).
+impl<
+    T,
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    const LI: usize,
+    const LO: usize,
+    const S: usize,
+    P,
+    const D: usize,
+> ConstExpr for Conv1d<T, CI, CO, K, LI, LO, S, P, D>
+where
+    T: Real,
+    P: Padding,
+{
+    fn fmt_const(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("::static_nn::Conv1d::new(")?;
+        self.weight.fmt_const(f)?;
+        f.write_str(", ")?;
+        self.bias.fmt_const(f)?;
+        f.write_str(")")
+    }
+}
+
+/// A causal convolution with stride 1 streams: output `t` needs inputs up to `t` only.
+impl<
+    T,
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    const LI: usize,
+    const LO: usize,
+    const D: usize,
+    const B: usize,
+> Stream<T, SMatrix<T, CI, B>> for Conv1d<T, CI, CO, K, LI, LO, 1, Causal, D>
+where
+    T: Real,
+{
+    type Output = SMatrix<T, CO, B>;
+    type State = ConvHistory<T, CI, B, K, D>;
+
+    fn step(&self, x: &SMatrix<T, CI, B>, state: &mut Self::State) -> SMatrix<T, CO, B> {
+        let () = Self::CHECK;
+        let ring = state.frames.as_flattened_mut();
+        let len = ring.len();
+        ring[state.next] = *x;
+        let mut y = SMatrix::<T, CO, B>::zeros();
+        for mut column in y.column_iter_mut() {
+            column.copy_from(&self.bias);
+        }
+        // Taps in the order of the whole-sequence forward, so both round identically.
+        for k in 0..K {
+            let frame = &ring[(state.next + len - (K - 1 - k) * D) % len];
+            for i in 0..CI {
+                let kernel = self.weight[i].column(k);
+                for (b, mut y_b) in y.column_iter_mut().enumerate() {
+                    y_b.axpy(frame[(i, b)], &kernel, T::one());
+                }
+            }
+        }
+        state.next = (state.next + 1) % len;
+        y
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::GradCheck;
+    use crate::layer::padding::{Same, Zeros};
+    use bytemuck::Zeroable;
+
+    fn sequence<const C: usize, const B: usize, const L: usize>(seed: f64) -> [SMatrix<f64, C, B>; L] {
+        core::array::from_fn(|t| SMatrix::from_fn(|c, b| ((t * 7 + c * 3 + b * 5) as f64 * 0.61 + seed).sin()))
+    }
+
+    fn assert_close<const C: usize, const B: usize, const L: usize>(
+        a: &[SMatrix<f64, C, B>; L],
+        b: &[SMatrix<f64, C, B>; L],
+    ) {
+        for (a, b) in a.iter().zip(b) {
+            assert!((a - b).abs().max() < 1e-15, "{a} vs {b}");
+        }
+    }
+
+    /// The forward written out from PyTorch's definition, one output entry at a time.
+    fn reference<const CI: usize, const CO: usize, const K: usize, const LI: usize, const LO: usize, const B: usize>(
+        weight: &[SMatrix<f64, CO, K>; CI],
+        bias: &SVector<f64, CO>,
+        x: &[SMatrix<f64, CI, B>; LI],
+        stride: usize,
+        before: usize,
+        dilation: usize,
+    ) -> [SMatrix<f64, CO, B>; LO] {
+        core::array::from_fn(|t| {
+            SMatrix::from_fn(|o, b| {
+                let mut sum = bias[o];
+                for i in 0..CI {
+                    for k in 0..K {
+                        let p = (t * stride + k * dilation) as isize - before as isize;
+                        if (0..LI as isize).contains(&p) {
+                            sum += weight[i][(o, k)] * x[p as usize][(i, b)];
+                        }
+                    }
+                }
+                sum
+            })
+        })
+    }
+
+    #[test]
+    fn forward_matches_the_definition_for_every_padding_stride_and_dilation() {
+        let mut rng = Rng::new(9);
+        let x = sequence::<2, 3, 10>(0.2);
+        let a = Conv1d::<f64, 2, 3, 3, 10, 8>::build(Init::PyTorch, &mut rng);
+        assert_close(
+            &a.forward(&x),
+            &reference::<2, 3, 3, 10, 8, 3>(&a.weight, &a.bias, &x, 1, 0, 1),
+        );
+        let b = Conv1d::<f64, 2, 3, 3, 10, 3, 3, Zeros<1>, 2>::build(Init::PyTorch, &mut rng);
+        assert_close(
+            &b.forward(&x),
+            &reference::<2, 3, 3, 10, 3, 3>(&b.weight, &b.bias, &x, 3, 1, 2),
+        );
+        let c = Conv1d::<f64, 2, 3, 4, 10, 10, 1, Same, 1>::build(Init::PyTorch, &mut rng);
+        assert_close(
+            &c.forward(&x),
+            &reference::<2, 3, 4, 10, 10, 3>(&c.weight, &c.bias, &x, 1, 1, 1),
+        );
+        let d = Conv1d::<f64, 2, 3, 3, 10, 10, 1, Causal, 2>::build(Init::PyTorch, &mut rng);
+        assert_close(
+            &d.forward(&x),
+            &reference::<2, 3, 3, 10, 10, 3>(&d.weight, &d.bias, &x, 1, 4, 2),
+        );
+    }
+
+    #[test]
+    fn gradient_check_with_strides_dilation_and_padding() {
+        let mut rng = Rng::new(10);
+        let x = sequence::<2, 2, 9>(0.4);
+        let strided = Conv1d::<f64, 2, 3, 3, 9, 4, 2>::build(Init::PyTorch, &mut rng);
+        let report = GradCheck::default().strict().layer(&strided, &x);
+        assert!(report.passed(), "{report}");
+        let padded = Conv1d::<f64, 2, 3, 2, 9, 4, 3, Zeros<2>, 2>::build(Init::PyTorch, &mut rng);
+        let report = GradCheck::default().strict().layer(&padded, &x);
+        assert!(report.passed(), "{report}");
+        let same = Conv1d::<f64, 2, 2, 4, 9, 9, 1, Same>::build(Init::PyTorch, &mut rng);
+        let report = GradCheck::default().strict().layer(&same, &x);
+        assert!(report.passed(), "{report}");
+        let one_step = Conv1d::<f64, 2, 3, 1, 1, 1>::build(Init::PyTorch, &mut rng);
+        let report = GradCheck::default()
+            .strict()
+            .layer(&one_step, &sequence::<2, 2, 1>(0.3));
+        assert!(report.passed(), "{report}");
+    }
+
+    #[test]
+    fn batch_equals_single_samples_and_backward_accumulates() {
+        let conv = Conv1d::<f64, 2, 3, 3, 8, 6>::build(Init::PyTorch, &mut Rng::new(11));
+        let x = sequence::<2, 3, 8>(0.1);
+        let y = conv.forward(&x);
+        let dy = sequence::<3, 3, 6>(0.7);
+        let mut grad = Conv1d::zeros();
+        let dx = conv.backward(&x, &y, &(), &dy, &mut grad);
+        let mut single_grad = Conv1d::zeros();
+        for b in 0..3 {
+            let xb: [SMatrix<f64, 2, 1>; 8] = core::array::from_fn(|t| x[t].column(b).into());
+            let dyb: [SMatrix<f64, 3, 1>; 6] = core::array::from_fn(|t| dy[t].column(b).into());
+            let yb = conv.forward(&xb);
+            let dxb = conv.backward(&xb, &yb, &(), &dyb, &mut single_grad);
+            for t in 0..8 {
+                assert!((dxb[t] - dx[t].column(b)).abs().max() < 1e-15);
+            }
+            for t in 0..6 {
+                assert_eq!(yb[t], y[t].column(b));
+            }
+        }
+        for i in 0..2 {
+            assert!((grad.weight[i] - single_grad.weight[i]).abs().max() < 1e-14);
+        }
+        let mut twice = grad.clone();
+        conv.backward_parameters(&x, &y, &(), &dy, &mut twice);
+        assert!((twice.bias - grad.bias * 2.0).abs().max() < 1e-14);
+        assert!((twice.weight[1] - grad.weight[1] * 2.0).abs().max() < 1e-14);
+    }
+
+    #[test]
+    fn weight_tensor_is_pytorch_reshape_order() {
+        let mut conv = Conv1d::<f64, 2, 3, 4, 8, 5>::zeros();
+        conv.weight[1][(2, 3)] = 7.0; // PyTorch weight[2, 1, 3]
+        let flat = conv.tensors().next().unwrap();
+        // Column-major CO × (CI·K): column i·K + k = 1·4 + 3 = 7, row 2.
+        assert_eq!(flat[7 * 3 + 2], 7.0);
+        let info = <Conv1d<f64, 2, 3, 4, 8, 5>>::tensor_infos().next().unwrap();
+        assert_eq!((info.name, info.rows, info.cols), ("weight", 3, 8));
+    }
+
+    #[test]
+    fn streaming_a_causal_convolution_equals_the_whole_sequence() {
+        let conv = Conv1d::<f64, 2, 3, 3, 12, 12, 1, Causal, 2>::build(Init::PyTorch, &mut Rng::new(12));
+        let x = sequence::<2, 2, 12>(0.5);
+        let y = conv.forward(&x);
+        let mut state = ConvHistory::zeroed();
+        for t in 0..12 {
+            assert_eq!(conv.step(&x[t], &mut state), y[t], "step {t}");
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! Stacked gate weights of the recurrent layers, stored in PyTorch's layout, and the loops
+//! over them.
+//!
+//! PyTorch stacks a recurrent layer's `G` gates into one `(G·H) × N` matrix (`weight_ih_l0`,
+//! `weight_hh_l0`). Stored column-major, column `k` is the `G·H` gate weights that input `k`
+//! feeds; here it is the `H × G` matrix `weight[k]` (its column `g` is gate `g`). A whole
+//! stacked matrix is then one contiguous tensor in PyTorch's layout, and every loop below runs
+//! over contiguous memory of a length known at compile time, which the compiler vectorises.
+
+use nalgebra::SMatrix;
+
+use crate::Real;
+
+/// Column `b` of a matrix as a slice.
+#[inline(always)]
+pub(crate) fn column<T: Real, const R: usize, const B: usize>(m: &SMatrix<T, R, B>, b: usize) -> &[T] {
+    &m.as_slice()[b * R..(b + 1) * R]
+}
+
+/// Column `b` of a matrix as a mutable slice.
+#[inline(always)]
+pub(crate) fn column_mut<T: Real, const R: usize, const B: usize>(m: &mut SMatrix<T, R, B>, b: usize) -> &mut [T] {
+    &mut m.as_mut_slice()[b * R..(b + 1) * R]
+}
+
+/// Rows of a stacked matrix that [`project`] accumulates at once: sixteen `f32` are four SSE
+/// registers, few enough that the sums stay in registers across all columns.
+const BLOCK: usize = 16;
+
+/// `bias + Σ_k v[k] · weight[k]`: one sample's gate pre-activations.
+///
+/// The rows are taken in blocks of [`BLOCK`], each summed over every column before the next,
+/// so that the running sums live in registers rather than being stored and reloaded per column.
+#[inline(always)]
+pub(crate) fn project<T: Real, const H: usize, const G: usize, const N: usize>(
+    weight: &[SMatrix<T, H, G>; N],
+    bias: &SMatrix<T, H, G>,
+    v: &[T],
+) -> SMatrix<T, H, G> {
+    let mut out = *bias;
+    let rows = H * G;
+    let mut start = 0;
+    while start + BLOCK <= rows {
+        project_rows::<T, H, G, N, BLOCK>(weight, v, &mut out, start);
+        start += BLOCK;
+    }
+    // The rest, one row at a time: H·G is a constant, so this loop is unrolled as well.
+    for row in start..rows {
+        let mut acc = out.as_slice()[row];
+        for (w, &vk) in weight.iter().zip(v) {
+            acc += w.as_slice()[row] * vk;
+        }
+        out.as_mut_slice()[row] = acc;
+    }
+    out
+}
+
+/// Adds `Σ_k v[k] · weight[k]` to rows `start .. start + W` of `out`.
+#[inline(always)]
+fn project_rows<T: Real, const H: usize, const G: usize, const N: usize, const W: usize>(
+    weight: &[SMatrix<T, H, G>; N],
+    v: &[T],
+    out: &mut SMatrix<T, H, G>,
+    start: usize,
+) {
+    let out = &mut out.as_mut_slice()[start..start + W];
+    let mut acc = [T::zero(); W];
+    acc.copy_from_slice(out);
+    for (w, &vk) in weight.iter().zip(v) {
+        let w = &w.as_slice()[start..start + W];
+        for (a, &w) in acc.iter_mut().zip(w) {
+            *a += w * vk;
+        }
+    }
+    out.copy_from_slice(&acc);
+}
+
+/// `grad[k] += v[k] · g` for every `k`: one sample's contribution to a weight gradient.
+#[inline(always)]
+pub(crate) fn add_outer<T: Real, const H: usize, const G: usize, const N: usize>(
+    grad: &mut [SMatrix<T, H, G>; N],
+    g: &SMatrix<T, H, G>,
+    v: &[T],
+) {
+    for (w, &vk) in grad.iter_mut().zip(v) {
+        for (w, &g) in w.as_mut_slice().iter_mut().zip(g.as_slice()) {
+            *w += g * vk;
+        }
+    }
+}
+
+/// `out[k] += ⟨weight[k], g⟩` for every `k`: one sample's input gradient `Wᵀ g`.
+#[inline(always)]
+pub(crate) fn add_transposed<T: Real, const H: usize, const G: usize, const N: usize>(
+    weight: &[SMatrix<T, H, G>; N],
+    g: &SMatrix<T, H, G>,
+    out: &mut [T],
+) {
+    for (w, o) in weight.iter().zip(out) {
+        let mut dot = T::zero();
+        for (&w, &g) in w.as_slice().iter().zip(g.as_slice()) {
+            dot += w * g;
+        }
+        *o += dot;
+    }
+}
+
+/// The stacked matrix as one tensor, in PyTorch's layout (see the module documentation).
+#[inline]
+pub(crate) fn flat<T: Real, const H: usize, const G: usize, const N: usize>(weight: &[SMatrix<T, H, G>; N]) -> &[T] {
+    bytemuck::cast_slice(weight)
+}
+
+/// The stacked matrix as one mutable tensor.
+#[inline]
+pub(crate) fn flat_mut<T: Real, const H: usize, const G: usize, const N: usize>(
+    weight: &mut [SMatrix<T, H, G>; N],
+) -> &mut [T] {
+    bytemuck::cast_slice_mut(weight)
+}
