@@ -12,9 +12,10 @@ Two PyTorch models with PyTorch's default initialisation (torch.manual_seed(9)),
 
 A recurrent layer returns a tuple, so these models cannot be nn.Sequential; their state_dict keys
 are renamed to the positions the Rust tuple gives each layer (`conv.weight` -> `0.weight`,
-`gru.weight_ih_l0` -> `2.weight_ih_l0`, ...). The importer takes 1-D and 2-D tensors, so the
-convolution's (out, in, kernel) weight is saved as `weight.reshape(out, in * kernel)`, which is
-the layout `Conv1d`'s tensor has. Everything else is saved as PyTorch holds it.
+`gru.weight_ih_l0` -> `2.weight_ih_l0`, ...). The convolution's (out, in, kernel) weight is
+saved as its `weight.reshape(out, in * kernel)`, which the importer also accepts, so that this
+fixture covers that path (tests/safetensors.rs covers the natural 3-D shape). Everything else is
+saved as PyTorch holds it.
 
 Files (inputs are (L, N, features) for recurrent layers, (N, C, L) for the convolution):
     tests/fixtures/pytorch_conv_gru.safetensors, tests/fixtures/pytorch_conv_gru_io.safetensors

@@ -33,7 +33,7 @@
 //! ```
 //!
 //! What a file holds is what PyTorch's `state_dict` holds: a network's trainable tensors
-//! ([`Tensors::tensors`]) and its buffers ([`Parameters::buffers`], e.g. batch-norm running
+//! ([`Tensors::tensors`](crate::Tensors::tensors)) and its buffers ([`Parameters::buffers`], e.g. batch-norm running
 //! statistics). Hyperparameters that are part of a layer's value but not tensors (a
 //! [`LeakyRelu`](crate::LeakyRelu)'s slope) come from the network you load into, as in PyTorch;
 //! [`rust_source`] does write them.

@@ -554,12 +554,7 @@ mod tests {
             core::iter::once(self.seen.as_mut_slice())
         }
         fn buffer_infos() -> impl Iterator<Item = TensorInfo> {
-            core::iter::once(TensorInfo {
-                layer: 0,
-                name: "seen",
-                rows: 2,
-                cols: 1,
-            })
+            core::iter::once(TensorInfo::vector("seen", 2))
         }
     }
 

@@ -150,7 +150,7 @@ pub use optim::{
 };
 pub use real::Real;
 pub use rng::Rng;
-pub use tensors::{TensorInfo, Tensors};
+pub use tensors::{TensorInfo, Tensors, TorchDims, TorchShape};
 #[cfg(feature = "alloc")]
 pub use train::{EarlyStopping, LastBatch, TrainConfig, TrainError, Trainer};
 pub use workspace::Workspace;

@@ -9,7 +9,17 @@ use crate::Real;
 /// `layer` is the tensor's position in the flattened sequence of layers, counted the way
 /// PyTorch's `nn.Sequential` counts (activations take a position too), so the tensor
 /// `layer: 2, name: "weight"` is PyTorch's `2.weight`. `rows x cols` is the mathematical shape;
-/// the data is stored column-major, as nalgebra stores it.
+/// the data is stored column-major, as nalgebra stores it. `torch` says how PyTorch shapes the
+/// same numbers (see [`TensorInfo::torch_dims`]).
+///
+/// ```
+/// use static_nn::TensorInfo;
+/// let bias = TensorInfo::vector("bias", 4);
+/// assert_eq!(*bias.torch_dims(), [4]);
+/// let conv = TensorInfo::kernel("weight", 8, 3, 5);
+/// assert_eq!((conv.rows, conv.cols), (8, 15));
+/// assert_eq!(*conv.torch_dims(), [8, 3, 5]);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TensorInfo {
     /// Position of the owning layer in the flattened sequence.
@@ -20,9 +30,91 @@ pub struct TensorInfo {
     pub rows: usize,
     /// Number of columns.
     pub cols: usize,
+    /// How PyTorch shapes the tensor.
+    pub torch: TorchShape,
+}
+
+/// How PyTorch shapes a tensor that this crate holds as a `rows × cols` matrix. PyTorch's
+/// row-major order over these dimensions is the row-major order of the `rows × cols` matrix in
+/// every case, so converting is one transposition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TorchShape {
+    /// `[rows]`, with `cols` 1: biases, a norm's scale and shift, running statistics.
+    Vector,
+    /// `[rows, cols]`: linear and recurrent weights.
+    Matrix,
+    /// `[rows, cols / kernel, kernel]`: a convolution weight `(out, in, kernel)`.
+    Kernel(usize),
+}
+
+/// A tensor's dimensions in PyTorch's order (at most three); dereferences to a slice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TorchDims {
+    dims: [usize; 3],
+    rank: usize,
+}
+
+impl core::ops::Deref for TorchDims {
+    type Target = [usize];
+    fn deref(&self) -> &[usize] {
+        &self.dims[..self.rank]
+    }
 }
 
 impl TensorInfo {
+    /// A vector of `len` entries at layer position 0 (PyTorch shape `[len]`).
+    pub const fn vector(name: &'static str, len: usize) -> Self {
+        Self {
+            layer: 0,
+            name,
+            rows: len,
+            cols: 1,
+            torch: TorchShape::Vector,
+        }
+    }
+
+    /// A `rows × cols` matrix at layer position 0 (PyTorch shape `[rows, cols]`).
+    pub const fn matrix(name: &'static str, rows: usize, cols: usize) -> Self {
+        Self {
+            layer: 0,
+            name,
+            rows,
+            cols,
+            torch: TorchShape::Matrix,
+        }
+    }
+
+    /// A convolution kernel at layer position 0, held as `out × (in · kernel)` with column
+    /// `i · kernel + k` for input channel `i` and tap `k` (PyTorch shape `[out, in, kernel]`).
+    pub const fn kernel(name: &'static str, out: usize, inputs: usize, kernel: usize) -> Self {
+        Self {
+            layer: 0,
+            name,
+            rows: out,
+            cols: inputs * kernel,
+            torch: TorchShape::Kernel(kernel),
+        }
+    }
+
+    /// The tensor's shape in PyTorch, e.g. `[out, in]` for a linear weight and `[out]` for its
+    /// bias, so that a `Dense<T, 1, O>` weight is `[O, 1]` as `nn.Linear(1, O)` has it.
+    pub const fn torch_dims(&self) -> TorchDims {
+        match self.torch {
+            TorchShape::Vector => TorchDims {
+                dims: [self.rows, 0, 0],
+                rank: 1,
+            },
+            TorchShape::Matrix => TorchDims {
+                dims: [self.rows, self.cols, 0],
+                rank: 2,
+            },
+            TorchShape::Kernel(kernel) => TorchDims {
+                dims: [self.rows, self.cols / kernel, kernel],
+                rank: 3,
+            },
+        }
+    }
+
     /// Number of scalars in the tensor.
     pub const fn len(&self) -> usize {
         self.rows * self.cols
@@ -127,11 +219,10 @@ impl<T: Real, const R: usize, const C: usize> Tensors<T> for SMatrix<T, R, C> {
         core::iter::once(self.as_mut_slice())
     }
     fn tensor_infos() -> impl Iterator<Item = TensorInfo> {
-        core::iter::once(TensorInfo {
-            layer: 0,
-            name: "tensor",
-            rows: R,
-            cols: C,
+        core::iter::once(if C == 1 {
+            TensorInfo::vector("tensor", R)
+        } else {
+            TensorInfo::matrix("tensor", R, C)
         })
     }
 }

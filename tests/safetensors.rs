@@ -115,10 +115,17 @@ fn names_dtypes_and_shapes_are_checked() {
     st::import(&mut net, &file_with(&tiny_tensors())).unwrap();
     assert_eq!(net.2.bias[0], 2.0);
 
-    // A [rows, 1] column is accepted where PyTorch would write a vector.
+    // A bias is a vector in PyTorch, never a column.
     let mut tensors = tiny_tensors();
     tensors[1].1 = vec![3, 1];
-    st::import(&mut net, &file_with(&tensors)).unwrap();
+    assert_eq!(
+        import_error(&file_with(&tensors)),
+        Error::ShapeMismatch {
+            tensor: Name::of_layer(0, "bias"),
+            expected: Shape::new(&[3]),
+            found: Shape::new(&[3, 1])
+        }
+    );
 
     let mut tensors = tiny_tensors();
     tensors.remove(2);
@@ -293,4 +300,25 @@ fn batch_norm_step_counters_from_pytorch_are_skipped() {
         }
     );
     assert_eq!(net.1.running_var, before.1.running_var);
+}
+
+#[test]
+fn shapes_are_pytorchs_even_where_a_matrix_looks_like_a_vector() {
+    // nn.Linear(1, 3).weight is [3, 1]; a Conv1d weight is [out, in, kernel].
+    type OneInput = (Dense<f32, 1, 3>, Relu, Conv1d<f32, 3, 2, 2, 4, 3>);
+    let net = OneInput::build(Init::PyTorch, &mut Rng::new(8));
+    let bytes = st::export(&net).unwrap();
+    let file = SafeTensors::deserialize(&bytes).unwrap();
+    assert_eq!(file.tensor("0.weight").unwrap().shape(), [3, 1]);
+    assert_eq!(file.tensor("0.bias").unwrap().shape(), [3]);
+    assert_eq!(file.tensor("2.weight").unwrap().shape(), [2, 3, 2]);
+    // PyTorch's element (o, i, k) of the kernel is tap k of input channel i for output o.
+    let kernel = file.tensor("2.weight").unwrap();
+    let values: &[f32] = bytemuck::cast_slice(kernel.data());
+    assert_eq!(values[3 * 2 + 2 + 1], net.2.weight[1][(1, 1)]);
+
+    let mut loaded = OneInput::build(Init::PyTorch, &mut Rng::new(9));
+    st::import(&mut loaded, &bytes).unwrap();
+    assert_eq!(loaded.0.weight, net.0.weight);
+    assert_eq!(loaded.2.weight, net.2.weight);
 }

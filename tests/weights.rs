@@ -81,12 +81,7 @@ impl Parameters<f64> for Running {
         core::iter::once(self.mean.as_mut_slice())
     }
     fn buffer_infos() -> impl Iterator<Item = TensorInfo> {
-        core::iter::once(TensorInfo {
-            layer: 0,
-            name: "running_mean",
-            rows: 3,
-            cols: 1,
-        })
+        core::iter::once(TensorInfo::vector("running_mean", 3))
     }
 }
 

@@ -5,7 +5,7 @@ use core::mem::{size_of, size_of_val};
 
 use super::crc32::{Crc32, crc32};
 use super::error::{Error, Name, Shape, decimal};
-use crate::{Real, TensorInfo};
+use crate::{Real, TensorInfo, TorchShape};
 
 pub(crate) const MAGIC: [u8; 8] = *b"\x89SNN\r\n\x1a\n";
 pub(crate) const VERSION: u16 = 1;
@@ -55,6 +55,8 @@ pub(crate) struct Entry {
     pub(crate) name: &'static str,
     pub(crate) rows: usize,
     pub(crate) cols: usize,
+    /// How PyTorch shapes the tensor (safetensors only; the binary format stores rows × cols).
+    pub(crate) torch: TorchShape,
 }
 
 impl Entry {
@@ -66,6 +68,7 @@ impl Entry {
             name: info.name,
             rows: info.rows,
             cols: info.cols,
+            torch: info.torch,
         }
     }
 
@@ -77,6 +80,7 @@ impl Entry {
             name,
             rows: 1,
             cols: 1,
+            torch: TorchShape::Vector,
         }
     }
 

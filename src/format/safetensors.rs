@@ -34,9 +34,9 @@
 //! not offer). Export does not write it. Like [`load`](super::load), a failed import leaves the
 //! network unchanged.
 //!
-//! One ambiguity: a matrix with one column and a vector look alike to this crate, so a
-//! `Dense<T, 1, O>` weight is exported as `[O]`, not `nn.Linear(1, O)`'s `[O, 1]`. Import
-//! accepts both.
+//! Shapes are PyTorch's ([`TensorInfo::torch_dims`](crate::TensorInfo::torch_dims)): `[out, in]`
+//! for a linear weight, `[out]` for a bias, `[out, in, kernel]` for a convolution weight (import
+//! also accepts its `(out, in · kernel)` reshape).
 
 use alloc::borrow::Cow;
 use alloc::string::String;
@@ -47,7 +47,7 @@ use safetensors::{Dtype, SafeTensorError, SafeTensors, View};
 
 use super::container::Entry;
 use super::{Error, Loader, Name, Shape, weight_entries};
-use crate::{Parameters, Real};
+use crate::{Parameters, Real, TensorInfo, TorchDims, TorchShape};
 
 /// PyTorch's `state_dict` key of an entry: `{layer}.{name}`.
 fn key(entry: &Entry) -> String {
@@ -73,20 +73,26 @@ fn dtype_name(dtype: Dtype) -> &'static str {
 }
 
 /// The shape PyTorch gives the tensor: a vector for one column, else `[rows, cols]`.
-fn torch_shape(entry: &Entry) -> Shape {
-    if entry.cols == 1 {
-        Shape::new(&[entry.rows])
-    } else {
-        Shape::matrix(entry.rows, entry.cols)
-    }
+/// PyTorch's dimensions for an entry.
+fn torch_dims(entry: &Entry) -> TorchDims {
+    let info = TensorInfo {
+        layer: 0,
+        name: entry.name,
+        rows: entry.rows,
+        cols: entry.cols,
+        torch: entry.torch,
+    };
+    info.torch_dims()
 }
 
+fn torch_shape(entry: &Entry) -> Shape {
+    Shape::new(&torch_dims(entry))
+}
+
+/// PyTorch's shape, or for a convolution kernel also the `(out, in · kernel)` reshape, which
+/// holds the same numbers in the same order.
 fn accepts(entry: &Entry, shape: &[usize]) -> bool {
-    match *shape {
-        [rows] => entry.cols == 1 && rows == entry.rows,
-        [rows, cols] => (rows, cols) == (entry.rows, entry.cols),
-        _ => false,
-    }
+    *torch_dims(entry) == *shape || (matches!(entry.torch, TorchShape::Kernel(_)) && shape == [entry.rows, entry.cols])
 }
 
 fn malformed(error: SafeTensorError) -> Error {
@@ -149,11 +155,7 @@ pub fn export<T: Real, N: Parameters<T>>(net: &N) -> Result<Vec<u8>, Error> {
             }
             let tensor = Torch {
                 dtype: dtype::<T>(),
-                shape: if entry.cols == 1 {
-                    alloc::vec![entry.rows]
-                } else {
-                    alloc::vec![entry.rows, entry.cols]
-                },
+                shape: torch_dims(&entry).to_vec(),
                 data,
             };
             (key(&entry), tensor)

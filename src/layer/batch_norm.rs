@@ -189,12 +189,9 @@ impl<T: Real, const F: usize> Parameters<T> for BatchNorm<T, F> {
         [self.running_mean.as_mut_slice(), self.running_var.as_mut_slice()].into_iter()
     }
     fn buffer_infos() -> impl Iterator<Item = TensorInfo> {
-        ["running_mean", "running_var"].into_iter().map(|name| TensorInfo {
-            layer: 0,
-            name,
-            rows: F,
-            cols: 1,
-        })
+        ["running_mean", "running_var"]
+            .into_iter()
+            .map(|name| TensorInfo::vector(name, F))
     }
 }
 

@@ -28,10 +28,10 @@ use crate::{Init, Layer, Parameters, Real, Rng, Stream, TensorInfo, Tensors};
 ///
 /// **Weights.** `weight[i]` is the `CO × K` kernel seen by input channel `i`, so
 /// `weight[i][(o, k)]` is PyTorch's `weight[o, i, k]`. As a tensor ([`Tensors`]) the weight is
-/// `CO × (CI·K)`, column `i·K + k`: exactly PyTorch's `weight.reshape(CO, CI * K)`. Names
-/// `weight` and `bias`; [`Init::PyTorch`] draws both from `U(−1/√(CI·K), 1/√(CI·K))`, as
-/// PyTorch does. The safetensors importer takes 1-D and 2-D tensors, so save a PyTorch
-/// convolution's weight as `weight.reshape(CO, -1)`.
+/// `CO × (CI·K)`, column `i·K + k`: exactly PyTorch's `weight.reshape(CO, CI * K)`, and its
+/// [`TensorInfo::torch_dims`] are PyTorch's `[CO, CI, K]`, so safetensors files move between the
+/// two unchanged. Names `weight` and `bias`; [`Init::PyTorch`] draws both from
+/// `U(−1/√(CI·K), 1/√(CI·K))`, as PyTorch does.
 ///
 /// **Lengths.** `LO` must be PyTorch's `L_out = (LI + before + after − D·(K − 1) − 1) / S + 1`
 /// (rounded down). Stable Rust cannot compute that in a type, so `LO` is written out and
@@ -202,21 +202,7 @@ where
         [bytemuck::cast_slice_mut(&mut self.weight), self.bias.as_mut_slice()].into_iter()
     }
     fn tensor_infos() -> impl Iterator<Item = TensorInfo> {
-        [
-            TensorInfo {
-                layer: 0,
-                name: "weight",
-                rows: CO,
-                cols: CI * K,
-            },
-            TensorInfo {
-                layer: 0,
-                name: "bias",
-                rows: CO,
-                cols: 1,
-            },
-        ]
-        .into_iter()
+        [TensorInfo::kernel("weight", CO, CI, K), TensorInfo::vector("bias", CO)].into_iter()
     }
 }
 

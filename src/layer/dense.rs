@@ -64,21 +64,7 @@ impl<T: Real, const I: usize, const O: usize> Tensors<T> for Dense<T, I, O> {
         [self.weight.as_mut_slice(), self.bias.as_mut_slice()].into_iter()
     }
     fn tensor_infos() -> impl Iterator<Item = TensorInfo> {
-        [
-            TensorInfo {
-                layer: 0,
-                name: "weight",
-                rows: O,
-                cols: I,
-            },
-            TensorInfo {
-                layer: 0,
-                name: "bias",
-                rows: O,
-                cols: 1,
-            },
-        ]
-        .into_iter()
+        [TensorInfo::matrix("weight", O, I), TensorInfo::vector("bias", O)].into_iter()
     }
 }
 

@@ -237,17 +237,11 @@ impl<T: Real, const I: usize, const H: usize> Tensors<T> for Gru<T, I, H> {
         .into_iter()
     }
     fn tensor_infos() -> impl Iterator<Item = TensorInfo> {
-        let info = |name, cols| TensorInfo {
-            layer: 0,
-            name,
-            rows: 3 * H,
-            cols,
-        };
         [
-            info("weight_ih_l0", I),
-            info("weight_hh_l0", H),
-            info("bias_ih_l0", 1),
-            info("bias_hh_l0", 1),
+            TensorInfo::matrix("weight_ih_l0", 3 * H, I),
+            TensorInfo::matrix("weight_hh_l0", 3 * H, H),
+            TensorInfo::vector("bias_ih_l0", 3 * H),
+            TensorInfo::vector("bias_hh_l0", 3 * H),
         ]
         .into_iter()
     }

@@ -243,17 +243,11 @@ impl<T: Real, const I: usize, const H: usize> Tensors<T> for Lstm<T, I, H> {
         .into_iter()
     }
     fn tensor_infos() -> impl Iterator<Item = TensorInfo> {
-        let info = |name, cols| TensorInfo {
-            layer: 0,
-            name,
-            rows: 4 * H,
-            cols,
-        };
         [
-            info("weight_ih_l0", I),
-            info("weight_hh_l0", H),
-            info("bias_ih_l0", 1),
-            info("bias_hh_l0", 1),
+            TensorInfo::matrix("weight_ih_l0", 4 * H, I),
+            TensorInfo::matrix("weight_hh_l0", 4 * H, H),
+            TensorInfo::vector("bias_ih_l0", 4 * H),
+            TensorInfo::vector("bias_hh_l0", 4 * H),
         ]
         .into_iter()
     }

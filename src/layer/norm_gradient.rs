@@ -35,10 +35,7 @@ impl<T: Real, const F: usize> Tensors<T> for NormGradient<T, F> {
 
 /// The infos of the `weight` and `bias` vectors of a normalisation layer over `features`.
 pub(crate) fn scale_and_shift_infos(features: usize) -> impl Iterator<Item = TensorInfo> {
-    ["weight", "bias"].into_iter().map(move |name| TensorInfo {
-        layer: 0,
-        name,
-        rows: features,
-        cols: 1,
-    })
+    ["weight", "bias"]
+        .into_iter()
+        .map(move |name| TensorInfo::vector(name, features))
 }
