@@ -34,15 +34,17 @@ pub struct TensorInfo {
     pub torch: TorchShape,
 }
 
-/// How PyTorch shapes a tensor that this crate holds as a `rows × cols` matrix. PyTorch's
+/// How PyTorch shapes a tensor that this crate holds as a `rows × cols` matrix (the variants are
+/// not called `Vector` and `Matrix` so that compiler messages keep printing nalgebra's `Matrix`
+/// without its path). PyTorch's
 /// row-major order over these dimensions is the row-major order of the `rows × cols` matrix in
 /// every case, so converting is one transposition.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TorchShape {
     /// `[rows]`, with `cols` 1: biases, a norm's scale and shift, running statistics.
-    Vector,
+    Rank1,
     /// `[rows, cols]`: linear and recurrent weights.
-    Matrix,
+    Rank2,
     /// `[rows, cols / kernel, kernel]`: a convolution weight `(out, in, kernel)`.
     Kernel(usize),
 }
@@ -69,7 +71,7 @@ impl TensorInfo {
             name,
             rows: len,
             cols: 1,
-            torch: TorchShape::Vector,
+            torch: TorchShape::Rank1,
         }
     }
 
@@ -80,7 +82,7 @@ impl TensorInfo {
             name,
             rows,
             cols,
-            torch: TorchShape::Matrix,
+            torch: TorchShape::Rank2,
         }
     }
 
@@ -100,11 +102,11 @@ impl TensorInfo {
     /// bias, so that a `Dense<T, 1, O>` weight is `[O, 1]` as `nn.Linear(1, O)` has it.
     pub const fn torch_dims(&self) -> TorchDims {
         match self.torch {
-            TorchShape::Vector => TorchDims {
+            TorchShape::Rank1 => TorchDims {
                 dims: [self.rows, 0, 0],
                 rank: 1,
             },
-            TorchShape::Matrix => TorchDims {
+            TorchShape::Rank2 => TorchDims {
                 dims: [self.rows, self.cols, 0],
                 rank: 2,
             },

@@ -80,7 +80,7 @@ impl Entry {
             name,
             rows: 1,
             cols: 1,
-            torch: TorchShape::Vector,
+            torch: TorchShape::Rank1,
         }
     }
 
