@@ -98,6 +98,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod data;
+pub mod diagnostics;
 pub mod format;
 #[cfg(feature = "alloc")]
 pub mod gradcheck;
@@ -138,7 +139,7 @@ pub use rng::Rng;
 pub use tensors::{TensorInfo, Tensors};
 #[cfg(feature = "alloc")]
 pub use train::{EarlyStopping, LastBatch, TrainConfig, TrainError, Trainer};
-pub use workspace::Workspace;
+pub use workspace::{NonFiniteStep, Workspace};
 
 /// A value of type `Z` with every byte zero, allocated directly on the heap: the value never
 /// exists on the stack, so it works for networks, gradients and optimizer states far larger

@@ -18,6 +18,7 @@
 //! | [`Silu`] | z s(z) | s(z) (1 + z s(-z)) |
 
 use crate::Real;
+use crate::diagnostics::ActivationKind;
 
 mod elu;
 mod gelu;
@@ -50,6 +51,14 @@ pub trait Activation<T: Real> {
     /// `f'(z)`, given both the input `z` and the output `y = f(z)`, so each function can use
     /// whichever gives the exact result more cheaply.
     fn derivative(&self, z: T, y: T) -> T;
+
+    /// How its units can stop passing gradient, which decides what
+    /// [`ActivationHealth`](crate::diagnostics::ActivationHealth) measures: saturation for
+    /// sigmoid-like functions, dead units for rectifiers. The default, [`ActivationKind::Other`],
+    /// measures neither.
+    fn kind(&self) -> ActivationKind {
+        ActivationKind::Other
+    }
 }
 
 /// `σ(z)` and `σ(-z)` from a single exponential, each exact to rounding for any `z`.
@@ -114,6 +123,23 @@ macro_rules! elementwise_layer {
                 x.zip_zip_map(y, dy, |z, y, d| {
                     d * $crate::Activation::<T>::derivative(self, z, y)
                 })
+            }
+            fn visit_activations(
+                &self,
+                x: &Self::Output,
+                y: &Self::Output,
+                _cache: &(),
+                position: usize,
+                visitor: &mut dyn $crate::diagnostics::ActivationVisitor<T>,
+            ) {
+                visitor.visit($crate::diagnostics::Activations {
+                    position,
+                    kind: $crate::Activation::<T>::kind(self),
+                    function: self,
+                    units: R,
+                    input: x.as_slice(),
+                    output: y.as_slice(),
+                });
             }
         }
     };
