@@ -64,6 +64,8 @@ mod findings;
 mod health;
 mod importance;
 mod monitor;
+#[cfg(feature = "plot")]
+pub mod plot;
 mod stats;
 #[cfg(feature = "alloc")]
 mod trace;
