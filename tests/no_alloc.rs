@@ -332,7 +332,9 @@ fn diagnostics_allocate_nothing() {
         step(&mut net, Some(Clip::Value(0.1)));
         step(&mut net, None);
         importance.measure(&*net, &CrossEntropy, &data);
-        let layer = importance.layer(&mut net, &CrossEntropy, &data, 12, &mut units).unwrap();
+        let layer = importance
+            .layer(&mut net, &CrossEntropy, &data, 12, &mut units)
+            .unwrap();
         std::hint::black_box(layer);
     });
     assert_eq!(info.count_total, 0);

@@ -19,12 +19,13 @@ pub struct Thresholds<T> {
     /// This ratio does not depend on a uniform scale of the weights (both norms scale alike),
     /// so a too large initialisation shows in the update ratio instead.
     pub gradient_ratio: (T, T),
-    /// Healthy range of `‖Δθ‖ / ‖θ‖` per layer for one step (default 1e-4 to 1e-1). The rule of
+    /// Healthy range of `‖Δθ‖ / ‖θ‖` per layer for one step (default 1e-5 to 1e-1). The rule of
     /// thumb (Karpathy, CS231n) is about 1e-3: far below, the layer barely learns (learning
     /// rate too low, or its gradient vanished); a step that changes a layer by more than a
-    /// tenth of its size is no longer a small step, the learning rate is too high or the
-    /// gradient exploded. The band leaves a decade below and two above the rule, since
-    /// adaptive optimizers start near `lr / |θ|` per entry.
+    /// tenth of its size is no longer a small step: the learning rate is too high or the
+    /// gradient exploded. The band is the rule give or take two orders of magnitude, because
+    /// healthy layers do differ by one (a batch norm's scale, near 1, moves more slowly than a
+    /// weight matrix) and a finding should mean something.
     pub update_ratio: (T, T),
     /// A saturating activation layer is reported when more than this fraction of its entries
     /// are saturated (default 0.5).
@@ -41,7 +42,7 @@ impl<T: Real> Default for Thresholds<T> {
     fn default() -> Self {
         Self {
             gradient_ratio: (T::of(1e-2), T::of(1e2)),
-            update_ratio: (T::of(1e-4), T::of(1e-1)),
+            update_ratio: (T::of(1e-5), T::of(1e-1)),
             saturated_fraction: 0.5,
             dead_fraction: 0.5,
             first_order_tolerance: T::of(0.5),

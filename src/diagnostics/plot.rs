@@ -5,6 +5,7 @@
 //! file with [`plotters`]. On a logarithmic axis, points that are not positive have no place
 //! and are left out.
 
+use std::format;
 use std::io;
 use std::path::Path;
 
