@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use nalgebra::SMatrix;
 use static_nn::diagnostics::plot::{self, Chart};
 use static_nn::diagnostics::{
-    ActivationHealth, Finding, Importance, Monitor, Series, Thresholds, Trace, UnitImportance, UnitTable,
+    ActivationHealth, Importance, Monitor, Series, Thresholds, Trace, UnitImportance, UnitTable,
 };
 use static_nn::prelude::*;
 
@@ -135,8 +135,7 @@ where
                     .map(|info| (info.layer, stats.layer(info.layer).expect("has tensors").grad_norm))
                     .collect();
                 run.findings = record.findings(&thresholds).map(|f| f.to_string()).collect();
-                run.findings
-                    .extend(health.findings(&thresholds).map(|f: Finding<f32>| f.to_string()));
+                run.findings.extend(health.findings(&thresholds).map(|f| f.to_string()));
             }
             if let Err(error) = step {
                 run.refused = Some(format!("step {} refused: {error}", record.step));

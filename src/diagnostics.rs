@@ -37,6 +37,7 @@
 //!
 //! ```
 //! use static_nn::prelude::*;
+//! use static_nn::Seq;
 //! use static_nn::diagnostics::{ActivationHealth, Monitor, Thresholds};
 //! use nalgebra::SMatrix;
 //!

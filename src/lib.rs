@@ -52,6 +52,7 @@
 //! | data | [`data::Sample`] `([T; I], target)`, [`Target`] ([`Class`] or `[T; K]`), [`data::gather`] |
 //! | training | [`Workspace`] (one step, built once); [`Trainer`] (epochs of shuffled mini-batches, validation, early stopping, clipping, schedules; needs `alloc`) |
 //! | proof | [`GradCheck`] (needs `alloc`) |
+//! | seeing gradients | [`diagnostics`]: [`diagnostics::Monitor`] (per-tensor and per-layer gradient norms, update ratios, first-order check), [`diagnostics::ActivationHealth`] (saturated and dead units), typed [`diagnostics::Finding`]s, [`diagnostics::Importance`] (gradient saliency against ablation); [`Workspace::try_train_step`] refuses non-finite steps; `diagnostics::plot` (SVG; feature `plot`) |
 //! | weights | [`format::save`] / [`format::load`] (binary, `no_std`, no allocation), [`format::rust_source`] (compiled-in constants), [`format::save_checkpoint`] / [`format::load_checkpoint`], `format::safetensors` (PyTorch; feature `safetensors`), one [`format::Error`] |
 //!
 //! # Conventions
@@ -75,6 +76,8 @@
 //! - `libm`: maths for `no_std` targets, e.g.
 //!   `cargo build --no-default-features --features libm --target thumbv7em-none-eabihf`.
 //! - `safetensors`: import and export of PyTorch weights ([`format`]); implies `alloc`.
+//! - `plot`: SVG charts of training diagnostics (`diagnostics::plot`, with `plotters`); implies
+//!   `std`.
 //!
 //! # Large networks
 //!
@@ -166,11 +169,12 @@ pub struct ReadmeDoctests;
 
 /// The traits and types most programs need.
 pub mod prelude {
+    pub use crate::diagnostics::{ActivationHealth, Monitor, Thresholds};
     pub use crate::{
         Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, BatchNorm, BceWithLogits, Class, Clip, Concat,
         CrossEntropy, Dense, Dropout, Elu, Gelu, Huber, Identity, Init, Layer, LayerNorm, LeakyRelu, Loss, Mse,
-        Optimizer, Parameters, Real, Relu, Residual, RmsProp, RmsPropConfig, Rng, Sgd, SgdConfig, Sigmoid, Silu,
-        Softmax, Softplus, Tanh, Tensors, Workspace,
+        NonFiniteStep, Optimizer, Parameters, Real, Relu, Residual, RmsProp, RmsPropConfig, Rng, Sgd, SgdConfig,
+        Sigmoid, Silu, Softmax, Softplus, Tanh, Tensors, Workspace,
     };
     #[cfg(feature = "alloc")]
     pub use crate::{EarlyStopping, GradCheck, LastBatch, TrainConfig, Trainer};

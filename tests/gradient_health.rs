@@ -32,13 +32,11 @@ type DeepNormalised = Seq![
     Dense<f64, 32, 4>,
 ];
 
+type Monitored<N> = Monitor<f64, N, Input, 64>;
+
 /// One monitored step of SGD (lr `lr`, optional clipping); returns the findings of the step
 /// and of the activations.
-fn findings_of_one_step<N>(
-    net: &mut N,
-    lr: f64,
-    clip: Option<Clip<f64>>,
-) -> (Box<Monitor<f64, N, Input, 64>>, Vec<Finding<f64>>)
+fn findings_of_one_step<N>(net: &mut N, lr: f64, clip: Option<Clip<f64>>) -> (Box<Monitored<N>>, Vec<Finding<f64>>)
 where
     N: Layer<f64, Input, Output = SMatrix<f64, 4, B>>,
 {
@@ -196,7 +194,7 @@ fn a_large_init_explodes_and_clipping_brings_it_back() {
     };
     let mut unclipped = start.clone();
     if let Ok((before, after)) = train(&mut unclipped, None) {
-        assert!(!(after < 0.5 * before), "{before} → {after}");
+        assert!(after >= 0.5 * before || after.is_nan(), "{before} → {after}");
     }
     let mut clipped = start;
     let (before, after) = train(&mut clipped, Some(Clip::Norm(1.0))).unwrap();

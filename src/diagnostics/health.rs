@@ -196,7 +196,7 @@ impl<T: Real, const LAYERS: usize, const UNITS: usize> ActivationHealth<T, LAYER
 
     /// Layers whose saturated fraction (since the reset) or dead fraction (since the reset)
     /// exceeds the limits of `thresholds`.
-    pub fn findings<U>(&self, thresholds: &Thresholds<U>) -> impl Iterator<Item = Finding<U>> + '_ {
+    pub fn findings(&self, thresholds: &Thresholds<T>) -> impl Iterator<Item = Finding<T>> + '_ {
         let (saturated, dead) = (thresholds.saturated_fraction, thresholds.dead_fraction);
         self.layers().iter().filter_map(move |l| match l.kind {
             ActivationKind::Saturating { .. } if l.saturated_fraction_since_reset() > saturated => {

@@ -175,8 +175,22 @@ pub struct Importance<T: Real, N: Layer<T, X>, X> {
     mean_grad: N::Gradient,
     /// The mean over batches of each entry's absolute gradient.
     mean_abs_grad: N::Gradient,
+    measured: Measured<T>,
+}
+
+/// What [`Importance::measure`] found besides gradients.
+#[derive(Clone, Copy, Zeroable)]
+struct Measured<T> {
+    /// The mean loss.
     baseline: T,
+    /// Batches in the data set.
     batches: usize,
+}
+
+impl<T: Real, N: Layer<T, X>, X> Default for Importance<T, N, X> {
+    fn default() -> Self {
+        Self::zeroed()
+    }
 }
 
 impl<T: Real, N: Layer<T, X>, X> Importance<T, N, X> {
@@ -193,7 +207,7 @@ impl<T: Real, N: Layer<T, X>, X> Importance<T, N, X> {
 
     /// The loss over the data set measured by the last [`Importance::measure`].
     pub fn baseline(&self) -> T {
-        self.baseline
+        self.measured.baseline
     }
 
     /// One pass over `data` (batches of inputs and targets), computing the loss, the gradient
@@ -214,14 +228,14 @@ impl<T: Real, N: Layer<T, X>, X> Importance<T, N, X> {
                 }
             }
         }
-        self.batches = data.len();
-        if self.batches > 0 {
+        self.measured.batches = data.len();
+        if self.measured.batches > 0 {
             let n = T::of(data.len() as f64);
             self.mean_grad.scale(T::one() / n);
             self.mean_abs_grad.scale(T::one() / n);
-            self.baseline = sum / n;
+            self.measured.baseline = sum / n;
         }
-        self.baseline
+        self.measured.baseline
     }
 
     /// The loss over `data`, training mode, from the starting cache.
@@ -255,7 +269,7 @@ impl<T: Real, N: Layer<T, X>, X> Importance<T, N, X> {
         layer: usize,
         units: &mut [UnitImportance<T>],
     ) -> Result<LayerImportance<T>, ImportanceError> {
-        if self.batches == 0 || data.is_empty() {
+        if self.measured.batches == 0 || data.is_empty() {
             return Err(ImportanceError::NotMeasured);
         }
         let (index, info) = N::tensor_infos()
@@ -272,7 +286,7 @@ impl<T: Real, N: Layer<T, X>, X> Importance<T, N, X> {
         for (unit, slot) in units[..info.cols].iter_mut().enumerate() {
             let columns = unit * rows..(unit + 1) * rows;
             let (mean_abs_gradient, taylor) = self.gradient_view(net, index, columns.clone());
-            let ablation = self.ablate(net, loss, data, index, columns) - self.baseline;
+            let ablation = self.ablate(net, loss, data, index, columns) - self.measured.baseline;
             *slot = UnitImportance {
                 unit,
                 mean_abs_gradient,
@@ -282,14 +296,14 @@ impl<T: Real, N: Layer<T, X>, X> Importance<T, N, X> {
         }
         let all = 0..info.len();
         let (mean_abs_gradient, taylor) = self.gradient_view(net, index, all.clone());
-        let ablation = self.ablate(net, loss, data, index, all) - self.baseline;
+        let ablation = self.ablate(net, loss, data, index, all) - self.measured.baseline;
         let units = &units[..info.cols];
         let column = |pick: fn(&UnitImportance<T>) -> T| move |i: usize| pick(&units[i]);
         let ablations = column(|u| u.ablation);
         Ok(LayerImportance {
             layer,
             units: info.cols,
-            baseline: self.baseline,
+            baseline: self.measured.baseline,
             mean_abs_gradient,
             taylor,
             ablation,

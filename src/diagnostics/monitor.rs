@@ -169,7 +169,7 @@ impl<T: Real, const CAP: usize> fmt::Display for StepRecord<T, CAP> {
 ///
 /// type Net = (Dense<f64, 2, 8>, Tanh, Dense<f64, 8, 1>);
 /// let mut net = Net::build(Init::XavierUniform, &mut Rng::new(0));
-/// let mut sgd = Sgd::new(SgdConfig::with_lr(0.05));
+/// let mut sgd = Sgd::new(SgdConfig::with_lr(1e-3));
 /// let mut workspace = Workspace::new();
 /// let mut monitor = Monitor::<f64, Net, SMatrix<f64, 2, 4>, 4>::new().unwrap();
 /// monitor.first_order = true;
@@ -182,7 +182,7 @@ impl<T: Real, const CAP: usize> fmt::Display for StepRecord<T, CAP> {
 /// println!("{record}"); // a table of norms, one line per tensor
 /// assert!(last.update_norm > 0.0);
 /// let check = record.first_order().unwrap();
-/// assert!((check.actual() / check.predicted - 1.0).abs() < 0.1); // a small step is nearly linear
+/// assert!((check.agreement() - 1.0).abs() < 0.01); // a small step is nearly linear
 /// assert_eq!(record.findings(&Thresholds::default()).count(), 0);
 /// ```
 #[derive(Zeroable)]
