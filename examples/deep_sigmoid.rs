@@ -15,8 +15,10 @@ use std::error::Error;
 use nalgebra::SMatrix;
 use static_nn::prelude::*;
 
-const FEATURES: usize = 64;
-const CLASSES: usize = 10;
+#[path = "common/digits.rs"]
+mod digits;
+use digits::{CLASSES, FEATURES, Sample};
+
 const HIDDEN: usize = 32;
 const BATCH: usize = 32;
 const EPOCHS: usize = 30;
@@ -37,30 +39,6 @@ type Normalised = (
     [(Dense<f32, HIDDEN, HIDDEN>, BatchNorm<f32, HIDDEN>, Sigmoid); 7],
     Dense<f32, HIDDEN, CLASSES>,
 );
-
-type Sample = (SMatrix<f32, FEATURES, 1>, Class<CLASSES>);
-
-/// Reads `pixel_1,...,pixel_64,digit` lines, scaling pixels from 0..16 to 0..1.
-fn load(path: &str) -> Result<Vec<Sample>, Box<dyn Error>> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-    let mut samples = Vec::new();
-    for (number, line) in text.lines().enumerate() {
-        let fields = line
-            .split(',')
-            .map(str::parse::<f32>)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| format!("{path}:{}: {e}", number + 1))?;
-        let [pixels @ .., digit] = fields.as_slice() else {
-            unreachable!("split yields at least one field")
-        };
-        if pixels.len() != FEATURES {
-            return Err(format!("{path}:{}: {} pixels, expected {FEATURES}", number + 1, pixels.len()).into());
-        }
-        let label = Class::try_from(*digit as usize).map_err(|e| format!("{path}:{}: {e}", number + 1))?;
-        samples.push((SMatrix::from_iterator(pixels.iter().map(|p| p / 16.0)), label));
-    }
-    Ok(samples)
-}
 
 /// Trains `net` for [`EPOCHS`] epochs of shuffled mini-batches; returns, per epoch, the mean
 /// training loss and the test accuracy (inference mode, one sample at a time).
@@ -98,7 +76,7 @@ where
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let mut samples = load(concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits.csv"))?;
+    let mut samples = digits::load()?;
     Rng::new(1).shuffle(&mut samples);
     let (test, train_set) = samples.split_at(samples.len() / 5);
     println!(

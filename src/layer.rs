@@ -3,6 +3,7 @@
 use bytemuck::Zeroable;
 use nalgebra::SMatrix;
 
+use crate::diagnostics::ActivationVisitor;
 use crate::{Init, Real, Rng, TensorInfo, Tensors};
 
 pub mod activation;
@@ -142,6 +143,46 @@ pub trait Layer<T: Real, X>: Parameters<T> {
     fn update_buffers(&mut self, cache: &Self::Cache) {
         let _ = cache;
     }
+
+    /// Shows `visitor` what every activation layer inside computed during the
+    /// [`forward_train`](Layer::forward_train) that filled `cache` (with input `x` and output
+    /// `y`), in forward order. `position` is this layer's position in the whole network (0 for
+    /// the network itself); each activation is reported at its own position, counted as
+    /// [`TensorInfo::layer`] counts.
+    ///
+    /// Diagnostics ([`ActivationHealth`](crate::diagnostics::ActivationHealth)) use it to measure
+    /// saturated and dead units without the network being restructured. The default does
+    /// nothing, which is right for a layer that is neither an activation nor contains one;
+    /// composites (tuples, arrays, [`Residual`](crate::Residual), [`Concat`](crate::Concat))
+    /// forward it to their parts, and [`elementwise_layer!`](crate::elementwise_layer) implements
+    /// it for activations. It allocates nothing.
+    ///
+    /// ```
+    /// use static_nn::prelude::*;
+    /// use static_nn::diagnostics::Activations;
+    /// use nalgebra::SMatrix;
+    ///
+    /// type Net = (Dense<f64, 2, 3>, Tanh, Dense<f64, 3, 3>, Relu, Dense<f64, 3, 1>);
+    /// let net = Net::build(Init::PyTorch, &mut Rng::new(0));
+    /// let x = SMatrix::<f64, 2, 4>::from_fn(|i, j| (i + j) as f64);
+    /// let mut workspace = Workspace::new();
+    /// workspace.compute_gradient(&net, &Mse, &x, &SMatrix::zeros());
+    /// let mut seen = Vec::new();
+    /// net.visit_activations(&x, &workspace.output, &workspace.cache, 0, &mut |a: Activations<'_, f64>| {
+    ///     seen.push((a.position, a.units, a.output.len()));
+    /// });
+    /// assert_eq!(seen, [(1, 3, 12), (3, 3, 12)]);
+    /// ```
+    fn visit_activations(
+        &self,
+        x: &X,
+        y: &Self::Output,
+        cache: &Self::Cache,
+        position: usize,
+        visitor: &mut dyn ActivationVisitor<T>,
+    ) {
+        let _ = (x, y, cache, position, visitor);
+    }
 }
 
 impl<T: Real, A: Parameters<T>, const N: usize> Parameters<T> for [A; N] {
@@ -233,6 +274,20 @@ where
             layer.update_buffers(layer_cache);
         }
     }
+
+    fn visit_activations(
+        &self,
+        x: &X,
+        _y: &X,
+        cache: &Self::Cache,
+        position: usize,
+        visitor: &mut dyn ActivationVisitor<T>,
+    ) {
+        for (i, (layer, (layer_cache, output))) in self.iter().zip(cache).enumerate() {
+            let input = if i == 0 { x } else { &cache[i - 1].1 };
+            layer.visit_activations(input, output, layer_cache, position + i * L::LAYERS, visitor);
+        }
+    }
 }
 
 impl<T: Real, A: Parameters<T>> Parameters<T> for (A,) {
@@ -270,6 +325,16 @@ impl<T: Real, X, A: Layer<T, X>> Layer<T, X> for (A,) {
     }
     fn update_buffers(&mut self, cache: &A::Cache) {
         self.0.update_buffers(cache);
+    }
+    fn visit_activations(
+        &self,
+        x: &X,
+        y: &A::Output,
+        cache: &A::Cache,
+        position: usize,
+        visitor: &mut dyn ActivationVisitor<T>,
+    ) {
+        self.0.visit_activations(x, y, cache, position, visitor);
     }
 }
 
@@ -373,6 +438,26 @@ macro_rules! sequential {
                 self.$a.update_buffers(&cache.$a.0);
                 $(self.$m.update_buffers(&cache.$m.0);)*
                 self.$z.update_buffers(&cache.$z);
+            }
+
+            // The running position is written once more after the last middle element, and
+            // never advanced at all for a pair.
+            #[allow(unused_assignments, unused_mut)]
+            fn visit_activations(
+                &self,
+                x: &X,
+                y: &Self::Output,
+                cache: &Self::Cache,
+                position: usize,
+                visitor: &mut dyn ActivationVisitor<T>,
+            ) {
+                self.$a.visit_activations(x, &cache.$a.1, &cache.$a.0, position, visitor);
+                let mut at = position + <$A as Tensors<T>>::LAYERS;
+                $(
+                    self.$m.visit_activations(&cache.$mp.1, &cache.$m.1, &cache.$m.0, at, visitor);
+                    at += <$M as Tensors<T>>::LAYERS;
+                )*
+                self.$z.visit_activations(&cache.$zp.1, y, &cache.$z, at, visitor);
             }
         }
     };

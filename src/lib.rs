@@ -54,6 +54,7 @@
 //! | data | [`data::Sample`] `([T; I], target)`, [`Target`] ([`Class`] or `[T; K]`), [`data::gather`] |
 //! | training | [`Workspace`] (one step, built once); [`Trainer`] (epochs of shuffled mini-batches, validation, early stopping, clipping, schedules; needs `alloc`) |
 //! | proof | [`GradCheck`] (needs `alloc`) |
+//! | seeing gradients | [`diagnostics`]: [`diagnostics::Monitor`] (per-tensor and per-layer gradient norms, update ratios, first-order check), [`diagnostics::ActivationHealth`] (saturated and dead units), typed [`diagnostics::Finding`]s, [`diagnostics::Importance`] (gradient saliency against ablation); [`Workspace::try_train_step`] refuses non-finite steps; `diagnostics::plot` (SVG; feature `plot`) |
 //! | weights | [`format::save`] / [`format::load`] (binary, `no_std`, no allocation), [`format::rust_source`] (compiled-in constants), [`format::save_checkpoint`] / [`format::load_checkpoint`], `format::safetensors` (PyTorch; feature `safetensors`), one [`format::Error`] |
 //!
 //! # Conventions
@@ -80,6 +81,8 @@
 //! - `libm`: maths for `no_std` targets, e.g.
 //!   `cargo build --no-default-features --features libm --target thumbv7em-none-eabihf`.
 //! - `safetensors`: import and export of PyTorch weights ([`format`]); implies `alloc`.
+//! - `plot`: SVG charts of training diagnostics (`diagnostics::plot`, with `plotters`); implies
+//!   `std`.
 //!
 //! # Large networks
 //!
@@ -103,6 +106,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod data;
+pub mod diagnostics;
 pub mod format;
 #[cfg(feature = "alloc")]
 pub mod gradcheck;
@@ -153,7 +157,7 @@ pub use rng::Rng;
 pub use tensors::{TensorInfo, Tensors, TorchDims, TorchShape};
 #[cfg(feature = "alloc")]
 pub use train::{EarlyStopping, LastBatch, TrainConfig, TrainError, Trainer};
-pub use workspace::Workspace;
+pub use workspace::{NonFiniteStep, Workspace};
 
 /// A value of type `Z` with every byte zero, allocated directly on the heap: the value never
 /// exists on the stack, so it works for networks, gradients and optimizer states far larger
@@ -180,12 +184,13 @@ pub struct ReadmeDoctests;
 
 /// The traits and types most programs need.
 pub mod prelude {
+    pub use crate::diagnostics::{ActivationHealth, Monitor, Thresholds};
     pub use crate::{
         Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, AvgPool1d, BatchNorm, BceWithLogits, Causal,
         Class, Clip, Concat, Conv1d, CrossEntropy, Dense, Dropout, EachStep, Elu, Flatten, Gelu, Gru, Huber, Identity,
-        Init, LastStep, Layer, LayerNorm, LeakyRelu, Loss, Lstm, MaxPool1d, Mse, Optimizer, Parameters, Real, Relu,
-        Residual, RmsProp, RmsPropConfig, Rng, Same, Sgd, SgdConfig, Sigmoid, Silu, Softmax, Softplus, Stream, Tanh,
-        Tensors, Valid, Workspace, Zeros,
+        Init, LastStep, Layer, LayerNorm, LeakyRelu, Loss, Lstm, MaxPool1d, Mse, NonFiniteStep, Optimizer, Parameters,
+        Real, Relu, Residual, RmsProp, RmsPropConfig, Rng, Same, Sgd, SgdConfig, Sigmoid, Silu, Softmax, Softplus,
+        Stream, Tanh, Tensors, Valid, Workspace, Zeros,
     };
     #[cfg(feature = "alloc")]
     pub use crate::{EarlyStopping, GradCheck, LastBatch, TrainConfig, Trainer};

@@ -48,6 +48,7 @@ mod sgd;
 pub use adagrad::{Adagrad, AdagradConfig};
 pub use adam::{Adam, AdamConfig};
 pub use adam_w::{AdamW, AdamWConfig};
+pub(crate) use clip::sum_of_squares;
 pub use clip::{Clip, NonFiniteNorm, clip_grad_norm, clip_grad_value, global_norm};
 pub use rms_prop::{RmsProp, RmsPropConfig};
 pub use schedule::{

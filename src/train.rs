@@ -8,8 +8,8 @@
 
 use core::fmt;
 
-use crate::Real;
 use crate::optim::Clip;
+use crate::{NonFiniteStep, Real};
 
 mod record;
 mod trainer;
@@ -126,7 +126,7 @@ pub enum TrainError {
         /// The loss.
         loss: f64,
     },
-    /// With [`Clip::Norm`], a batch's gradient norm was NaN or infinite.
+    /// A batch's loss was finite but its gradient's norm was NaN or infinite.
     NonFiniteGradient {
         /// The epoch, counted from 1 over the trainer's life.
         epoch: usize,
@@ -135,6 +135,25 @@ pub enum TrainError {
         /// The norm.
         norm: f64,
     },
+}
+
+impl TrainError {
+    /// The error for a step [`Workspace`](crate::Workspace) refused in batch `batch` of epoch
+    /// `epoch`.
+    fn non_finite<T: Real>(error: NonFiniteStep<T>, epoch: usize, batch: usize) -> Self {
+        match error {
+            NonFiniteStep::Loss { loss } => TrainError::NonFiniteLoss {
+                epoch,
+                batch,
+                loss: loss.to_f64(),
+            },
+            NonFiniteStep::Gradient { norm } => TrainError::NonFiniteGradient {
+                epoch,
+                batch,
+                norm: norm.to_f64(),
+            },
+        }
+    }
 }
 
 impl fmt::Display for TrainError {

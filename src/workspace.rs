@@ -1,9 +1,12 @@
 //! The buffers one training step needs, built once and reused.
 
+use core::fmt;
 use core::marker::PhantomData;
 
 use bytemuck::Zeroable;
 
+use crate::diagnostics::ActivationVisitor;
+use crate::optim::{Clip, clip_grad_norm, clip_grad_value, global_norm};
 use crate::{Layer, Loss, Optimizer, Real, Tensors};
 
 /// Everything a training step writes besides the network and the optimizer: the layers'
@@ -100,4 +103,126 @@ impl<T: Real, N: Layer<T, X>, X> Workspace<T, N, X> {
         optimizer.step(net, &self.grad);
         value
     }
+
+    /// [`train_step`](Workspace::train_step) that refuses to apply a non-finite step, with
+    /// optional clipping: [`compute_gradient`](Workspace::compute_gradient), then
+    /// [`apply_gradient`](Workspace::apply_gradient). Returns the loss before the update.
+    ///
+    /// # Errors
+    /// [`NonFiniteStep`] if the loss or the gradient is NaN or infinite. The network (its
+    /// parameters and its buffers) and the optimizer (its state, step counter and learning rate)
+    /// are then exactly as they were before the call; only the workspace changed.
+    ///
+    /// ```
+    /// use static_nn::prelude::*;
+    /// use static_nn::NonFiniteStep;
+    /// use nalgebra::SMatrix;
+    ///
+    /// type Net = (Dense<f64, 2, 4>, Tanh, Dense<f64, 4, 1>);
+    /// let mut net = Net::build(Init::PyTorch, &mut Rng::new(0));
+    /// let before = net.clone();
+    /// let mut adam = Adam::new(AdamConfig::default());
+    /// let mut workspace = Workspace::new();
+    /// let x = SMatrix::<f64, 2, 3>::from_element(1.0);
+    /// let target = SMatrix::<f64, 1, 3>::new(0.0, f64::NAN, 1.0);
+    /// let error = workspace.try_train_step(&mut net, &mut adam, &Mse, &x, &target, Some(Clip::Norm(1.0)));
+    /// assert!(matches!(error, Err(NonFiniteStep::Loss { .. })));
+    /// assert_eq!((net.0.weight, adam.steps), (before.0.weight, 0));
+    /// ```
+    pub fn try_train_step<L, O>(
+        &mut self,
+        net: &mut N,
+        optimizer: &mut O,
+        loss: &L,
+        x: &X,
+        target: &L::Target,
+        clip: Option<Clip<T>>,
+    ) -> Result<T, NonFiniteStep<T>>
+    where
+        L: Loss<T, N::Output>,
+        O: Optimizer<T, N>,
+    {
+        let value = self.compute_gradient(net, loss, x, target);
+        self.apply_gradient(net, optimizer, value, clip)?;
+        Ok(value)
+    }
+
+    /// Applies the gradient in [`Workspace::grad`], whose loss was `loss`, unless either is not
+    /// finite: checks `loss`, measures the gradient's global norm ([`global_norm`]), clips (the
+    /// norm rule scales the gradient in place, the value rule clamps it), applies the buffer
+    /// updates recorded in [`Workspace::cache`] and takes the optimizer step. Returns the
+    /// gradient's norm before clipping. The second half of
+    /// [`try_train_step`](Workspace::try_train_step), for code that inspects the gradient in
+    /// between (the [`Trainer`](crate::Trainer) and
+    /// [`Monitor`](crate::diagnostics::Monitor) do).
+    ///
+    /// # Errors
+    /// [`NonFiniteStep`] if `loss` or the norm is NaN or infinite; nothing but the returned
+    /// error has happened (no clipping, no buffer update, no step).
+    pub fn apply_gradient<O: Optimizer<T, N>>(
+        &mut self,
+        net: &mut N,
+        optimizer: &mut O,
+        loss: T,
+        clip: Option<Clip<T>>,
+    ) -> Result<T, NonFiniteStep<T>> {
+        if !loss.is_finite() {
+            return Err(NonFiniteStep::Loss { loss });
+        }
+        let norm = match clip {
+            Some(Clip::Norm(max_norm)) => {
+                clip_grad_norm(&mut self.grad, max_norm).map_err(|e| NonFiniteStep::Gradient { norm: e.norm })?
+            }
+            other => {
+                let norm = global_norm(&self.grad);
+                if !norm.is_finite() {
+                    return Err(NonFiniteStep::Gradient { norm });
+                }
+                if let Some(Clip::Value(clip_value)) = other {
+                    clip_grad_value(&mut self.grad, clip_value);
+                }
+                norm
+            }
+        };
+        net.update_buffers(&self.cache);
+        optimizer.step(net, &self.grad);
+        Ok(norm)
+    }
+
+    /// Shows `visitor` every activation layer of `net` as computed by the last training
+    /// forward pass on `x`: [`Layer::visit_activations`] at position 0 with this workspace's
+    /// cache and output.
+    pub fn visit_activations(&self, net: &N, x: &X, visitor: &mut dyn ActivationVisitor<T>) {
+        net.visit_activations(x, &self.output, &self.cache, 0, visitor);
+    }
 }
+
+/// Why [`Workspace::try_train_step`] or [`Workspace::apply_gradient`] refused a step. The
+/// network and the optimizer were left exactly as they were.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum NonFiniteStep<T> {
+    /// The loss was NaN or infinite.
+    Loss {
+        /// The loss.
+        loss: T,
+    },
+    /// The loss was finite but the gradient's global L2 norm was not: an entry is NaN or
+    /// infinite, or the norm overflows.
+    Gradient {
+        /// The norm.
+        norm: T,
+    },
+}
+
+impl<T: Real> fmt::Display for NonFiniteStep<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NonFiniteStep::Loss { loss } => write!(f, "the loss is {loss}; the step was not taken"),
+            NonFiniteStep::Gradient { norm } => {
+                write!(f, "the gradient's norm is {norm}; the step was not taken")
+            }
+        }
+    }
+}
+
+impl<T: Real> core::error::Error for NonFiniteStep<T> {}

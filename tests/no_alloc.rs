@@ -351,3 +351,48 @@ fn saving_and_loading_weights_and_checkpoints_allocates_nothing() {
     assert_eq!(info.count_total, 0);
     assert_eq!(net.0.weight, trained.0.weight);
 }
+
+/// A monitored step (statistics, update ratios, the first-order check, clipping), activation
+/// health, findings and an importance analysis allocate nothing once built.
+#[test]
+fn diagnostics_allocate_nothing() {
+    use static_nn::diagnostics::{ActivationHealth, Importance, Monitor, Thresholds, UnitImportance};
+    type Net = Structured<f32>;
+    type Input = SMatrix<f32, 4, 5>;
+    let mut net = Net::build_boxed(Init::PyTorch, &mut Rng::new(1));
+    let mut workspace = Workspace::<f32, Net, Input>::new_boxed();
+    let mut adam = Adam::<f32, Net>::new_boxed(AdamConfig::default());
+    let mut monitor = Monitor::<f32, Net, Input, 32>::new_boxed().unwrap();
+    monitor.first_order = true;
+    let mut importance = Importance::<f32, Net, Input>::new_boxed();
+    let x = Input::from_fn(|i, j| ((i * 5 + j) as f32 * 0.37).sin());
+    let labels = Class::batch([0, 2, 1, 1, 0]).unwrap();
+    let data = [(x, labels), (x * 0.5, labels)];
+    let mut health = ActivationHealth::<f32, 8, 64>::new(&*net, &x, &workspace).unwrap();
+    let mut units = [UnitImportance::default(); 16];
+    let thresholds = Thresholds::default();
+    let mut step = |net: &mut Net, clip: Option<Clip<f32>>| {
+        if clip.is_none() {
+            health.reset();
+        }
+        let loss = monitor
+            .train_step(&mut workspace, net, &mut *adam, &CrossEntropy, &x, &labels, clip)
+            .unwrap();
+        health.record(net, &x, &workspace);
+        let findings = monitor.record().findings(&thresholds).count() + health.findings(&thresholds).count();
+        std::hint::black_box((loss, findings, monitor.record().stats.gradient_ratio()));
+    };
+    step(&mut net, None);
+    let info = allocation_counter::measure(|| {
+        step(&mut net, Some(Clip::Norm(1.0)));
+        step(&mut net, Some(Clip::Value(0.1)));
+        step(&mut net, None);
+        importance.measure(&*net, &CrossEntropy, &data);
+        let layer = importance
+            .layer(&mut net, &CrossEntropy, &data, 12, &mut units)
+            .unwrap();
+        std::hint::black_box(layer);
+    });
+    assert_eq!(info.count_total, 0);
+    assert!(monitor.record().first_order().is_some());
+}

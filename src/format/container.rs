@@ -5,7 +5,9 @@ use core::mem::{size_of, size_of_val};
 
 use super::crc32::{Crc32, crc32};
 use super::error::{Error, Name, Shape, decimal};
-use crate::{Real, TensorInfo, TorchShape};
+#[cfg(feature = "safetensors")]
+use crate::TorchShape;
+use crate::{Real, TensorInfo};
 
 pub(crate) const MAGIC: [u8; 8] = *b"\x89SNN\r\n\x1a\n";
 pub(crate) const VERSION: u16 = 1;
@@ -56,6 +58,7 @@ pub(crate) struct Entry {
     pub(crate) rows: usize,
     pub(crate) cols: usize,
     /// How PyTorch shapes the tensor (safetensors only; the binary format stores rows × cols).
+    #[cfg(feature = "safetensors")]
     pub(crate) torch: TorchShape,
 }
 
@@ -68,6 +71,7 @@ impl Entry {
             name: info.name,
             rows: info.rows,
             cols: info.cols,
+            #[cfg(feature = "safetensors")]
             torch: info.torch,
         }
     }
@@ -80,7 +84,8 @@ impl Entry {
             name,
             rows: 1,
             cols: 1,
-            torch: TorchShape::Rank1,
+            #[cfg(feature = "safetensors")]
+            torch: crate::TorchShape::Rank1,
         }
     }
 

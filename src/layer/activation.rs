@@ -19,6 +19,7 @@
 //! | [`Silu`] | z s(z) | s(z) (1 + z s(-z)) |
 
 use crate::Real;
+use crate::diagnostics::ActivationKind;
 
 mod elu;
 mod gelu;
@@ -51,6 +52,14 @@ pub trait Activation<T: Real> {
     /// `f'(z)`, given both the input `z` and the output `y = f(z)`, so each function can use
     /// whichever gives the exact result more cheaply.
     fn derivative(&self, z: T, y: T) -> T;
+
+    /// How its units can stop passing gradient, which decides what
+    /// [`ActivationHealth`](crate::diagnostics::ActivationHealth) measures: saturation for
+    /// sigmoid-like functions, dead units for rectifiers. The default, [`ActivationKind::Other`],
+    /// measures neither.
+    fn kind(&self) -> ActivationKind {
+        ActivationKind::Other
+    }
 }
 
 /// `σ(z)` and `σ(-z)` from a single exponential, each exact to rounding for any `z`.
@@ -117,6 +126,23 @@ macro_rules! elementwise_layer {
                     d * $crate::Activation::<T>::derivative(self, z, y)
                 })
             }
+            fn visit_activations(
+                &self,
+                x: &Self::Output,
+                y: &Self::Output,
+                _cache: &(),
+                position: usize,
+                visitor: &mut dyn $crate::diagnostics::ActivationVisitor<T>,
+            ) {
+                visitor.visit($crate::diagnostics::Activations {
+                    position,
+                    kind: $crate::Activation::<T>::kind(self),
+                    function: self,
+                    units: R,
+                    input: x.as_slice(),
+                    output: y.as_slice(),
+                });
+            }
         }
 
         /// Every time step of a sequence (as PyTorch applies activations to any shape).
@@ -155,6 +181,25 @@ macro_rules! elementwise_layer {
                         &mut (),
                     )
                 })
+            }
+            /// One visit for the whole sequence: the `R` units over `C · N` columns (every sample
+            /// at every step), so a unit is dead only if it is zero at every step of every sample.
+            fn visit_activations(
+                &self,
+                x: &Self::Output,
+                y: &Self::Output,
+                _cache: &(),
+                position: usize,
+                visitor: &mut dyn $crate::diagnostics::ActivationVisitor<T>,
+            ) {
+                visitor.visit($crate::diagnostics::Activations {
+                    position,
+                    kind: $crate::Activation::<T>::kind(self),
+                    function: self,
+                    units: R,
+                    input: $crate::bytemuck::cast_slice(x.as_slice()),
+                    output: $crate::bytemuck::cast_slice(y.as_slice()),
+                });
             }
         }
 

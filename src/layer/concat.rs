@@ -2,6 +2,7 @@
 
 use nalgebra::SMatrix;
 
+use crate::diagnostics::ActivationVisitor;
 use crate::{Init, Layer, Parameters, Real, Rng, TensorInfo, Tensors};
 
 /// Two branches applied to the same input, their outputs stacked: `y = [a(x); b(x)]`, the
@@ -158,6 +159,20 @@ where
     fn update_buffers(&mut self, cache: &Self::Cache) {
         self.0.update_buffers(&cache.0);
         self.1.update_buffers(&cache.1);
+    }
+
+    fn visit_activations(
+        &self,
+        x: &SMatrix<T, I, C>,
+        y: &SMatrix<T, O, C>,
+        cache: &Self::Cache,
+        position: usize,
+        visitor: &mut dyn ActivationVisitor<T>,
+    ) {
+        let (ya, yb) = split(y);
+        self.0.visit_activations(x, &ya, &cache.0, position, visitor);
+        self.1
+            .visit_activations(x, &yb, &cache.1, position + A::LAYERS, visitor);
     }
 }
 

@@ -2,6 +2,7 @@
 
 use nalgebra::SMatrix;
 
+use crate::diagnostics::ActivationVisitor;
 use crate::{Init, Layer, Parameters, Real, Rng, TensorInfo, Tensors};
 
 /// `y = x + f(x)` around a block `f` whose output has exactly the type of its input.
@@ -139,6 +140,17 @@ where
 
     fn update_buffers(&mut self, cache: &Self::Cache) {
         self.0.update_buffers(&cache.0);
+    }
+
+    fn visit_activations(
+        &self,
+        x: &SMatrix<T, R, C>,
+        _y: &SMatrix<T, R, C>,
+        cache: &Self::Cache,
+        position: usize,
+        visitor: &mut dyn ActivationVisitor<T>,
+    ) {
+        self.0.visit_activations(x, &cache.1, &cache.0, position, visitor);
     }
 }
 

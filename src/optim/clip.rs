@@ -40,7 +40,7 @@ pub fn global_norm<T: Real, G: Tensors<T>>(grad: &G) -> T {
 /// `Σ v²` with eight running sums rather than one: the additions no longer wait for each other,
 /// which makes the sum several times faster on large tensors (the rounding differs from a
 /// sequential sum by a few ulps, as PyTorch's vectorised reductions do).
-fn sum_of_squares<T: Real>(values: &[T]) -> T {
+pub(crate) fn sum_of_squares<T: Real>(values: &[T]) -> T {
     let mut lanes = [T::zero(); 8];
     let chunks = values.chunks_exact(8);
     let rest = chunks.remainder();

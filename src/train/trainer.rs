@@ -16,9 +16,10 @@ use crate::{Layer, Loss, Optimizer, Real, Rng, Workspace};
 /// 2. shuffles the sample indices with its own seeded generator (an index buffer allocated once;
 ///    the samples are never moved) and walks them in batches of `B`, completing or dropping the
 ///    last batch as [`LastBatch`] says;
-/// 3. for each batch: gathers the samples into a batch buffer, computes loss and gradient
-///    ([`Workspace::compute_gradient`]), refuses a non-finite loss, applies the
-///    [clipping](TrainConfig::clip), updates the network's buffers and takes an optimizer step;
+/// 3. for each batch: gathers the samples into a batch buffer and takes the step with
+///    [`Workspace::try_train_step`], which computes loss and gradient, refuses a non-finite
+///    loss or gradient, applies the [clipping](TrainConfig::clip), updates the network's
+///    buffers and takes an optimizer step;
 /// 4. evaluates the validation set, if given, in inference mode ([`Trainer::evaluate`]);
 /// 5. tracks the best monitored loss (validation, else training) for early stopping, copying
 ///    the best parameters aside if they are to be restored, and steps the schedule with it.
@@ -194,9 +195,8 @@ where
     /// - [`TrainError::EmptyTrainingSet`], [`TrainError::EmptyEvaluationSet`] for an empty set,
     ///   and [`TrainError::TooFewSamples`] when [`LastBatch::Drop`] leaves no batch; nothing is
     ///   changed.
-    /// - [`TrainError::NonFiniteLoss`], [`TrainError::NonFiniteGradient`] (with
-    ///   [`Clip::Norm`](crate::optim::Clip::Norm)): the batch is not applied; the network and
-    ///   the optimizer are as they were before it.
+    /// - [`TrainError::NonFiniteLoss`], [`TrainError::NonFiniteGradient`]: the batch is not
+    ///   applied; the network and the optimizer are as they were before it.
     pub fn epoch<O, L, Y, const K: usize>(
         &mut self,
         net: &mut N,
@@ -248,25 +248,10 @@ where
                 *index = self.order[(start + j) % n];
             }
             gather(train, &indices, &mut self.inputs, &mut targets);
-            let value = self.workspace.compute_gradient(net, loss, &self.inputs, &targets);
-            if !value.is_finite() {
-                let loss = value.to_f64();
-                return Err(TrainError::NonFiniteLoss {
-                    epoch,
-                    batch: batch + 1,
-                    loss,
-                });
-            }
-            if let Some(clip) = self.config.clip {
-                clip.apply(&mut self.workspace.grad)
-                    .map_err(|e| TrainError::NonFiniteGradient {
-                        epoch,
-                        batch: batch + 1,
-                        norm: e.norm.to_f64(),
-                    })?;
-            }
-            net.update_buffers(&self.workspace.cache);
-            optimizer.step(net, &self.workspace.grad);
+            let value = self
+                .workspace
+                .try_train_step(net, optimizer, loss, &self.inputs, &targets, self.config.clip)
+                .map_err(|e| TrainError::non_finite(e, epoch, batch + 1))?;
             loss_sum += value;
             // Samples the filled last batch repeats from the start of the order count once.
             let first_seen = (n - start).min(B);

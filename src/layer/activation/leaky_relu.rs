@@ -1,3 +1,4 @@
+use crate::diagnostics::ActivationKind;
 use crate::{Activation, Real};
 
 /// `z` for `z > 0`, else `slope · z` (PyTorch's `LeakyReLU`, default slope 0.01).
@@ -36,6 +37,10 @@ impl<T: Real> Activation<T> for LeakyRelu<T> {
     #[inline]
     fn derivative(&self, z: T, _y: T) -> T {
         if z > T::zero() { T::one() } else { self.slope }
+    }
+    /// Rectifying; with a slope other than 0 its units never die, which is what it is for.
+    fn kind(&self) -> ActivationKind {
+        ActivationKind::Rectifying
     }
 }
 

@@ -1,3 +1,4 @@
+use crate::diagnostics::ActivationKind;
 use crate::{Activation, Real};
 
 /// The rectifier `max(z, 0)`. Its derivative at 0 is 0, as in PyTorch.
@@ -20,6 +21,9 @@ impl<T: Real> Activation<T> for Relu {
     #[inline]
     fn derivative(&self, z: T, _y: T) -> T {
         if z > T::zero() { T::one() } else { T::zero() }
+    }
+    fn kind(&self) -> ActivationKind {
+        ActivationKind::Rectifying
     }
 }
 

@@ -1,4 +1,5 @@
 use super::sigmoid_pair;
+use crate::diagnostics::ActivationKind;
 use crate::{Activation, Real};
 
 /// The logistic function `σ(z) = 1 / (1 + e^-z)`.
@@ -25,6 +26,10 @@ impl<T: Real> Activation<T> for Sigmoid {
     fn derivative(&self, z: T, _y: T) -> T {
         let (s, s_neg) = sigmoid_pair(z);
         s * s_neg
+    }
+    /// Saturating, steepest at 0 where `σ'(0) = 1/4`.
+    fn kind(&self) -> ActivationKind {
+        ActivationKind::Saturating { max_derivative: 0.25 }
     }
 }
 

@@ -1,3 +1,4 @@
+use crate::diagnostics::ActivationKind;
 use crate::{Activation, Real};
 
 /// The hyperbolic tangent.
@@ -24,6 +25,10 @@ impl<T: Real> Activation<T> for Tanh {
         let e = (-(z.abs() + z.abs())).exp();
         let one_plus = T::one() + e;
         T::of(4.0) * e / (one_plus * one_plus)
+    }
+    /// Saturating, steepest at 0 where `tanh'(0) = 1`.
+    fn kind(&self) -> ActivationKind {
+        ActivationKind::Saturating { max_derivative: 1.0 }
     }
 }
 
