@@ -105,6 +105,7 @@ pub mod init;
 pub mod layer;
 pub mod loss;
 pub mod optim;
+mod predict;
 mod real;
 mod rng;
 mod tensors;
@@ -133,6 +134,7 @@ pub use optim::{
     Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Clip, Optimizer, RmsProp, RmsPropConfig, Sgd,
     SgdConfig,
 };
+pub use predict::Predict;
 pub use real::Real;
 pub use rng::Rng;
 pub use tensors::{TensorInfo, Tensors};
@@ -168,8 +170,8 @@ pub mod prelude {
     pub use crate::{
         Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, BatchNorm, BceWithLogits, Class, Clip, Concat,
         CrossEntropy, Dense, Dropout, Elu, Gelu, Huber, Identity, Init, Layer, LayerNorm, LeakyRelu, Loss, Mse,
-        Optimizer, Parameters, Real, Relu, Residual, RmsProp, RmsPropConfig, Rng, Sgd, SgdConfig, Sigmoid, Silu,
-        Softmax, Softplus, Tanh, Tensors, Workspace,
+        Optimizer, Parameters, Predict, Real, Relu, Residual, RmsProp, RmsPropConfig, Rng, Sgd, SgdConfig, Sigmoid,
+        Silu, Softmax, Softplus, Tanh, Tensors, Workspace,
     };
     #[cfg(feature = "alloc")]
     pub use crate::{EarlyStopping, GradCheck, LastBatch, TrainConfig, Trainer};
