@@ -104,6 +104,7 @@ pub mod gradcheck;
 pub mod init;
 pub mod layer;
 pub mod loss;
+mod mlp;
 pub mod optim;
 mod predict;
 mod real;
