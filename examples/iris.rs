@@ -15,8 +15,8 @@ pub mod common;
 
 use common::{Output, Report, Settings};
 use static_nn::Mlp;
-use static_nn::prelude::*;
 use static_nn::data::{Header, Labelled, parse_csv};
+use static_nn::prelude::*;
 
 /// Four measurements in, sixteen ReLU units, three species out.
 pub type Iris = Mlp![f32, 4 -> 16 -> 3, Relu];

@@ -12,7 +12,11 @@ fn the_iris_example_reaches_its_held_out_accuracy() {
     let data = iris::data();
     let report = iris::run(&data, Output::Quiet);
     let (mean, _) = report.accuracy();
-    assert!(mean >= 0.93, "held-out accuracy {mean:.3}, folds {:?}", report.accuracies);
+    assert!(
+        mean >= 0.93,
+        "held-out accuracy {mean:.3}, folds {:?}",
+        report.accuracies
+    );
     // Every sample was held out exactly once.
     assert_eq!(report.confusion.total(), 150);
 }

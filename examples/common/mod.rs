@@ -200,8 +200,14 @@ pub fn summarise<const I: usize, const C: usize>(
         folds.join(", ")
     );
     println!("scikit-learn MLPClassifier, same protocol: {sk_mean:.3} ± {sk_std:.3}");
-    println!("training time per fold: {:.1} ms (median)\n", 1e3 * median(&report.seconds));
-    println!("held-out predictions of all folds:\n{}", report.confusion.with_names(&data.class_names));
+    println!(
+        "training time per fold: {:.1} ms (median)\n",
+        1e3 * median(&report.seconds)
+    );
+    println!(
+        "held-out predictions of all folds:\n{}",
+        report.confusion.with_names(&data.class_names)
+    );
     match plot_curves(settings, report) {
         Ok(path) => println!("training curves: {}", path.display()),
         Err(error) => eprintln!("could not draw the training curves: {error}"),
@@ -212,7 +218,11 @@ pub fn median(values: &[f64]) -> f64 {
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
     let n = sorted.len();
-    if n % 2 == 1 { sorted[n / 2] } else { (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0 }
+    if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+    }
 }
 
 /// Mean over the folds of each epoch's training and held-out loss and accuracy, drawn as two
@@ -247,7 +257,10 @@ fn plot_curves<const C: usize>(settings: &Settings, report: &Report<C>) -> Resul
     let losses = train_loss.iter().chain(&held_out_loss).map(|p| p.1);
     let (low, high) = losses.fold((f64::INFINITY, 0.0_f64), |(l, h), v| (l.min(v), h.max(v)));
     let mut chart = ChartBuilder::on(&left)
-        .caption(format!("{}: cross-entropy (mean of {} folds)", settings.name, settings.folds), ("sans-serif", 18))
+        .caption(
+            format!("{}: cross-entropy (mean of {} folds)", settings.name, settings.folds),
+            ("sans-serif", 18),
+        )
         .margin(12)
         .x_label_area_size(36)
         .y_label_area_size(56)
@@ -262,7 +275,11 @@ fn plot_curves<const C: usize>(settings: &Settings, report: &Report<C>) -> Resul
         .draw()?;
     draw_pair(&mut chart, &train_loss, &held_out_loss)?;
 
-    let lowest = train_accuracy.iter().chain(&held_out_accuracy).map(|p| p.1).fold(100.0_f64, f64::min);
+    let lowest = train_accuracy
+        .iter()
+        .chain(&held_out_accuracy)
+        .map(|p| p.1)
+        .fold(100.0_f64, f64::min);
     let mut chart = ChartBuilder::on(&right)
         .caption(format!("{}: accuracy", settings.name), ("sans-serif", 18))
         .margin(12)
