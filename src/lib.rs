@@ -101,6 +101,7 @@ pub mod data;
 pub mod format;
 #[cfg(feature = "alloc")]
 pub mod gradcheck;
+pub mod guide;
 pub mod init;
 pub mod layer;
 pub mod loss;
