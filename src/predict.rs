@@ -20,6 +20,10 @@ use crate::{Class, Layer, Real};
 /// let class: Class<3> = net.classify(&sample);
 /// assert_eq!(class.index(), scores.imax());
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot map a sample of {I} features to {O} outputs",
+    note = "the network's first layer must take {I} inputs and its last give {O} outputs; to classify or score samples labelled `Class<{O}>`, it needs one output per class"
+)]
 pub trait Predict<T: Real, const I: usize, const O: usize> {
     /// The network's output for one sample.
     fn predict(&self, x: &[T; I]) -> SVector<T, O>;

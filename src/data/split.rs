@@ -40,10 +40,12 @@ pub fn stratified_split<T: Real, const I: usize, const C: usize>(
     let mut by_class = shuffled_classes(samples, seed);
     let exact: Vec<f64> = by_class.iter().map(|c| c.len() as f64 * test_fraction).collect();
     let mut counts: Vec<usize> = exact.iter().map(|&e| e as usize).collect();
-    let total = (samples.len() as f64 * test_fraction).round() as usize;
+    // libm's: `f64::round` and `floor` are not in `core`.
+    let total = libm::round(samples.len() as f64 * test_fraction) as usize;
     let mut by_remainder: Vec<usize> = (0..C).collect();
     // A stable sort: equal remainders keep the lower class first.
-    by_remainder.sort_by(|&a, &b| (exact[b] - exact[b].floor()).total_cmp(&(exact[a] - exact[a].floor())));
+    let remainder = |c: usize| exact[c] - libm::floor(exact[c]);
+    by_remainder.sort_by(|&a, &b| remainder(b).total_cmp(&remainder(a)));
     let missing = total.saturating_sub(counts.iter().sum());
     for &class in by_remainder.iter().take(missing) {
         counts[class] += 1;

@@ -51,13 +51,15 @@ impl<T: Real, const I: usize> Standardiser<T, I> {
         let mut variance = [0.0_f64; I];
         for (x, _) in samples {
             for ((s, v), m) in variance.iter_mut().zip(x).zip(&mean) {
-                *s += (v.to_f64() - m).powi(2);
+                let d = v.to_f64() - m;
+                *s += d * d;
             }
         }
         Self {
             mean: SVector::from_fn(|i, _| T::of(mean[i])),
             scale: SVector::from_fn(|i, _| {
-                let deviation = (variance[i] / n).sqrt();
+                // libm's: `f64::sqrt` is not in `core`.
+                let deviation = libm::sqrt(variance[i] / n);
                 T::of(if deviation > 0.0 { deviation } else { 1.0 })
             }),
         }
