@@ -16,7 +16,6 @@
 mod common;
 
 use common::{Output, Report, Settings};
-use static_nn::Mlp;
 use static_nn::data::{Header, Labelled, parse_csv};
 use static_nn::prelude::*;
 

@@ -14,7 +14,6 @@
 pub mod common;
 
 use common::{Output, Report, Settings};
-use static_nn::Mlp;
 use static_nn::data::{Header, Labelled, parse_csv};
 use static_nn::prelude::*;
 

@@ -10,8 +10,7 @@
 ///
 /// ```
 /// use static_nn::prelude::*;
-/// use static_nn::Mlp;
-/// use nalgebra::SMatrix;
+/// /// use nalgebra::SMatrix;
 ///
 /// const PIXELS: usize = 64;
 /// type Digits = Mlp![f32, PIXELS -> 64 -> 10, Relu];
