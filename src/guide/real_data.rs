@@ -24,7 +24,7 @@
 //!
 //! ```
 //! use static_nn::prelude::*;
-//! //! use static_nn::data::{parse_csv, stratified_split, ConfusionMatrix, Header, Standardiser};
+//! use static_nn::data::{parse_csv, stratified_split, ConfusionMatrix, Header, Standardiser};
 //!
 //! // 1. Thirteen features, three classes: the types say so, the header is checked.
 //! let wine = parse_csv::<f32, 13, 3>(include_str!("../../data/wine_data.csv"), Header::Counts).unwrap();
