@@ -10,6 +10,7 @@
 //! running it again rewrites the same files.
 
 use nalgebra::SMatrix;
+use static_nn::data::{Header, Standardiser, parse_csv};
 use static_nn::format;
 use static_nn::prelude::*;
 
@@ -23,19 +24,9 @@ const TRAIN: usize = SAMPLES - TEST;
 
 /// The measurements (columns are samples) and classes of `data/iris.csv`.
 fn read_iris() -> (SMatrix<f32, 4, SAMPLES>, [usize; SAMPLES]) {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/iris.csv")).expect("data/iris.csv");
-    let mut x = SMatrix::<f32, 4, SAMPLES>::zeros();
-    let mut classes = [0; SAMPLES];
-    // The first line is a header: sample count, feature count, class names.
-    for (j, line) in text.lines().skip(1).enumerate() {
-        let fields: Vec<&str> = line.split(',').collect();
-        assert_eq!(fields.len(), 5, "line {}: {line}", j + 2);
-        for i in 0..4 {
-            x[(i, j)] = fields[i].parse().expect("a measurement");
-        }
-        classes[j] = fields[4].parse().expect("a class index");
-    }
-    (x, classes)
+    let iris = parse_csv::<f32, 4, 3>(include_str!("../data/iris.csv"), Header::Counts).expect("data/iris.csv");
+    let x = SMatrix::from_fn(|i, j| iris.samples[j].0[i]);
+    (x, core::array::from_fn(|j| iris.samples[j].1.index()))
 }
 
 fn predictions<const B: usize>(net: &Iris, x: &SMatrix<f32, 4, B>) -> [usize; B] {
@@ -64,16 +55,12 @@ fn main() -> std::io::Result<()> {
         }
     }
 
-    // Train on standardised inputs, which suits gradient descent.
-    let mean = train_x.column_mean();
-    let std = train_x.column_variance().map(f32::sqrt);
+    // Train on standardised inputs, which suits gradient descent; the statistics are the
+    // training set's.
+    let train_samples: Vec<([f32; 4], ())> = train_x.column_iter().map(|c| (c.into_owned().into(), ())).collect();
+    let standardiser = Standardiser::fit(&train_samples);
     let standardise = |m: &SMatrix<f32, 4, TRAIN>| {
-        let mut s = *m;
-        for mut column in s.column_iter_mut() {
-            column -= &mean;
-            column.component_div_assign(&std);
-        }
-        s
+        SMatrix::<f32, 4, TRAIN>::from_fn(|i, j| (m[(i, j)] - standardiser.mean[i]) / standardiser.scale[i])
     };
     let targets = Class::batch(train_y).expect("classes 0..3");
     let mut net = Iris::build(Init::HeUniform, &mut Rng::new(7));
@@ -92,11 +79,8 @@ fn main() -> std::io::Result<()> {
     }
 
     // Fold the standardisation into the first layer, so that the shipped network takes raw
-    // centimetres: W (x − m) / s + b = (W / s) x + (b − (W / s) m).
-    for (j, mut column) in net.0.weight.column_iter_mut().enumerate() {
-        column /= std[j];
-    }
-    net.0.bias -= net.0.weight * mean;
+    // centimetres.
+    standardiser.fold_into(&mut net.0);
 
     let predicted = predictions(&net, &test_x);
     println!(

@@ -10,11 +10,60 @@
 //! | `[T; K]` | `K` values | `SMatrix<T, K, B>` | [`Mse`](crate::Mse), [`Huber`](crate::Huber), [`BceWithLogits`](crate::BceWithLogits) | none |
 //!
 //! [`gather`] copies chosen samples into the columns of a batch; [`Trainer`](crate::Trainer)
-//! uses it to draw shuffled mini-batches.
+//! uses it to draw shuffled mini-batches, and [`Dataset`] does the same for a hand-written
+//! loop.
+//!
+//! Around them, what real data needs, in the order a program uses it:
+//!
+//! | step | items |
+//! |---|---|
+//! | load | [`parse_csv`] (from a string, e.g. `include_str!`), [`read_csv`] (a file): typed [`CsvError`]s with line numbers; needs `std` |
+//! | split | [`stratified_split`] (seeded train/test), [`Folds`] (stratified k-fold cross-validation); need `alloc` |
+//! | preprocess | [`Standardiser`] (fitted on the training set; [`Standardiser::fold_into`] the first layer for deployment), [`Class::one_hot`] |
+//! | batch | [`Dataset`] (shuffled compile-time-width batches; needs `alloc`), [`gather`] |
+//! | score | [`Predict`](crate::Predict) (`predict`, `classify` one sample), [`ConfusionMatrix`] (accuracy, recall, precision, a readable table) |
+//!
+//! ```
+//! use static_nn::prelude::*;
+//! use static_nn::data::{parse_csv, stratified_split, ConfusionMatrix, Header, Standardiser};
+//!
+//! let iris = parse_csv::<f32, 4, 3>(include_str!("../data/iris.csv"), Header::Counts).unwrap();
+//! let (mut train, mut test) = stratified_split(&iris.samples, 0.2, 0);
+//! let standardiser = Standardiser::fit(&train); // the training set's statistics only
+//! standardiser.apply(&mut train);
+//! standardiser.apply(&mut test);
+//!
+//! type Iris = (Dense<f32, 4, 16>, Relu, Dense<f32, 16, 3>);
+//! let mut net = Iris::build(Init::HeUniform, &mut Rng::new(0));
+//! let mut trainer = Trainer::<f32, Iris, 4, 16>::new(TrainConfig::with_epochs(100));
+//! let mut adam = Adam::new(AdamConfig::with_lr(0.01));
+//! trainer.fit(&mut net, &mut adam, &CrossEntropy, &train, None, |_| {}).unwrap();
+//!
+//! let matrix = ConfusionMatrix::of(&net, &test);
+//! assert!(matrix.accuracy() > 0.9, "{}", matrix.with_names(&iris.class_names));
+//! ```
 
 use nalgebra::{SMatrix, SVectorView};
 
 use crate::{Class, Real};
+
+#[cfg(feature = "std")]
+mod csv;
+#[cfg(feature = "alloc")]
+mod dataset;
+mod metrics;
+#[cfg(feature = "alloc")]
+mod split;
+mod standardise;
+
+#[cfg(feature = "std")]
+pub use csv::{CsvError, Header, Labelled, parse_csv, read_csv};
+#[cfg(feature = "alloc")]
+pub use dataset::{Batches, Dataset};
+pub use metrics::ConfusionMatrix;
+#[cfg(feature = "alloc")]
+pub use split::{Folds, stratified_split};
+pub use standardise::Standardiser;
 
 /// One example: `I` input features and its target.
 ///
@@ -73,6 +122,20 @@ impl<T: Real, const K: usize> Target<T, K> for [T; K] {
 
     fn put<const B: usize>(&self, batch: &mut SMatrix<T, K, B>, column: usize) {
         batch.as_mut_slice()[column * K..(column + 1) * K].copy_from_slice(self);
+    }
+}
+
+impl<const C: usize> Class<C> {
+    /// The one-hot vector of this class: 1 at its index, 0 elsewhere. A data set of one-hot
+    /// targets `([T; I], [T; C])` trains with [`Mse`](crate::Mse) or
+    /// [`BceWithLogits`](crate::BceWithLogits) instead of [`CrossEntropy`](crate::CrossEntropy).
+    ///
+    /// ```
+    /// use static_nn::Class;
+    /// assert_eq!(Class::<4>::new(2).unwrap().one_hot::<f32>(), [0.0, 0.0, 1.0, 0.0]);
+    /// ```
+    pub fn one_hot<T: Real>(self) -> [T; C] {
+        core::array::from_fn(|i| if i == self.index() { T::one() } else { T::zero() })
     }
 }
 

@@ -51,10 +51,14 @@
 //! | initialisation | [`Init`] (PyTorch, Xavier/Glorot, He/Kaiming) from a seeded [`Rng`] |
 //! | optimizers | [`Optimizer`]: [`Sgd`], [`Adam`], [`AdamW`], [`RmsProp`], [`Adagrad`] (PyTorch's updates and defaults; any [`Parameters`], even a bare `SMatrix`) |
 //! | clipping, schedules | [`optim::clip_grad_norm`], [`optim::clip_grad_value`]; [`optim::schedule`]: step, exponential, cosine, linear warm-up, reduce-on-plateau |
-//! | data | [`data::Sample`] `([T; I], target)`, [`Target`] ([`Class`] or `[T; K]`), [`data::gather`] |
+//! | data | [`data::Sample`] `([T; I], target)`, [`Target`] ([`Class`] or `[T; K]`, [`Class::one_hot`]), [`data::gather`], [`data::Dataset`] (shuffled compile-time-width batches) |
+//! | real data | [`data::parse_csv`] / [`data::read_csv`] (into `[T; I]` and `Class<C>`, line-numbered [`data::CsvError`]s; needs `std`), [`data::stratified_split`], [`data::Folds`], [`data::Standardiser`] (fitted on training data, foldable into the first layer), [`data::ConfusionMatrix`] |
+//! | inference | [`Layer::forward`] on batches; [`Predict`] (`predict`, `classify` one `[T; I]` sample) |
+//! | declaring | tuples; [`Mlp!`] (`Mlp![f32, 64 -> 64 -> 10, Relu]`) |
 //! | training | [`Workspace`] (one step, built once); [`Trainer`] (epochs of shuffled mini-batches, validation, early stopping, clipping, schedules; needs `alloc`) |
 //! | proof | [`GradCheck`] (needs `alloc`) |
 //! | seeing gradients | [`diagnostics`]: [`diagnostics::Monitor`] (per-tensor and per-layer gradient norms, update ratios, first-order check), [`diagnostics::ActivationHealth`] (saturated and dead units), typed [`diagnostics::Finding`]s, [`diagnostics::Importance`] (gradient saliency against ablation); [`Workspace::try_train_step`] refuses non-finite steps; `diagnostics::plot` (SVG; feature `plot`) |
+//! | guide | [`guide`]: the gradient, descent, gradient checking, saturation, optimizers, clipping, batch norm, importance; every snippet tested |
 //! | weights | [`format::save`] / [`format::load`] (binary, `no_std`, no allocation), [`format::rust_source`] (compiled-in constants), [`format::save_checkpoint`] / [`format::load_checkpoint`], `format::safetensors` (PyTorch; feature `safetensors`), one [`format::Error`] |
 //!
 //! # Conventions
@@ -75,9 +79,10 @@
 //!
 //! # Features
 //!
-//! - `std` (default): the standard library's maths; implies `alloc`.
+//! - `std` (default): the standard library's maths and CSV loading ([`data::read_csv`], with
+//!   the `csv` crate); implies `alloc`.
 //! - `alloc`: heap construction ([`Parameters::build_boxed`], [`Workspace::new_boxed`],
-//!   [`zeroed_box`]), the gradient checker and the [`Trainer`].
+//!   [`zeroed_box`]), the gradient checker, the [`Trainer`], [`data::Dataset`] and the splits.
 //! - `libm`: maths for `no_std` targets, e.g.
 //!   `cargo build --no-default-features --features libm --target thumbv7em-none-eabihf`.
 //! - `safetensors`: import and export of PyTorch weights ([`format`]); implies `alloc`.
@@ -110,10 +115,13 @@ pub mod diagnostics;
 pub mod format;
 #[cfg(feature = "alloc")]
 pub mod gradcheck;
+pub mod guide;
 pub mod init;
 pub mod layer;
 pub mod loss;
+mod mlp;
 pub mod optim;
+mod predict;
 mod real;
 mod rng;
 mod tensors;
@@ -152,6 +160,7 @@ pub use optim::{
     Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Clip, Optimizer, RmsProp, RmsPropConfig, Sgd,
     SgdConfig,
 };
+pub use predict::Predict;
 pub use real::Real;
 pub use rng::Rng;
 pub use tensors::{TensorInfo, Tensors, TorchDims, TorchShape};
@@ -184,13 +193,14 @@ pub struct ReadmeDoctests;
 
 /// The traits and types most programs need.
 pub mod prelude {
+    pub use crate::Mlp;
     pub use crate::diagnostics::{ActivationHealth, Monitor, Thresholds};
     pub use crate::{
         Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, AvgPool1d, BatchNorm, BceWithLogits, Causal,
         Class, Clip, Concat, Conv1d, CrossEntropy, Dense, Dropout, EachStep, Elu, Flatten, Gelu, Gru, Huber, Identity,
         Init, LastStep, Layer, LayerNorm, LeakyRelu, Loss, Lstm, MaxPool1d, Mse, NonFiniteStep, Optimizer, Parameters,
-        Real, Relu, Residual, RmsProp, RmsPropConfig, Rng, Same, Sgd, SgdConfig, Sigmoid, Silu, Softmax, Softplus,
-        Stream, Tanh, Tensors, Valid, Workspace, Zeros,
+        Predict, Real, Relu, Residual, RmsProp, RmsPropConfig, Rng, Same, Sgd, SgdConfig, Sigmoid, Silu, Softmax,
+        Softplus, Stream, Tanh, Tensors, Valid, Workspace, Zeros,
     };
     #[cfg(feature = "alloc")]
     pub use crate::{EarlyStopping, GradCheck, LastBatch, TrainConfig, Trainer};

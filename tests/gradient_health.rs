@@ -374,9 +374,7 @@ fn activation_health_sees_through_sequences() {
     let mut x: Sequence = [SMatrix::from_element(-1.0); 5];
     x[3][(0, 1)] = 2.0;
     let mut workspace = Workspace::<f64, SequenceNet, Sequence>::new();
-    let mut cache = workspace.cache.clone();
-    workspace.output = net.forward_train(&x, &mut cache);
-    workspace.cache = cache;
+    workspace.output = net.forward_train(&x, &mut workspace.cache);
     let health = {
         let mut health = ActivationHealth::<f64, 2, 8>::new(&net, &x, &workspace).unwrap();
         health.record(&net, &x, &workspace);

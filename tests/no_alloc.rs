@@ -1,5 +1,6 @@
 //! A training step (forward, loss, backward, clipping, optimizer update, schedule) performs no
-//! heap allocation, with every optimizer; nor does a `Trainer` epoch once it is set up.
+//! heap allocation, with every optimizer; nor does a `Trainer` epoch once it is set up, nor a
+//! hand-written loop over `Dataset` batches with standardisation, prediction and scoring.
 //!
 //! `allocation-counter` replaces the global allocator in this test binary only and counts the
 //! allocations made on the current thread while a closure runs.
@@ -301,6 +302,30 @@ fn streaming_step_allocates_nothing() {
     });
     assert!(sum.is_finite());
     assert_eq!(info.count_total, 0);
+}
+
+#[test]
+fn a_hand_written_loop_over_dataset_batches_allocates_nothing() {
+    use static_nn::data::{ConfusionMatrix, Dataset, Standardiser};
+    let mut samples = three_classes(45);
+    let standardiser = Standardiser::fit(&samples);
+    let mut net = Classifier::build_boxed(Init::PyTorch, &mut Rng::new(1));
+    let mut adam = Adam::<f32, Classifier>::new_boxed(AdamConfig::with_lr(0.01));
+    let mut workspace = Workspace::<f32, Classifier, SMatrix<f32, 2, 8>>::new_boxed();
+    let mut rng = Rng::new(2);
+    let info = allocation_counter::measure(|| {
+        standardiser.apply(&mut samples);
+        let mut data = Dataset::new(&samples); // the one allocation: the order
+        for _ in 0..3 {
+            data.shuffle(&mut rng);
+            for (x, labels) in data.batches::<8>(LastBatch::Fill) {
+                workspace.train_step(&mut *net, &mut *adam, &CrossEntropy, &x, &labels);
+            }
+        }
+        assert!(ConfusionMatrix::of(&*net, &samples).total() == 45);
+        let _ = net.classify(&samples[0].0);
+    });
+    assert_eq!(info.count_total, 1);
 }
 
 #[test]

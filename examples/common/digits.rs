@@ -5,6 +5,7 @@ use std::error::Error;
 
 use nalgebra::SMatrix;
 use static_nn::Class;
+use static_nn::data::{Header, read_csv};
 
 /// Pixels per image.
 pub const FEATURES: usize = 64;
@@ -14,25 +15,13 @@ pub const CLASSES: usize = 10;
 /// One image and its digit.
 pub type Sample = (SMatrix<f32, FEATURES, 1>, Class<CLASSES>);
 
-/// Reads `pixel_1,...,pixel_64,digit` lines from the crate's `data/digits.csv`.
+/// Loads the crate's `data/digits.csv` with the library's CSV loader (line-numbered errors).
 pub fn load() -> Result<Vec<Sample>, Box<dyn Error>> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits.csv");
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-    let mut samples = Vec::new();
-    for (number, line) in text.lines().enumerate() {
-        let fields = line
-            .split(',')
-            .map(str::parse::<f32>)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| format!("{path}:{}: {e}", number + 1))?;
-        let [pixels @ .., digit] = fields.as_slice() else {
-            unreachable!("split yields at least one field")
-        };
-        if pixels.len() != FEATURES {
-            return Err(format!("{path}:{}: {} pixels, expected {FEATURES}", number + 1, pixels.len()).into());
-        }
-        let label = Class::try_from(*digit as usize).map_err(|e| format!("{path}:{}: {e}", number + 1))?;
-        samples.push((SMatrix::from_iterator(pixels.iter().map(|p| p / 16.0)), label));
-    }
-    Ok(samples)
+    let data = read_csv::<f32, FEATURES, CLASSES>(path, Header::None)?;
+    let scaled = data
+        .samples
+        .into_iter()
+        .map(|(pixels, label)| (SMatrix::from_iterator(pixels.iter().map(|p| p / 16.0)), label));
+    Ok(scaled.collect())
 }
