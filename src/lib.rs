@@ -76,7 +76,7 @@
 //! ([`Sgd::new_boxed`], [`Adam::new_boxed`], ...). They are zero-initialised in place and never
 //! pass through the stack; [`Trainer`] keeps its buffers on the heap too.
 #![cfg_attr(not(test), no_std)]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -85,6 +85,8 @@ compile_error!("static-nn needs a maths backend: enable the `std` feature (the d
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
 
 pub mod data;
 #[cfg(feature = "alloc")]
@@ -92,13 +94,17 @@ pub mod gradcheck;
 pub mod init;
 pub mod layer;
 pub mod loss;
+mod matmul;
 pub mod optim;
 mod real;
 mod rng;
+mod simd;
 mod tensors;
 #[cfg(feature = "alloc")]
 pub mod train;
 mod workspace;
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+mod x86;
 
 pub use bytemuck;
 pub use nalgebra;

@@ -2,7 +2,7 @@
 
 use nalgebra::{SMatrix, SVector};
 
-use crate::{Init, Layer, Parameters, Real, Rng, TensorInfo, Tensors};
+use crate::{Init, Layer, Parameters, Real, Rng, TensorInfo, Tensors, matmul};
 
 /// A fully connected layer `y = W x + b`, with `W` of shape `O × I` (PyTorch's `nn.Linear`).
 ///
@@ -46,6 +46,13 @@ impl<T: Real, const I: usize, const O: usize> Dense<T, I, O> {
 
     /// Adds `dY Xᵀ` to the weight gradient and the column sum of `dY` to the bias gradient.
     fn accumulate<const B: usize>(&self, x: &SMatrix<T, I, B>, dy: &SMatrix<T, O, B>, grad: &mut Self) {
+        if matmul::is_large(O, B, I) {
+            matmul::weight_gradient(dy.as_slice(), x.as_slice(), grad.weight.as_mut_slice(), (O, B, I));
+            for dy_col in dy.column_iter() {
+                grad.bias += dy_col;
+            }
+            return;
+        }
         for (x_col, dy_col) in x.column_iter().zip(dy.column_iter()) {
             grad.weight.ger(T::one(), &dy_col, &x_col, T::one());
             grad.bias += dy_col;
@@ -97,6 +104,17 @@ impl<T: Real, const I: usize, const O: usize, const B: usize> Layer<T, SMatrix<T
 
     #[inline]
     fn forward(&self, x: &SMatrix<T, I, B>) -> SMatrix<T, O, B> {
+        if matmul::is_large(O, I, B) {
+            let mut y = SMatrix::<T, O, B>::zeros();
+            matmul::forward(
+                self.weight.as_slice(),
+                x.as_slice(),
+                self.bias.as_slice(),
+                y.as_mut_slice(),
+                (O, I, B),
+            );
+            return y;
+        }
         let mut y = self.weight * x;
         for mut column in y.column_iter_mut() {
             column += &self.bias;
@@ -118,6 +136,11 @@ impl<T: Real, const I: usize, const O: usize, const B: usize> Layer<T, SMatrix<T
         grad: &mut Self,
     ) -> SMatrix<T, I, B> {
         self.accumulate(x, dy, grad);
+        if matmul::is_large(I, O, B) {
+            let mut dx = SMatrix::<T, I, B>::zeros();
+            matmul::input_gradient(self.weight.as_slice(), dy.as_slice(), dx.as_mut_slice(), (I, O, B));
+            return dx;
+        }
         self.weight.tr_mul(dy)
     }
 
