@@ -276,21 +276,24 @@ pub(super) fn update<T: Real, N: Parameters<T>>(
         .zip(moments.exp_avg_sq.tensors_mut())
         .zip(moments.max_exp_avg_sq.tensors_mut());
     for ((((p, g), m), v), v_max) in tensors {
-        let kernel = match (amsgrad, decay) {
-            (false, Decay::None) => adam_slice::<T, false, false, false>,
-            (false, Decay::L2) => adam_slice::<T, false, true, false>,
-            (false, Decay::Decoupled) => adam_slice::<T, false, false, true>,
-            (true, Decay::None) => adam_slice::<T, true, false, false>,
-            (true, Decay::L2) => adam_slice::<T, true, true, false>,
-            (true, Decay::Decoupled) => adam_slice::<T, true, false, true>,
-        };
-        kernel(p, g, m, v, v_max, c);
+        crate::simd::widest(
+            #[inline(always)]
+            || match (amsgrad, decay) {
+                (false, Decay::None) => adam_slice::<T, false, false, false>(p, g, m, v, v_max, c),
+                (false, Decay::L2) => adam_slice::<T, false, true, false>(p, g, m, v, v_max, c),
+                (false, Decay::Decoupled) => adam_slice::<T, false, false, true>(p, g, m, v, v_max, c),
+                (true, Decay::None) => adam_slice::<T, true, false, false>(p, g, m, v, v_max, c),
+                (true, Decay::L2) => adam_slice::<T, true, true, false>(p, g, m, v, v_max, c),
+                (true, Decay::Decoupled) => adam_slice::<T, true, false, true>(p, g, m, v, v_max, c),
+            },
+        );
     }
 }
 
 /// The element loop, in PyTorch's order of operations (`lerp` for the first moment, the
-/// denominator `√v̂ / √(1 − β₂ᵗ) + eps`).
-#[inline]
+/// denominator `√v̂ / √(1 − β₂ᵗ) + eps`). Inlined into [`crate::simd::widest`]'s closure, so
+/// it is compiled for the widest vectors the CPU has.
+#[inline(always)]
 fn adam_slice<T: Real, const AMSGRAD: bool, const L2: bool, const DECOUPLED: bool>(
     p: &mut [T],
     g: &[T],

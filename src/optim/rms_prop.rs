@@ -188,16 +188,6 @@ impl<T: Real, N: Parameters<T>> Optimizer<T, N> for RmsProp<T, N> {
         };
         let l2 = c.weight_decay != T::zero();
         let momentum = c.momentum > T::zero();
-        let kernel = match (c.centered, momentum, l2) {
-            (false, false, false) => rms_prop_slice::<T, false, false, false>,
-            (false, false, true) => rms_prop_slice::<T, false, false, true>,
-            (false, true, false) => rms_prop_slice::<T, false, true, false>,
-            (false, true, true) => rms_prop_slice::<T, false, true, true>,
-            (true, false, false) => rms_prop_slice::<T, true, false, false>,
-            (true, false, true) => rms_prop_slice::<T, true, false, true>,
-            (true, true, false) => rms_prop_slice::<T, true, true, false>,
-            (true, true, true) => rms_prop_slice::<T, true, true, true>,
-        };
         let tensors = net
             .tensors_mut()
             .zip(grad.tensors())
@@ -205,7 +195,20 @@ impl<T: Real, N: Parameters<T>> Optimizer<T, N> for RmsProp<T, N> {
             .zip(self.momentum_buffer.tensors_mut())
             .zip(self.grad_avg.tensors_mut());
         for ((((p, g), s), b), a) in tensors {
-            kernel(p, g, s, b, a, &constants);
+            let k = &constants;
+            crate::simd::widest(
+                #[inline(always)]
+                || match (c.centered, momentum, l2) {
+                    (false, false, false) => rms_prop_slice::<T, false, false, false>(p, g, s, b, a, k),
+                    (false, false, true) => rms_prop_slice::<T, false, false, true>(p, g, s, b, a, k),
+                    (false, true, false) => rms_prop_slice::<T, false, true, false>(p, g, s, b, a, k),
+                    (false, true, true) => rms_prop_slice::<T, false, true, true>(p, g, s, b, a, k),
+                    (true, false, false) => rms_prop_slice::<T, true, false, false>(p, g, s, b, a, k),
+                    (true, false, true) => rms_prop_slice::<T, true, false, true>(p, g, s, b, a, k),
+                    (true, true, false) => rms_prop_slice::<T, true, true, false>(p, g, s, b, a, k),
+                    (true, true, true) => rms_prop_slice::<T, true, true, true>(p, g, s, b, a, k),
+                },
+            );
         }
     }
 
@@ -227,7 +230,9 @@ impl<T: Real, N: Parameters<T>> Optimizer<T, N> for RmsProp<T, N> {
 }
 
 /// The element loop, in PyTorch's order of operations (`lerp` for the gradient average).
-#[inline]
+/// Inlined into [`crate::simd::widest`]'s closure, so it is compiled for the widest vectors
+/// the CPU has (its square root and division are what bound it).
+#[inline(always)]
 fn rms_prop_slice<T: Real, const CENTERED: bool, const MOMENTUM: bool, const L2: bool>(
     p: &mut [T],
     g: &[T],
