@@ -4,6 +4,8 @@ use core::fmt;
 
 use nalgebra::RealField;
 
+mod branchless;
+
 mod sealed {
     pub trait Sealed {}
     impl Sealed for f32 {}
@@ -43,6 +45,13 @@ pub trait Real: RealField + Copy + Default + bytemuck::Pod + fmt::Debug + fmt::D
     fn erf(self) -> Self;
     /// The complementary error function `1 - erf(x)`, accurate where `erf(x)` is close to 1.
     fn erfc(self) -> Self;
+    /// The logistic function `1 / (1 + e^-x)` without branches or library calls, so that a loop
+    /// over a vector of gates compiles to SIMD instructions. Within 2 ulp of the exact value;
+    /// saturates to 1 and to a value below `1e-37` (`f32`) or `1e-300` (`f64`) without NaN.
+    /// The recurrent layers' gates use it.
+    fn sigmoid_branchless(self) -> Self;
+    /// `tanh x`, computed like [`Real::sigmoid_branchless`]; within 2 ulp.
+    fn tanh_branchless(self) -> Self;
 }
 
 impl Real for f32 {
@@ -65,6 +74,14 @@ impl Real for f32 {
     fn erfc(self) -> Self {
         libm::erfcf(self)
     }
+    #[inline(always)]
+    fn sigmoid_branchless(self) -> Self {
+        branchless::sigmoid_f32(self)
+    }
+    #[inline(always)]
+    fn tanh_branchless(self) -> Self {
+        branchless::tanh_f32(self)
+    }
 }
 
 impl Real for f64 {
@@ -86,5 +103,13 @@ impl Real for f64 {
     #[inline]
     fn erfc(self) -> Self {
         libm::erfc(self)
+    }
+    #[inline(always)]
+    fn sigmoid_branchless(self) -> Self {
+        branchless::sigmoid_f64(self)
+    }
+    #[inline(always)]
+    fn tanh_branchless(self) -> Self {
+        branchless::tanh_f64(self)
     }
 }

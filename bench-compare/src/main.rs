@@ -225,7 +225,39 @@ fn run() {
     println!("ratio = time / static-nn's time (above 1: static-nn is faster); ± is half the interquartile range.");
 }
 
+/// `loop WORKLOAD train|infer CONTENDER N`: runs one contender `N` times and nothing else, for
+/// `perf stat -e cycles:u`, whose count does not depend on what else the machine is doing.
+fn run_loop(args: &[String]) {
+    let k: usize = args[0].trim_start_matches(['w', 'W']).parse::<usize>().unwrap() - 1;
+    let make = [static_nn_impl::w1, static_nn_impl::w2, static_nn_impl::w3, static_nn_impl::w4][k];
+    let mut workload = make();
+    workload.contenders.push(nalgebra_impl::contender(k));
+    workload.contenders.push(dfdx_impl::contender(k));
+    let contender = workload
+        .contenders
+        .iter_mut()
+        .find(|c| c.name.starts_with(args[2].as_str()))
+        .unwrap();
+    let n: u64 = args[3].parse().unwrap();
+    let f = if args[1] == "train" { &mut contender.train } else { &mut contender.infer };
+    for _ in 0..n {
+        f();
+    }
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == "loop") {
+        rayon::ThreadPoolBuilder::new().num_threads(1).build_global().unwrap();
+        let args = args[1..].to_vec();
+        std::thread::Builder::new()
+            .stack_size(256 << 20)
+            .spawn(move || run_loop(&args))
+            .unwrap()
+            .join()
+            .unwrap();
+        return;
+    }
     // dfdx's matrix products would otherwise use every core; the comparison is for one.
     rayon::ThreadPoolBuilder::new().num_threads(1).build_global().unwrap();
     // W3's matrices and optimizer states are large; the plain nalgebra version keeps them on

@@ -259,8 +259,9 @@ pub(super) struct Moments<'a, G> {
     pub(super) max_exp_avg_sq: &'a mut G,
 }
 
-/// One Adam step over every tensor. The choice of variant is made once per tensor, so each
-/// element loop is straight-line code the compiler can vectorise.
+/// One Adam step over every tensor, compiled for the widest vectors the CPU has. The choice of
+/// variant is made once per tensor, so each element loop is straight-line code the compiler
+/// can vectorise.
 pub(super) fn update<T: Real, N: Parameters<T>>(
     net: &mut N,
     grad: &N::Gradient,
@@ -275,19 +276,22 @@ pub(super) fn update<T: Real, N: Parameters<T>>(
         .zip(moments.exp_avg.tensors_mut())
         .zip(moments.exp_avg_sq.tensors_mut())
         .zip(moments.max_exp_avg_sq.tensors_mut());
-    for ((((p, g), m), v), v_max) in tensors {
-        crate::simd::widest(
-            #[inline(always)]
-            || match (amsgrad, decay) {
-                (false, Decay::None) => adam_slice::<T, false, false, false>(p, g, m, v, v_max, c),
-                (false, Decay::L2) => adam_slice::<T, false, true, false>(p, g, m, v, v_max, c),
-                (false, Decay::Decoupled) => adam_slice::<T, false, false, true>(p, g, m, v, v_max, c),
-                (true, Decay::None) => adam_slice::<T, true, false, false>(p, g, m, v, v_max, c),
-                (true, Decay::L2) => adam_slice::<T, true, true, false>(p, g, m, v, v_max, c),
-                (true, Decay::Decoupled) => adam_slice::<T, true, false, true>(p, g, m, v, v_max, c),
-            },
-        );
-    }
+    // One dispatch for the whole step: a small network's tensors are a few vectors each.
+    crate::simd::widest(
+        #[inline(always)]
+        || {
+            for ((((p, g), m), v), v_max) in tensors {
+                match (amsgrad, decay) {
+                    (false, Decay::None) => adam_slice::<T, false, false, false>(p, g, m, v, v_max, c),
+                    (false, Decay::L2) => adam_slice::<T, false, true, false>(p, g, m, v, v_max, c),
+                    (false, Decay::Decoupled) => adam_slice::<T, false, false, true>(p, g, m, v, v_max, c),
+                    (true, Decay::None) => adam_slice::<T, true, false, false>(p, g, m, v, v_max, c),
+                    (true, Decay::L2) => adam_slice::<T, true, true, false>(p, g, m, v, v_max, c),
+                    (true, Decay::Decoupled) => adam_slice::<T, true, false, true>(p, g, m, v, v_max, c),
+                }
+            }
+        },
+    );
 }
 
 /// The element loop, in PyTorch's order of operations (`lerp` for the first moment, the
