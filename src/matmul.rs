@@ -38,7 +38,14 @@ pub(crate) use dispatch::{forward, input_gradient, weight_gradient};
 /// nalgebra's loop. Below this, a kernel call's fixed costs (dispatch, packing, edges, a
 /// horizontal sum per output of the dot-product kernel) outweigh what the tiles save.
 pub(crate) const fn is_large(m: usize, k: usize, n: usize) -> bool {
-    m >= 16 && k >= 8 && n >= 4 && m * k * n >= 2048
+    m >= NARROW && k >= 8 && n >= 4 && m * k * n >= 2048
+}
+
+/// Whether `dW += dY Xᵀ` for a layer of `o` outputs, `i` inputs and batch `b` goes to the
+/// kernels: as [`is_large`], or computed transposed for a narrow layer
+/// ([`weight_gradient_with`]).
+pub(crate) const fn weight_gradient_is_large(o: usize, b: usize, i: usize) -> bool {
+    is_large(o, b, i) || (is_large(i, b, o) && o * i <= TRANSPOSED)
 }
 
 /// `c + a·b`, fused (one rounding, one instruction) where the caller is compiled with FMA.
@@ -108,11 +115,7 @@ pub(crate) fn gemm<T: Real, const MR: usize, const NR: usize, const FMA: bool>(
     for j0 in (0..full_columns).step_by(NR) {
         for p0 in (0..k).step_by(KC) {
             let steps = KC.min(k - p0);
-            for (p, row) in panel[..steps].iter_mut().enumerate() {
-                for (j, value) in row.iter_mut().enumerate() {
-                    *value = b.at(k, n, p0 + p, j0 + j);
-                }
-            }
+            pack(&b, &mut panel[..steps], (k, n), p0, j0);
             for i0 in (0..full_rows).step_by(MR) {
                 let mut acc = [[T::zero(); MR]; NR];
                 for (j, column) in acc.iter_mut().enumerate() {
@@ -132,6 +135,33 @@ pub(crate) fn gemm<T: Real, const MR: usize, const NR: usize, const FMA: bool>(
     // last full tile, across the full rows.
     edge::<T, FMA>(a, &b, c, start, (m, k, n), full_rows..m, 0..n);
     edge::<T, FMA>(a, &b, c, start, (m, k, n), 0..full_rows, full_columns..n);
+}
+
+/// Copies `B[p0.., j0..j0 + NR]` into `panel`, one row of `NR` values per step, reading `B`
+/// in its storage order.
+#[inline(always)]
+fn pack<T: Real, const NR: usize>(
+    b: &Right<'_, T>,
+    panel: &mut [[T; NR]],
+    (k, n): (usize, usize),
+    p0: usize,
+    j0: usize,
+) {
+    let steps = panel.len();
+    match *b {
+        Right::Columns(_) => {
+            for (p, row) in panel.iter_mut().enumerate() {
+                for (j, value) in row.iter_mut().enumerate() {
+                    *value = b.at(k, n, p0 + p, j0 + j);
+                }
+            }
+        }
+        Right::Rows(b) => {
+            for (p, row) in panel.iter_mut().enumerate() {
+                row.copy_from_slice(&b[(p0 + p) * n + j0..(p0 + p) * n + j0 + NR]);
+            }
+        }
+    }
 }
 
 /// The portable tile of [`gemm`], in plain loops.
@@ -174,6 +204,74 @@ fn edge<T: Real, const FMA: bool>(
             }
             c[j * m + i] = sum;
         }
+    }
+}
+
+/// Entries of a left operand transposed onto the stack (8 KiB in `f32`, 16 KiB in `f64`).
+pub(crate) const TRANSPOSED: usize = 2048;
+
+/// Below this many rows, a product is computed transposed, so that its long side runs down
+/// the vector registers.
+const NARROW: usize = 16;
+
+/// `dW += dY Xᵀ` with `dY` column-major `m × n`, `X` column-major `k × n`, `dW` column-major
+/// `m × k`, through [`gemm`]. A layer with fewer than 16 outputs (`m`) and at most
+/// [`TRANSPOSED`] weights gets `dWᵀ = X dYᵀ` computed on the stack and added transposed, so that
+/// the tiles run down its inputs instead of a handful of rows.
+#[inline(always)]
+pub(crate) fn weight_gradient_with<T: Real, const MR: usize, const NR: usize, const FMA: bool>(
+    dy: &[T],
+    x: &[T],
+    dw: &mut [T],
+    (m, n, k): (usize, usize, usize),
+    tile: impl Fn(&[T], usize, &[[T; NR]], &mut [[T; MR]; NR]),
+) {
+    if m < NARROW && m * k <= TRANSPOSED {
+        let mut transposed = [T::zero(); TRANSPOSED];
+        gemm::<T, MR, NR, FMA>(x, Right::Rows(dy), &mut transposed, Start::Current, (k, n, m), tile);
+        let dw = &mut dw[..m * k];
+        for (i, column) in dw.chunks_exact_mut(m).enumerate() {
+            for (o, value) in column.iter_mut().enumerate() {
+                *value += transposed[o * k + i];
+            }
+        }
+    } else {
+        gemm::<T, MR, NR, FMA>(dy, Right::Rows(x), dw, Start::Current, (m, n, k), tile);
+    }
+}
+
+/// `C = Aᵀ·B` with `A` column-major `k × m`, `B` column-major `k × n`: [`gemm_tn`]'s dot
+/// products, unless the dot products would be shorter than a vector (`k < 16`) and `A` fits
+/// [`TRANSPOSED`]: then `Aᵀ` is copied onto the stack and [`gemm`]'s outer products run down
+/// its `m` rows.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn input_gradient_with<
+    T: Real,
+    const MR: usize,
+    const NR: usize,
+    const MI: usize,
+    const NJ: usize,
+    const FMA: bool,
+>(
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+    (m, k, n): (usize, usize, usize),
+    tile: impl Fn(&[T], usize, &[[T; NR]], &mut [[T; MR]; NR]),
+    dots: impl Fn(&[T], &[T], usize, &mut [[T; NJ]; MI]),
+) {
+    if k < NARROW && m * k <= TRANSPOSED {
+        let mut transposed = [T::zero(); TRANSPOSED];
+        for (i, column) in a[..k * m].chunks_exact(k).enumerate() {
+            for (p, &value) in column.iter().enumerate() {
+                transposed[p * m + i] = value;
+            }
+        }
+        c[..m * n].fill(T::zero());
+        gemm::<T, MR, NR, FMA>(&transposed, Right::Columns(b), c, Start::Current, (m, k, n), tile);
+    } else {
+        gemm_tn::<T, MI, NJ, FMA>(a, b, c, (m, k, n), dots);
     }
 }
 

@@ -25,7 +25,7 @@ use core::mem::size_of;
 use bytemuck::{cast_slice, cast_slice_mut};
 
 use crate::Real;
-use crate::matmul::{Right, Start, gemm, gemm_tn};
+use crate::matmul::{Right, Start, gemm, input_gradient_with, weight_gradient_with};
 
 /// A SIMD vector of `LANES` scalars, with the few operations the tiles need.
 trait Lanes: Copy {
@@ -285,7 +285,7 @@ macro_rules! products {
                 dw: &mut [f32],
                 shape: (usize, usize, usize),
             ) {
-                gemm::<f32, $mr32, $nr32, true>(dy, Right::Rows(x), dw, Start::Current, shape, |a, m, p, acc| {
+                weight_gradient_with::<f32, $mr32, $nr32, true>(dy, x, dw, shape, |a, m, p, acc| {
                     // SAFETY: this function's features are the tile's.
                     unsafe { tile::<$v32, $mv32, $mr32, $nr32>(a, m, p, acc) }
                 });
@@ -300,7 +300,7 @@ macro_rules! products {
                 dw: &mut [f64],
                 shape: (usize, usize, usize),
             ) {
-                gemm::<f64, $mr64, $nr64, true>(dy, Right::Rows(x), dw, Start::Current, shape, |a, m, p, acc| {
+                weight_gradient_with::<f64, $mr64, $nr64, true>(dy, x, dw, shape, |a, m, p, acc| {
                     // SAFETY: this function's features are the tile's.
                     unsafe { tile::<$v64, $mv64, $mr64, $nr64>(a, m, p, acc) }
                 });
@@ -315,10 +315,15 @@ macro_rules! products {
                 dx: &mut [f32],
                 shape: (usize, usize, usize),
             ) {
-                gemm_tn::<f32, $mi32, $nj32, true>(w, dy, dx, shape, |a, b, k, out| {
-                    // SAFETY: this function's features are the tile's.
-                    unsafe { dots::<$v32, f32, $mi32, $nj32>(a, b, k, out) }
-                });
+                input_gradient_with::<f32, $mr32, $nr32, $mi32, $nj32, true>(
+                    w,
+                    dy,
+                    dx,
+                    shape,
+                    // SAFETY (both closures): this function's features are the tiles'.
+                    |a, m, p, acc| unsafe { tile::<$v32, $mv32, $mr32, $nr32>(a, m, p, acc) },
+                    |a, b, k, out| unsafe { dots::<$v32, f32, $mi32, $nj32>(a, b, k, out) },
+                );
             }
 
             /// # Safety
@@ -330,10 +335,15 @@ macro_rules! products {
                 dx: &mut [f64],
                 shape: (usize, usize, usize),
             ) {
-                gemm_tn::<f64, $mi64, $nj64, true>(w, dy, dx, shape, |a, b, k, out| {
-                    // SAFETY: this function's features are the tile's.
-                    unsafe { dots::<$v64, f64, $mi64, $nj64>(a, b, k, out) }
-                });
+                input_gradient_with::<f64, $mr64, $nr64, $mi64, $nj64, true>(
+                    w,
+                    dy,
+                    dx,
+                    shape,
+                    // SAFETY (both closures): this function's features are the tiles'.
+                    |a, m, p, acc| unsafe { tile::<$v64, $mv64, $mr64, $nr64>(a, m, p, acc) },
+                    |a, b, k, out| unsafe { dots::<$v64, f64, $mi64, $nj64>(a, b, k, out) },
+                );
             }
         }
     };

@@ -229,7 +229,12 @@ fn run() {
 /// `perf stat -e cycles:u`, whose count does not depend on what else the machine is doing.
 fn run_loop(args: &[String]) {
     let k: usize = args[0].trim_start_matches(['w', 'W']).parse::<usize>().unwrap() - 1;
-    let make = [static_nn_impl::w1, static_nn_impl::w2, static_nn_impl::w3, static_nn_impl::w4][k];
+    let make = [
+        static_nn_impl::w1,
+        static_nn_impl::w2,
+        static_nn_impl::w3,
+        static_nn_impl::w4,
+    ][k];
     let mut workload = make();
     workload.contenders.push(nalgebra_impl::contender(k));
     workload.contenders.push(dfdx_impl::contender(k));
@@ -239,7 +244,11 @@ fn run_loop(args: &[String]) {
         .find(|c| c.name.starts_with(args[2].as_str()))
         .unwrap();
     let n: u64 = args[3].parse().unwrap();
-    let f = if args[1] == "train" { &mut contender.train } else { &mut contender.infer };
+    let f = if args[1] == "train" {
+        &mut contender.train
+    } else {
+        &mut contender.infer
+    };
     for _ in 0..n {
         f();
     }

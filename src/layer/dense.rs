@@ -46,7 +46,7 @@ impl<T: Real, const I: usize, const O: usize> Dense<T, I, O> {
 
     /// Adds `dY Xᵀ` to the weight gradient and the column sum of `dY` to the bias gradient.
     fn accumulate<const B: usize>(&self, x: &SMatrix<T, I, B>, dy: &SMatrix<T, O, B>, grad: &mut Self) {
-        if matmul::is_large(O, B, I) {
+        if matmul::weight_gradient_is_large(O, B, I) {
             matmul::weight_gradient(dy.as_slice(), x.as_slice(), grad.weight.as_mut_slice(), (O, B, I));
             for dy_col in dy.column_iter() {
                 grad.bias += dy_col;

@@ -14,7 +14,7 @@
 
 use core::mem::size_of;
 
-use super::{Right, Start, gemm, gemm_tn};
+use super::{Right, Start, gemm, input_gradient_with, weight_gradient_with};
 use crate::Real;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 use crate::x86;
@@ -63,19 +63,18 @@ mod portable {
     }
 
     pub(super) fn weight_gradient<T: Real>(dy: &[T], x: &[T], dw: &mut [T], shape: (usize, usize, usize)) {
-        let x = Right::Rows(x);
         if size_of::<T>() == 4 {
-            gemm::<T, 8, 4, false>(dy, x, dw, Start::Current, shape, tile::<T, 8, 4>);
+            weight_gradient_with::<T, 8, 4, false>(dy, x, dw, shape, tile::<T, 8, 4>);
         } else {
-            gemm::<T, 4, 4, false>(dy, x, dw, Start::Current, shape, tile::<T, 4, 4>);
+            weight_gradient_with::<T, 4, 4, false>(dy, x, dw, shape, tile::<T, 4, 4>);
         }
     }
 
     pub(super) fn input_gradient<T: Real>(w: &[T], dy: &[T], dx: &mut [T], shape: (usize, usize, usize)) {
         if size_of::<T>() == 4 {
-            gemm_tn::<T, 2, 4, false>(w, dy, dx, shape, dots::<T, 4, 2, 4>);
+            input_gradient_with::<T, 8, 4, 2, 4, false>(w, dy, dx, shape, tile::<T, 8, 4>, dots::<T, 4, 2, 4>);
         } else {
-            gemm_tn::<T, 2, 4, false>(w, dy, dx, shape, dots::<T, 2, 2, 4>);
+            input_gradient_with::<T, 4, 4, 2, 4, false>(w, dy, dx, shape, tile::<T, 4, 4>, dots::<T, 2, 2, 4>);
         }
     }
 }
