@@ -61,6 +61,27 @@ where
     group.finish();
 }
 
+/// W1's training step after a million steps on one sample: the loss is 0, and without the
+/// optimizers' flush of subnormal state Adam's moments would sit among the subnormal numbers,
+/// making every step several times slower.
+fn converged<T: Real>(c: &mut Criterion) {
+    type Net<T> = W1<T>;
+    let mut group = c.benchmark_group(format!("w1_{}", T::NAME));
+    group.throughput(Throughput::Elements(1));
+    let mut net = Net::<T>::build(Init::HeUniform, &mut Rng::new(1));
+    let mut optimizer = Adam::<T, Net<T>>::new(AdamConfig::default());
+    let mut workspace = Workspace::new();
+    let x = SMatrix::<T, 2, 1>::new(T::of(0.3), T::of(-0.7));
+    let target = SMatrix::<T, 1, 1>::new(T::of(0.5));
+    for _ in 0..1_000_000 {
+        workspace.train_step(&mut net, &mut optimizer, &Mse, &x, &target);
+    }
+    group.bench_function("train_step_after_1M_steps", |b| {
+        b.iter(|| workspace.train_step(&mut net, &mut optimizer, &Mse, black_box(&x), &target))
+    });
+    group.finish();
+}
+
 fn run<T: Real>(c: &mut Criterion) {
     let half = |i: usize, j: usize| T::of(((i + j) % 3) as f64 * 0.5 - 0.5);
     workload::<T, W1<T>, _, 2, 1>(c, "w1", Mse, SMatrix::from_fn(half));
@@ -76,6 +97,7 @@ fn benches(c: &mut Criterion) {
         println!("{name}: {inference} FLOP per inference, {training} FLOP per training step (matrix products)");
     }
     run::<f32>(c);
+    converged::<f32>(c);
     run::<f64>(c);
 }
 

@@ -147,7 +147,6 @@ fn pack<T: Real, const NR: usize>(
     p0: usize,
     j0: usize,
 ) {
-    let steps = panel.len();
     match *b {
         Right::Columns(_) => {
             for (p, row) in panel.iter_mut().enumerate() {

@@ -11,7 +11,9 @@
 //! median times per step, ratios to static-nn, and heap allocations per step counted by the
 //! global allocator of this binary.
 //!
-//! `cargo run --release -p bench-compare` (add `-- quick` for a shorter run).
+//! `cargo run --release -p bench-compare` (add `-- quick` for a shorter run). `-- long [STEPS]`
+//! trains W1 for millions of steps and prints the time per step as Adam's state decays
+//! towards subnormal numbers.
 
 mod dfdx_impl;
 mod nalgebra_impl;
@@ -256,6 +258,11 @@ fn run_loop(args: &[String]) {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == "long") {
+        let steps = args.get(1).map_or(3_000_000, |n| n.parse().unwrap());
+        static_nn_impl::long_run(steps);
+        return;
+    }
     if args.first().is_some_and(|a| a == "loop") {
         rayon::ThreadPoolBuilder::new().num_threads(1).build_global().unwrap();
         let args = args[1..].to_vec();

@@ -83,3 +83,33 @@ pub fn w4() -> Workload {
         contenders: vec![contender::<W4, _, 16, 16>(Mse, matrix(&regression_target(16, 16)))],
     }
 }
+
+/// Trains W1 on one fixed sample for `steps` steps, printing the time per step over windows
+/// and how many of Adam's state values are subnormal: the loss and gradients decay towards 0,
+/// and with them `exp_avg` and `exp_avg_sq`.
+pub fn long_run(steps: u64) {
+    let mut net = W1::build(Init::HeUniform, &mut Rng::new(1));
+    let mut adam = Adam::<f32, W1>::new(AdamConfig::default());
+    let mut workspace = Workspace::<f32, W1, SMatrix<f32, 2, 1>>::new();
+    let x = matrix::<2, 1>(&input(2));
+    let target = matrix::<1, 1>(&regression_target(1, 1));
+    let window = (steps / 20).max(1);
+    println!("| steps | ns per step | loss | subnormal state values |");
+    println!("|---|---|---|---|");
+    let mut done = 0;
+    while done < steps {
+        let start = std::time::Instant::now();
+        let mut loss = 0.0;
+        for _ in 0..window {
+            loss = workspace.train_step(&mut net, &mut adam, &Mse, black_box(&x), &target);
+        }
+        let per_step = start.elapsed().as_secs_f64() / window as f64;
+        done += window;
+        let subnormal = adam.tensors().flatten().filter(|v| v.is_subnormal()).count();
+        let total = adam.tensors().flatten().count();
+        println!(
+            "| {done} | {:.0} | {loss:.3e} | {subnormal} of {total} |",
+            per_step * 1e9
+        );
+    }
+}

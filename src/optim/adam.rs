@@ -1,5 +1,6 @@
 use bytemuck::Zeroable;
 
+use super::flush_subnormal;
 use crate::{Optimizer, Parameters, Real, TensorInfo, Tensors};
 
 /// Hyperparameters of [`Adam`]. Defaults are PyTorch's: `lr` 1e-3, `betas` (0.9, 0.999), `eps`
@@ -295,7 +296,8 @@ pub(super) fn update<T: Real, N: Parameters<T>>(
 }
 
 /// The element loop, in PyTorch's order of operations (`lerp` for the first moment, the
-/// denominator `√v̂ / √(1 − β₂ᵗ) + eps`). Inlined into [`crate::simd::widest`]'s closure, so
+/// denominator `√v̂ / √(1 − β₂ᵗ) + eps`); subnormal moments are stored as 0
+/// ([`flush_subnormal`]). Inlined into [`crate::simd::widest`]'s closure, so
 /// it is compiled for the widest vectors the CPU has.
 #[inline(always)]
 fn adam_slice<T: Real, const AMSGRAD: bool, const L2: bool, const DECOUPLED: bool>(
@@ -315,8 +317,8 @@ fn adam_slice<T: Real, const AMSGRAD: bool, const L2: bool, const DECOUPLED: boo
             param *= c.keep;
         }
         let grad = if L2 { g[i] + c.weight_decay * param } else { g[i] };
-        let first = m[i] + c.one_minus_beta1 * (grad - m[i]);
-        let second = c.beta2 * v[i] + c.one_minus_beta2 * grad * grad;
+        let first = flush_subnormal(m[i] + c.one_minus_beta1 * (grad - m[i]));
+        let second = flush_subnormal(c.beta2 * v[i] + c.one_minus_beta2 * grad * grad);
         m[i] = first;
         v[i] = second;
         let second = if AMSGRAD {
@@ -427,6 +429,24 @@ mod tests {
         let mut plain = Adam::<f64, Vector2<f64>>::new(AdamConfig::default());
         plain.step(&mut theta, &Vector2::new(2.0, 0.0));
         assert_eq!(plain.max_exp_avg_sq, Vector2::zeros());
+    }
+
+    #[test]
+    fn subnormal_moments_are_stored_as_zero() {
+        // Near the smallest subnormal, m − 0.1 m rounds back to m: without the flush the state
+        // would stay subnormal (and slow) forever once the gradient vanishes.
+        let mut theta = nalgebra::Vector2::new(1.0_f32, 1.0);
+        let mut adam = Adam::new(AdamConfig::default());
+        adam.exp_avg = nalgebra::Vector2::new(f32::from_bits(1), 1e-3);
+        adam.exp_avg_sq = nalgebra::Vector2::new(f32::from_bits(1), 1e-3);
+        adam.step(&mut theta, &nalgebra::Vector2::zeros());
+        assert_eq!(adam.exp_avg[0], 0.0);
+        assert_eq!(adam.exp_avg_sq[0], 0.0);
+        assert!(adam.exp_avg[1] > 0.0 && adam.exp_avg_sq[1] > 0.0);
+        for _ in 0..100_000 {
+            adam.step(&mut theta, &nalgebra::Vector2::zeros());
+        }
+        assert!(adam.tensors().flatten().all(|v| !v.is_subnormal()));
     }
 
     #[test]

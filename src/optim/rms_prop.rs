@@ -1,6 +1,7 @@
 use bytemuck::Zeroable;
 
 use super::adam::three_copies;
+use super::flush_subnormal;
 use crate::{Optimizer, Parameters, Real, TensorInfo, Tensors};
 
 /// Hyperparameters of [`RmsProp`]. Defaults are PyTorch's: `lr` 1e-2, `alpha` 0.99, `eps` 1e-8,
@@ -246,10 +247,10 @@ fn rms_prop_slice<T: Real, const CENTERED: bool, const MOMENTUM: bool, const L2:
     let (g, s, b, a) = (&g[..n], &mut s[..n], &mut b[..n], &mut a[..n]);
     for i in 0..n {
         let grad = if L2 { g[i] + c.weight_decay * p[i] } else { g[i] };
-        let square = c.alpha * s[i] + c.one_minus_alpha * grad * grad;
+        let square = flush_subnormal(c.alpha * s[i] + c.one_minus_alpha * grad * grad);
         s[i] = square;
         let root = if CENTERED {
-            let average = a[i] + c.one_minus_alpha * (grad - a[i]);
+            let average = flush_subnormal(a[i] + c.one_minus_alpha * (grad - a[i]));
             a[i] = average;
             (square - average * average).max(T::zero()).sqrt()
         } else {
@@ -257,7 +258,7 @@ fn rms_prop_slice<T: Real, const CENTERED: bool, const MOMENTUM: bool, const L2:
         };
         let denominator = root + c.eps;
         if MOMENTUM {
-            let buffer = c.momentum * b[i] + grad / denominator;
+            let buffer = flush_subnormal(c.momentum * b[i] + grad / denominator);
             b[i] = buffer;
             p[i] -= c.lr * buffer;
         } else {
