@@ -265,7 +265,7 @@ pub(crate) mod test_support {
 mod tests {
     use nalgebra::Vector2;
 
-    use crate::{Adam, AdamConfig, Optimizer, RmsProp, RmsPropConfig, Sgd, SgdConfig, Tensors};
+    use crate::{Adam, AdamConfig, Optimizer, RmsProp, RmsPropConfig, Sgd, SgdConfig};
 
     /// After a gradient, many steps with none: every decaying state reaches exactly 0 instead of
     /// getting stuck among the subnormal numbers.

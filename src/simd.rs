@@ -6,7 +6,7 @@
 #[inline(always)]
 pub(crate) fn widest<R>(f: impl FnOnce() -> R) -> R {
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if let Some(isa) = crate::x86::Isa::detect().last() {
+    if let Some(isa) = crate::x86::Isa::best() {
         return isa.run(f);
     }
     f()

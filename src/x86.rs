@@ -21,6 +21,7 @@
 
 use core::arch::x86_64::*;
 use core::mem::size_of;
+use core::sync::atomic::{AtomicU8, Ordering};
 
 use bytemuck::{cast_slice, cast_slice_mut};
 
@@ -353,6 +354,13 @@ macro_rules! products {
 products!(avx2, "avx2,fma", __m256, __m256d, f32 [2 16 6] [3 4] f64 [2 8 6] [3 4]);
 products!(avx512, "avx512f,avx2,fma", __m512, __m512d, f32 [2 32 8] [4 4] f64 [2 16 8] [4 4]);
 
+/// [`Isa::best`]'s answer once known: only ever written with what detection found.
+static BEST: AtomicU8 = AtomicU8::new(UNKNOWN);
+const UNKNOWN: u8 = 0;
+const NONE: u8 = 1;
+const AVX2: u8 = 2;
+const AVX512: u8 = 3;
+
 /// An x86-64 instruction set the CPU has: a value exists only where `is_x86_feature_detected!`
 /// found the features, which is what makes calling the functions compiled for it sound.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -388,6 +396,30 @@ impl Isa {
         [(avx2, Level::Avx2), (avx512, Level::Avx512)]
             .into_iter()
             .filter_map(|(found, level)| found.then_some(Isa(level)))
+    }
+
+    /// The widest instruction set this CPU has: one relaxed load once known, since it is asked
+    /// for by every activation layer and optimizer step.
+    #[inline(always)]
+    pub(crate) fn best() -> Option<Isa> {
+        match BEST.load(Ordering::Relaxed) {
+            AVX512 => Some(Isa(Level::Avx512)),
+            AVX2 => Some(Isa(Level::Avx2)),
+            NONE => None,
+            _ => Self::find_best(),
+        }
+    }
+
+    #[cold]
+    fn find_best() -> Option<Isa> {
+        let best = Self::detect().last();
+        let code = match best {
+            Some(Isa(Level::Avx512)) => AVX512,
+            Some(Isa(Level::Avx2)) => AVX2,
+            None => NONE,
+        };
+        BEST.store(code, Ordering::Relaxed);
+        best
     }
 
     /// Runs `f` compiled for this instruction set: everything `f` inlines (`#[inline(always)]`

@@ -67,7 +67,7 @@ pub(crate) fn sigmoid_pair<T: Real>(z: T) -> (T, T) {
 /// each activation's loop is compiled once. [`elementwise_layer!`](crate::elementwise_layer)'s
 /// forward pass; public only for that macro.
 #[doc(hidden)]
-#[inline]
+#[inline(always)]
 pub fn map_values<T: Real, A: Activation<T>>(activation: &A, values: &mut [T]) {
     crate::simd::widest(
         #[inline(always)]
@@ -85,7 +85,7 @@ pub fn map_values<T: Real, A: Activation<T>>(activation: &A, values: &mut [T]) {
 /// # Panics
 /// If `x` or `y` is shorter than `dy`.
 #[doc(hidden)]
-#[inline]
+#[inline(always)]
 pub fn map_gradients<T: Real, A: Activation<T>>(activation: &A, x: &[T], y: &[T], dy: &mut [T]) {
     let (x, y) = (&x[..dy.len()], &y[..dy.len()]);
     crate::simd::widest(
@@ -131,17 +131,17 @@ macro_rules! elementwise_layer {
             type Output = $crate::nalgebra::SMatrix<T, R, C>;
             type Cache = ();
 
-            #[inline]
+            #[inline(always)]
             fn forward(&self, x: &Self::Output) -> Self::Output {
                 let mut y = *x;
                 $crate::layer::activation::map_values(self, y.as_mut_slice());
                 y
             }
-            #[inline]
+            #[inline(always)]
             fn forward_train(&self, x: &Self::Output, _cache: &mut ()) -> Self::Output {
                 $crate::Layer::<T, Self::Output>::forward(self, x)
             }
-            #[inline]
+            #[inline(always)]
             fn backward(
                 &self,
                 x: &Self::Output,

@@ -45,6 +45,7 @@ impl<T: Real, const I: usize, const O: usize> Dense<T, I, O> {
     }
 
     /// Adds `dY Xᵀ` to the weight gradient and the column sum of `dY` to the bias gradient.
+    #[inline(always)]
     fn accumulate<const B: usize>(&self, x: &SMatrix<T, I, B>, dy: &SMatrix<T, O, B>, grad: &mut Self) {
         if matmul::weight_gradient_is_large(O, B, I) {
             matmul::weight_gradient(dy.as_slice(), x.as_slice(), grad.weight.as_mut_slice(), (O, B, I));
@@ -102,7 +103,7 @@ impl<T: Real, const I: usize, const O: usize, const B: usize> Layer<T, SMatrix<T
     type Output = SMatrix<T, O, B>;
     type Cache = ();
 
-    #[inline]
+    #[inline(always)]
     fn forward(&self, x: &SMatrix<T, I, B>) -> SMatrix<T, O, B> {
         if matmul::is_large(O, I, B) {
             let mut y = SMatrix::<T, O, B>::zeros();
@@ -122,11 +123,12 @@ impl<T: Real, const I: usize, const O: usize, const B: usize> Layer<T, SMatrix<T
         y
     }
 
-    #[inline]
+    #[inline(always)]
     fn forward_train(&self, x: &SMatrix<T, I, B>, _cache: &mut ()) -> SMatrix<T, O, B> {
         self.forward(x)
     }
 
+    #[inline(always)]
     fn backward(
         &self,
         x: &SMatrix<T, I, B>,
@@ -144,6 +146,7 @@ impl<T: Real, const I: usize, const O: usize, const B: usize> Layer<T, SMatrix<T
         self.weight.tr_mul(dy)
     }
 
+    #[inline(always)]
     fn backward_parameters(
         &self,
         x: &SMatrix<T, I, B>,

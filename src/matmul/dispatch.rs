@@ -84,7 +84,7 @@ impl Variant {
     #[inline]
     pub(crate) fn best() -> Self {
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
-        if let Some(isa) = x86::Isa::detect().last() {
+        if let Some(isa) = x86::Isa::best() {
             return Self::X86(isa);
         }
         Self::Portable
