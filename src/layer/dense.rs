@@ -260,6 +260,66 @@ mod tests {
         assert_eq!(twice.bias, once.bias * 2.0);
     }
 
+    /// Forward and backward against nalgebra's formulas, in `f64` and `f32`, plus a strict
+    /// gradient check: whichever of nalgebra's loop, the tiled kernels or the narrow layers'
+    /// transposed products the shape selects.
+    fn check_shape<const I: usize, const O: usize, const B: usize>() {
+        let layer = Dense::<f64, I, O>::build(Init::PyTorch, &mut Rng::new((I * 100 + O) as u64));
+        let x = SMatrix::<f64, I, B>::from_fn(|i, j| ((i * B + j) as f64 * 0.37).sin());
+        let dy = SMatrix::<f64, O, B>::from_fn(|i, j| ((i * B + j) as f64 * 0.53).cos());
+        let mut expected_y = layer.weight * x;
+        for mut column in expected_y.column_iter_mut() {
+            column += &layer.bias;
+        }
+        let y = layer.forward(&x);
+        assert!((y - expected_y).abs().max() < 1e-13, "{I}-{O} batch {B}: forward");
+        // Start from a non-zero gradient: backward must add to it.
+        let mut grad = Dense::new(SMatrix::from_element(0.5), SVector::from_element(-0.25));
+        let dx = layer.backward(&x, &y, &(), &dy, &mut grad);
+        let expected_weight = dy * x.transpose() + SMatrix::<f64, O, I>::from_element(0.5);
+        assert!(
+            (grad.weight - expected_weight).abs().max() < 1e-13,
+            "{I}-{O} batch {B}: dW"
+        );
+        assert!(
+            (dx - layer.weight.transpose() * dy).abs().max() < 1e-13,
+            "{I}-{O} batch {B}: dX"
+        );
+        let report = GradCheck::default().strict().layer(&layer, &x);
+        assert!(report.passed(), "{I}-{O} batch {B}: {report}");
+
+        let layer32 = Dense::<f32, I, O>::new(layer.weight.cast(), layer.bias.cast());
+        let (x32, dy32) = (x.cast::<f32>(), dy.cast::<f32>());
+        let y32 = layer32.forward(&x32);
+        assert!(
+            (y32.cast::<f64>() - y).abs().max() < 1e-5,
+            "{I}-{O} batch {B}: f32 forward"
+        );
+        let mut grad32 = Dense::zeros();
+        let dx32 = layer32.backward(&x32, &y32, &(), &dy32, &mut grad32);
+        let dw = grad.weight - SMatrix::<f64, O, I>::from_element(0.5);
+        assert!(
+            (grad32.weight.cast::<f64>() - dw).abs().max() < 1e-4,
+            "{I}-{O} batch {B}: f32 dW"
+        );
+        assert!(
+            (dx32.cast::<f64>() - dx).abs().max() < 1e-4,
+            "{I}-{O} batch {B}: f32 dX"
+        );
+    }
+
+    #[test]
+    fn every_product_path_matches_nalgebra_around_the_thresholds() {
+        check_shape::<16, 16, 8>(); // exactly 2048 multiply-adds: kernels, dot-product dX
+        check_shape::<16, 16, 7>(); // just below: nalgebra
+        check_shape::<7, 16, 32>(); // 7 inputs: nalgebra forward, kernel dW, nalgebra dX
+        check_shape::<16, 15, 16>(); // 15 outputs: nalgebra forward, transposed dW and dX
+        check_shape::<33, 17, 9>(); // sizes that fill no tile evenly
+        check_shape::<40, 10, 8>(); // narrow: transposed dW and dX
+        check_shape::<70, 33, 13>(); // several tiles and edges in every direction
+        check_shape::<9, 40, 5>(); // 9 inputs: kernel forward, nalgebra dX
+    }
+
     #[test]
     fn same_seed_same_weights_in_both_precisions() {
         let a = Dense::<f32, 5, 4>::build(Init::HeNormal, &mut Rng::new(11));
