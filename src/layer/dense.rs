@@ -143,7 +143,15 @@ impl<T: Real, const I: usize, const O: usize, const B: usize> Layer<T, SMatrix<T
             matmul::input_gradient(self.weight.as_slice(), dy.as_slice(), dx.as_mut_slice(), (I, O, B));
             return dx;
         }
-        self.weight.tr_mul(dy)
+        // One dot product per entry, as `tr_mul`, written so that each is a reduction over a
+        // contiguous column: compiled for AVX-512 (`Workspace`'s step), `tr_mul` became gathers.
+        let mut dx = SMatrix::<T, I, B>::zeros();
+        for (mut dx_col, dy_col) in dx.column_iter_mut().zip(dy.column_iter()) {
+            for (d, w_col) in dx_col.iter_mut().zip(self.weight.column_iter()) {
+                *d = w_col.dot(&dy_col);
+            }
+        }
+        dx
     }
 
     #[inline(always)]
