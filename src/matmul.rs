@@ -90,17 +90,22 @@ const KC: usize = 256;
 /// `C = start + A·B` with `A` column-major `m × k`, `C` column-major `m × n`, computed tile by
 /// tile with `tile(a, m, panel, acc)`, which must add `A[.., p] · panel[p]` into `acc` for every
 /// row `p` of the panel, `a` starting at the tile's first row in the panel's first column.
+/// Rows left below the last `MR`-row tile get one tile of `MH` rows (`half`, the same with a
+/// single vector per column) if there are at least `MH` of them, so that a 16-output layer
+/// still runs in vectors where `MR` is 32.
 ///
 /// # Panics
 /// If a slice is shorter than its shape says.
 #[inline(always)]
-pub(crate) fn gemm<T: Real, const MR: usize, const NR: usize, const FMA: bool>(
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm<T: Real, const MR: usize, const MH: usize, const NR: usize, const FMA: bool>(
     a: &[T],
     b: Right<'_, T>,
     c: &mut [T],
     start: Start<'_, T>,
     (m, k, n): (usize, usize, usize),
     tile: impl Fn(&[T], usize, &[[T; NR]], &mut [[T; MR]; NR]),
+    half: impl Fn(&[T], usize, &[[T; NR]], &mut [[T; MH]; NR]),
 ) {
     let (a, c) = (&a[..m * k], &mut c[..m * n]);
     match b {
@@ -110,31 +115,54 @@ pub(crate) fn gemm<T: Real, const MR: usize, const NR: usize, const FMA: bool>(
         assert!(bias.len() >= m);
     }
     let full_rows = m - m % MR;
+    let tiled_rows = if m - full_rows >= MH { full_rows + MH } else { full_rows };
     let full_columns = n - n % NR;
     let mut panel = [[T::zero(); NR]; KC];
     for j0 in (0..full_columns).step_by(NR) {
         for p0 in (0..k).step_by(KC) {
             let steps = KC.min(k - p0);
             pack(&b, &mut panel[..steps], (k, n), p0, j0);
+            let panel = &panel[..steps];
+            let first = p0 == 0;
             for i0 in (0..full_rows).step_by(MR) {
-                let mut acc = [[T::zero(); MR]; NR];
-                for (j, column) in acc.iter_mut().enumerate() {
-                    match start {
-                        Start::Columns(bias) if p0 == 0 => column.copy_from_slice(&bias[i0..i0 + MR]),
-                        _ => column.copy_from_slice(&c[(j0 + j) * m + i0..(j0 + j) * m + i0 + MR]),
-                    }
-                }
-                tile(&a[p0 * m + i0..], m, &panel[..steps], &mut acc);
-                for (j, column) in acc.iter().enumerate() {
-                    c[(j0 + j) * m + i0..(j0 + j) * m + i0 + MR].copy_from_slice(column);
-                }
+                run_tile(a, c, start, first, (m, i0, j0, p0), |a, acc| tile(a, m, panel, acc));
+            }
+            if tiled_rows > full_rows {
+                run_tile(a, c, start, first, (m, full_rows, j0, p0), |a, acc| {
+                    half(a, m, panel, acc)
+                });
             }
         }
     }
-    // The rows below the last full tile, across every column; then the columns right of the
-    // last full tile, across the full rows.
-    edge::<T, FMA>(a, &b, c, start, (m, k, n), full_rows..m, 0..n);
-    edge::<T, FMA>(a, &b, c, start, (m, k, n), 0..full_rows, full_columns..n);
+    // The rows below the last tile, across every column; then the columns right of the last
+    // full tile, across the tiled rows.
+    edge::<T, FMA>(a, &b, c, start, (m, k, n), tiled_rows..m, 0..n);
+    edge::<T, FMA>(a, &b, c, start, (m, k, n), 0..tiled_rows, full_columns..n);
+}
+
+/// One `R × NR` tile of [`gemm`] at row `i0`, column `j0`, panel step `p0`: loads the
+/// accumulators (from the bias on the first panel of a forward pass, from `C` otherwise), runs
+/// `tile` and stores them.
+#[inline(always)]
+fn run_tile<T: Real, const R: usize, const NR: usize>(
+    a: &[T],
+    c: &mut [T],
+    start: Start<'_, T>,
+    first: bool,
+    (m, i0, j0, p0): (usize, usize, usize, usize),
+    tile: impl Fn(&[T], &mut [[T; R]; NR]),
+) {
+    let mut acc = [[T::zero(); R]; NR];
+    for (j, column) in acc.iter_mut().enumerate() {
+        match start {
+            Start::Columns(bias) if first => column.copy_from_slice(&bias[i0..i0 + R]),
+            _ => column.copy_from_slice(&c[(j0 + j) * m + i0..(j0 + j) * m + i0 + R]),
+        }
+    }
+    tile(&a[p0 * m + i0..], &mut acc);
+    for (j, column) in acc.iter().enumerate() {
+        c[(j0 + j) * m + i0..(j0 + j) * m + i0 + R].copy_from_slice(column);
+    }
 }
 
 /// Copies `B[p0.., j0..j0 + NR]` into `panel`, one row of `NR` values per step, reading `B`
@@ -218,16 +246,25 @@ const NARROW: usize = 16;
 /// [`TRANSPOSED`] weights gets `dWᵀ = X dYᵀ` computed on the stack and added transposed, so that
 /// the tiles run down its inputs instead of a handful of rows.
 #[inline(always)]
-pub(crate) fn weight_gradient_with<T: Real, const MR: usize, const NR: usize, const FMA: bool>(
+pub(crate) fn weight_gradient_with<T: Real, const MR: usize, const MH: usize, const NR: usize, const FMA: bool>(
     dy: &[T],
     x: &[T],
     dw: &mut [T],
     (m, n, k): (usize, usize, usize),
     tile: impl Fn(&[T], usize, &[[T; NR]], &mut [[T; MR]; NR]),
+    half: impl Fn(&[T], usize, &[[T; NR]], &mut [[T; MH]; NR]),
 ) {
     if m < NARROW && m * k <= TRANSPOSED {
         let mut transposed = [T::zero(); TRANSPOSED];
-        gemm::<T, MR, NR, FMA>(x, Right::Rows(dy), &mut transposed, Start::Current, (k, n, m), tile);
+        gemm::<T, MR, MH, NR, FMA>(
+            x,
+            Right::Rows(dy),
+            &mut transposed,
+            Start::Current,
+            (k, n, m),
+            tile,
+            half,
+        );
         let dw = &mut dw[..m * k];
         for (i, column) in dw.chunks_exact_mut(m).enumerate() {
             for (o, value) in column.iter_mut().enumerate() {
@@ -235,7 +272,7 @@ pub(crate) fn weight_gradient_with<T: Real, const MR: usize, const NR: usize, co
             }
         }
     } else {
-        gemm::<T, MR, NR, FMA>(dy, Right::Rows(x), dw, Start::Current, (m, n, k), tile);
+        gemm::<T, MR, MH, NR, FMA>(dy, Right::Rows(x), dw, Start::Current, (m, n, k), tile, half);
     }
 }
 
@@ -248,6 +285,7 @@ pub(crate) fn weight_gradient_with<T: Real, const MR: usize, const NR: usize, co
 pub(crate) fn input_gradient_with<
     T: Real,
     const MR: usize,
+    const MH: usize,
     const NR: usize,
     const MI: usize,
     const NJ: usize,
@@ -258,6 +296,7 @@ pub(crate) fn input_gradient_with<
     c: &mut [T],
     (m, k, n): (usize, usize, usize),
     tile: impl Fn(&[T], usize, &[[T; NR]], &mut [[T; MR]; NR]),
+    half: impl Fn(&[T], usize, &[[T; NR]], &mut [[T; MH]; NR]),
     dots: impl Fn(&[T], &[T], usize, &mut [[T; NJ]; MI]),
 ) {
     if k < NARROW && m * k <= TRANSPOSED {
@@ -268,7 +307,7 @@ pub(crate) fn input_gradient_with<
             }
         }
         c[..m * n].fill(T::zero());
-        gemm::<T, MR, NR, FMA>(&transposed, Right::Columns(b), c, Start::Current, (m, k, n), tile);
+        gemm::<T, MR, MH, NR, FMA>(&transposed, Right::Columns(b), c, Start::Current, (m, k, n), tile, half);
     } else {
         gemm_tn::<T, MI, NJ, FMA>(a, b, c, (m, k, n), dots);
     }

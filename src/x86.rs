@@ -222,137 +222,75 @@ unsafe fn dots<V: Lanes<Scalar = S>, S: crate::Real, const MI: usize, const NJ: 
 }
 
 /// The three products for one instruction set: `$feature` is its `target_feature` string,
-/// `$v32`/`$v64` its vector types, then the tile sizes `[MV MR NR]` and `[MI NJ]` for `f32` and
-/// `f64`.
+/// `$v32`/`$v64` its vector types, then per scalar type the tile sizes `[MV MR MH NR]` (vectors
+/// per column, rows, rows of the half tile, columns) and `[MI NJ]` of the dot-product tile.
 macro_rules! products {
     ($module:ident, $feature:literal, $v32:ty, $v64:ty,
-     f32 [$mv32:literal $mr32:literal $nr32:literal] [$mi32:literal $nj32:literal]
-     f64 [$mv64:literal $mr64:literal $nr64:literal] [$mi64:literal $nj64:literal]) => {
+     f32 [$mv32:literal $mr32:literal $mh32:literal $nr32:literal] [$mi32:literal $nj32:literal]
+     f64 [$mv64:literal $mr64:literal $mh64:literal $nr64:literal] [$mi64:literal $nj64:literal]) => {
         mod $module {
             use super::*;
 
-            /// # Safety
-            /// The CPU has the features named in `target_feature`.
-            #[target_feature(enable = $feature)]
-            pub(crate) unsafe fn forward_f32(
-                w: &[f32],
-                x: &[f32],
-                bias: &[f32],
-                y: &mut [f32],
-                shape: (usize, usize, usize),
-            ) {
-                gemm::<f32, $mr32, $nr32, true>(
-                    w,
-                    Right::Columns(x),
-                    y,
-                    Start::Columns(bias),
-                    shape,
-                    |a, m, p, acc| {
-                        // SAFETY: this function's features are the tile's.
-                        unsafe { tile::<$v32, $mv32, $mr32, $nr32>(a, m, p, acc) }
-                    },
-                );
-            }
+            products!(@typed $feature, f32, $v32, $mv32, $mr32, $mh32, $nr32, $mi32, $nj32,
+                      forward_f32, weight_gradient_f32, input_gradient_f32);
+            products!(@typed $feature, f64, $v64, $mv64, $mr64, $mh64, $nr64, $mi64, $nj64,
+                      forward_f64, weight_gradient_f64, input_gradient_f64);
+        }
+    };
+    (@typed $feature:literal, $t:ty, $v:ty, $mv:literal, $mr:literal, $mh:literal, $nr:literal,
+     $mi:literal, $nj:literal, $forward:ident, $weight_gradient:ident, $input_gradient:ident) => {
+        /// # Safety
+        /// The CPU has the features named in `target_feature`.
+        #[target_feature(enable = $feature)]
+        pub(crate) unsafe fn $forward(w: &[$t], x: &[$t], bias: &[$t], y: &mut [$t], shape: (usize, usize, usize)) {
+            gemm::<$t, $mr, $mh, $nr, true>(
+                w,
+                Right::Columns(x),
+                y,
+                Start::Columns(bias),
+                shape,
+                // SAFETY (both closures): this function's features are the tiles'.
+                |a, m, p, acc| unsafe { tile::<$v, $mv, $mr, $nr>(a, m, p, acc) },
+                |a, m, p, acc| unsafe { tile::<$v, 1, $mh, $nr>(a, m, p, acc) },
+            );
+        }
 
-            /// # Safety
-            /// The CPU has the features named in `target_feature`.
-            #[target_feature(enable = $feature)]
-            pub(crate) unsafe fn forward_f64(
-                w: &[f64],
-                x: &[f64],
-                bias: &[f64],
-                y: &mut [f64],
-                shape: (usize, usize, usize),
-            ) {
-                gemm::<f64, $mr64, $nr64, true>(
-                    w,
-                    Right::Columns(x),
-                    y,
-                    Start::Columns(bias),
-                    shape,
-                    |a, m, p, acc| {
-                        // SAFETY: this function's features are the tile's.
-                        unsafe { tile::<$v64, $mv64, $mr64, $nr64>(a, m, p, acc) }
-                    },
-                );
-            }
+        /// # Safety
+        /// The CPU has the features named in `target_feature`.
+        #[target_feature(enable = $feature)]
+        pub(crate) unsafe fn $weight_gradient(dy: &[$t], x: &[$t], dw: &mut [$t], shape: (usize, usize, usize)) {
+            weight_gradient_with::<$t, $mr, $mh, $nr, true>(
+                dy,
+                x,
+                dw,
+                shape,
+                // SAFETY (both closures): this function's features are the tiles'.
+                |a, m, p, acc| unsafe { tile::<$v, $mv, $mr, $nr>(a, m, p, acc) },
+                |a, m, p, acc| unsafe { tile::<$v, 1, $mh, $nr>(a, m, p, acc) },
+            );
+        }
 
-            /// # Safety
-            /// The CPU has the features named in `target_feature`.
-            #[target_feature(enable = $feature)]
-            pub(crate) unsafe fn weight_gradient_f32(
-                dy: &[f32],
-                x: &[f32],
-                dw: &mut [f32],
-                shape: (usize, usize, usize),
-            ) {
-                weight_gradient_with::<f32, $mr32, $nr32, true>(dy, x, dw, shape, |a, m, p, acc| {
-                    // SAFETY: this function's features are the tile's.
-                    unsafe { tile::<$v32, $mv32, $mr32, $nr32>(a, m, p, acc) }
-                });
-            }
-
-            /// # Safety
-            /// The CPU has the features named in `target_feature`.
-            #[target_feature(enable = $feature)]
-            pub(crate) unsafe fn weight_gradient_f64(
-                dy: &[f64],
-                x: &[f64],
-                dw: &mut [f64],
-                shape: (usize, usize, usize),
-            ) {
-                weight_gradient_with::<f64, $mr64, $nr64, true>(dy, x, dw, shape, |a, m, p, acc| {
-                    // SAFETY: this function's features are the tile's.
-                    unsafe { tile::<$v64, $mv64, $mr64, $nr64>(a, m, p, acc) }
-                });
-            }
-
-            /// # Safety
-            /// The CPU has the features named in `target_feature`.
-            #[target_feature(enable = $feature)]
-            pub(crate) unsafe fn input_gradient_f32(
-                w: &[f32],
-                dy: &[f32],
-                dx: &mut [f32],
-                shape: (usize, usize, usize),
-            ) {
-                input_gradient_with::<f32, $mr32, $nr32, $mi32, $nj32, true>(
-                    w,
-                    dy,
-                    dx,
-                    shape,
-                    // SAFETY (both closures): this function's features are the tiles'.
-                    |a, m, p, acc| unsafe { tile::<$v32, $mv32, $mr32, $nr32>(a, m, p, acc) },
-                    |a, b, k, out| unsafe { dots::<$v32, f32, $mi32, $nj32>(a, b, k, out) },
-                );
-            }
-
-            /// # Safety
-            /// The CPU has the features named in `target_feature`.
-            #[target_feature(enable = $feature)]
-            pub(crate) unsafe fn input_gradient_f64(
-                w: &[f64],
-                dy: &[f64],
-                dx: &mut [f64],
-                shape: (usize, usize, usize),
-            ) {
-                input_gradient_with::<f64, $mr64, $nr64, $mi64, $nj64, true>(
-                    w,
-                    dy,
-                    dx,
-                    shape,
-                    // SAFETY (both closures): this function's features are the tiles'.
-                    |a, m, p, acc| unsafe { tile::<$v64, $mv64, $mr64, $nr64>(a, m, p, acc) },
-                    |a, b, k, out| unsafe { dots::<$v64, f64, $mi64, $nj64>(a, b, k, out) },
-                );
-            }
+        /// # Safety
+        /// The CPU has the features named in `target_feature`.
+        #[target_feature(enable = $feature)]
+        pub(crate) unsafe fn $input_gradient(w: &[$t], dy: &[$t], dx: &mut [$t], shape: (usize, usize, usize)) {
+            input_gradient_with::<$t, $mr, $mh, $nr, $mi, $nj, true>(
+                w,
+                dy,
+                dx,
+                shape,
+                // SAFETY (all three closures): this function's features are the tiles'.
+                |a, m, p, acc| unsafe { tile::<$v, $mv, $mr, $nr>(a, m, p, acc) },
+                |a, m, p, acc| unsafe { tile::<$v, 1, $mh, $nr>(a, m, p, acc) },
+                |a, b, k, out| unsafe { dots::<$v, $t, $mi, $nj>(a, b, k, out) },
+            );
         }
     };
 }
 
 // Accumulators: AVX2 2 × 6 = 12 of 16 registers, AVX-512 2 × 8 = 16 of 32; dot tiles 3 × 4 and 4 × 4.
-products!(avx2, "avx2,fma", __m256, __m256d, f32 [2 16 6] [3 4] f64 [2 8 6] [3 4]);
-products!(avx512, "avx512f,avx2,fma", __m512, __m512d, f32 [2 32 8] [4 4] f64 [2 16 8] [4 4]);
+products!(avx2, "avx2,fma", __m256, __m256d, f32 [2 16 8 6] [3 4] f64 [2 8 4 6] [3 4]);
+products!(avx512, "avx512f,avx2,fma", __m512, __m512d, f32 [2 32 16 8] [4 4] f64 [2 16 8 8] [4 4]);
 
 /// [`Isa::best`]'s answer once known: only ever written with what detection found.
 static BEST: AtomicU8 = AtomicU8::new(UNKNOWN);
