@@ -76,6 +76,7 @@
 //! ([`Sgd::new_boxed`], [`Adam::new_boxed`], ...). They are zero-initialised in place and never
 //! pass through the stack; [`Trainer`] keeps its buffers on the heap too.
 #![cfg_attr(not(test), no_std)]
+// `unsafe` only in `src/x86.rs` (vector intrinsics after run-time feature detection); see ARCHITECTURE.md.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
