@@ -3,10 +3,10 @@ use crate::{Activation, Real};
 /// The hyperbolic tangent.
 ///
 /// The value is [`Real::tanh_branchless`]: within 2 ulp of the correctly rounded `tanh` over
-/// the whole range (as accurate as the platform's `tanhf`, which glibc documents at 2 ulp), and
-/// free of branches and calls, so a layer's loop compiles to vector instructions: W1's
-/// 2-16-16-1 inference spent 90% of its time in `tanhf`. `tanh(±x)` is exactly ±1 from
-/// `|x| ≈ 9` (`f32`) or 19 (`f64`) on, and odd: `tanh(-x) = -tanh(x)`.
+/// the whole range (C libraries' `tanhf` is not correctly rounded either), and free of branches
+/// and calls, so a layer's loop compiles to vector instructions: W1's 2-16-16-1 inference spent
+/// 90% of its time in `tanhf`. `tanh(±x)` is exactly ±1 from `|x| ≈ 9` (`f32`) or 19 (`f64`)
+/// on, and odd: `tanh(-x) = -tanh(x)`.
 ///
 /// The derivative is `1/cosh² z = 4 s (1 − s)` with `s = σ(−2|z|)` from
 /// [`Real::sigmoid_branchless`], also branch-free: within 4 ulp of the exact value (measured:
