@@ -439,14 +439,16 @@ mod tests {
         }
     }
 
-    /// Every compiled variant (portable, AVX2, AVX-512 where the machine has them) in f32
-    /// against an f64 reference.
-    #[test]
-    fn every_variant_equals_nalgebra_f32() {
+    /// Every compiled variant (portable, AVX2, AVX-512 where the machine has them) in `T`
+    /// against an `f64` reference, on shapes that exercise full tiles, half tiles, edges and
+    /// the narrow transposed products.
+    fn every_variant_equals_nalgebra<T: Real>(tolerance: f64) {
         let mut rng = Rng::new(10);
         for (m, k, n) in [
             (128, 784, 32),
             (64, 64, 16),
+            (16, 64, 16),
+            (48, 20, 24),
             (33, 17, 9),
             (16, 8, 4),
             (10, 128, 32),
@@ -454,35 +456,46 @@ mod tests {
         ] {
             let (a, x, bias) = (random(m, k, &mut rng), random(k, n, &mut rng), random(m, 1, &mut rng));
             let dy = random(m, n, &mut rng);
-            let f32s = |v: &DMatrix<f64>| v.map(|e| e as f32);
-            let (a32, x32, bias32, dy32) = (f32s(&a), f32s(&x), f32s(&bias), f32s(&dy));
+            let cast = |v: &DMatrix<f64>| v.map(|e| T::of(e));
+            let (at, xt, bias_t, dy_t) = (cast(&a), cast(&x), cast(&bias), cast(&dy));
             let mut expected_y = &a * &x;
             for mut column in expected_y.column_iter_mut() {
                 column += &bias;
             }
             let expected_dw = &dy * x.transpose();
             let expected_dx = a.transpose() * &dy;
+            let error = |got: &DMatrix<T>, expected: &DMatrix<f64>| (got.map(|e| e.to_f64()) - expected).abs().max();
             for variant in dispatch::Variant::available() {
-                let tolerance = |len: usize| 1e-5 * len as f64;
-                let mut y = DMatrix::<f32>::zeros(m, n);
+                let bound = |len: usize| tolerance * len as f64;
+                let mut y = DMatrix::<T>::zeros(m, n);
                 variant.forward(
-                    a32.as_slice(),
-                    x32.as_slice(),
-                    bias32.as_slice(),
+                    at.as_slice(),
+                    xt.as_slice(),
+                    bias_t.as_slice(),
                     y.as_mut_slice(),
                     (m, k, n),
                 );
-                let error = (y.map(f64::from) - &expected_y).abs().max();
-                assert!(error < tolerance(k), "{variant:?} forward {m}x{k}x{n}: {error}");
-                let mut dw = DMatrix::<f32>::zeros(m, k);
-                variant.weight_gradient(dy32.as_slice(), x32.as_slice(), dw.as_mut_slice(), (m, n, k));
-                let error = (dw.map(f64::from) - &expected_dw).abs().max();
-                assert!(error < tolerance(n), "{variant:?} weight gradient {m}x{n}x{k}: {error}");
-                let mut dx = DMatrix::<f32>::zeros(k, n);
-                variant.input_gradient(a32.as_slice(), dy32.as_slice(), dx.as_mut_slice(), (k, m, n));
-                let error = (dx.map(f64::from) - &expected_dx).abs().max();
-                assert!(error < tolerance(m), "{variant:?} input gradient {k}x{m}x{n}: {error}");
+                let e = error(&y, &expected_y);
+                assert!(e < bound(k), "{variant:?} {} forward {m}x{k}x{n}: {e}", T::NAME);
+                let mut dw = DMatrix::<T>::zeros(m, k);
+                variant.weight_gradient(dy_t.as_slice(), xt.as_slice(), dw.as_mut_slice(), (m, n, k));
+                let e = error(&dw, &expected_dw);
+                assert!(e < bound(n), "{variant:?} {} weight gradient {m}x{n}x{k}: {e}", T::NAME);
+                let mut dx = DMatrix::<T>::zeros(k, n);
+                variant.input_gradient(at.as_slice(), dy_t.as_slice(), dx.as_mut_slice(), (k, m, n));
+                let e = error(&dx, &expected_dx);
+                assert!(e < bound(m), "{variant:?} {} input gradient {k}x{m}x{n}: {e}", T::NAME);
             }
         }
+    }
+
+    #[test]
+    fn every_variant_equals_nalgebra_f32() {
+        every_variant_equals_nalgebra::<f32>(1e-5);
+    }
+
+    #[test]
+    fn every_variant_equals_nalgebra_f64() {
+        every_variant_equals_nalgebra::<f64>(1e-13);
     }
 }
