@@ -397,17 +397,24 @@ macro_rules! sequential {
             );
 
             fn forward(&self, x: &X) -> Self::Output {
-                let h = self.$a.forward(x);
-                $(let h = self.$m.forward(&h);)*
-                self.$z.forward(&h)
+                crate::simd::widest(
+                    #[inline(always)]
+                    || {
+                        let h = self.$a.forward(x);
+                        $(let h = self.$m.forward(&h);)*
+                        self.$z.forward(&h)
+                    },
+                )
             }
 
+            #[inline(always)]
             fn forward_train(&self, x: &X, cache: &mut Self::Cache) -> Self::Output {
                 cache.$a.1 = self.$a.forward_train(x, &mut cache.$a.0);
                 $(cache.$m.1 = self.$m.forward_train(&cache.$mp.1, &mut cache.$m.0);)*
                 self.$z.forward_train(&cache.$zp.1, &mut cache.$z)
             }
 
+            #[inline(always)]
             fn backward(
                 &self,
                 x: &X,
@@ -421,6 +428,7 @@ macro_rules! sequential {
                 self.$a.backward(x, &cache.$a.1, &cache.$a.0, &d, &mut grad.$a)
             }
 
+            #[inline(always)]
             fn backward_parameters(
                 &self,
                 x: &X,

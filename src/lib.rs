@@ -97,7 +97,8 @@
 //! ([`Sgd::new_boxed`], [`Adam::new_boxed`], ...). They are zero-initialised in place and never
 //! pass through the stack; [`Trainer`] keeps its buffers on the heap too.
 #![cfg_attr(not(test), no_std)]
-#![forbid(unsafe_code)]
+// `unsafe` only in `src/x86.rs` (vector intrinsics after run-time feature detection); see ARCHITECTURE.md.
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -106,8 +107,8 @@ compile_error!("static-nn needs a maths backend: enable the `std` feature (the d
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
-// File helpers of the weight format; test builds link std already.
-#[cfg(all(feature = "std", not(test)))]
+// File helpers of the weight format, and run-time CPU feature detection for the kernels.
+#[cfg(feature = "std")]
 extern crate std;
 
 pub mod data;
@@ -119,15 +120,19 @@ pub mod guide;
 pub mod init;
 pub mod layer;
 pub mod loss;
+mod matmul;
 mod mlp;
 pub mod optim;
 mod predict;
 mod real;
 mod rng;
+mod simd;
 mod tensors;
 #[cfg(feature = "alloc")]
 pub mod train;
 mod workspace;
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+mod x86;
 
 pub use bytemuck;
 pub use nalgebra;

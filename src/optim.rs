@@ -92,6 +92,27 @@ pub trait Optimizer<T: Real, N: Parameters<T>>: Tensors<T> {
     fn set_steps(&mut self, steps: u64);
 }
 
+/// `x`, or 0 if it is subnormal: what the optimizers store in their decaying state.
+///
+/// Once gradients vanish, a state such as Adam's `exp_avg ← exp_avg + (1 − β₁)(0 − exp_avg)`
+/// decays into the subnormal range and stays there: near the smallest subnormal the decrement
+/// rounds to nothing. Arithmetic on subnormal operands is many times slower on x86-64, so a
+/// converged network's steps slowed down 3-6× (20× in the report) for good. A flush-to-
+/// zero mode of the CPU would also cure it, but Rust assumes the default floating-point
+/// environment, so changing it under compiled code is undefined behaviour. Flushing the state
+/// instead changes nothing a parameter can see: a moment below `1.2e-38` (`f32`) moves a
+/// parameter by less than `lr · 1.2e-38 / eps`, far below the rounding of any normal parameter.
+/// The comparison and selection vectorise, and cost nothing measurable in the element loops.
+#[inline(always)]
+pub(crate) fn flush_subnormal<T: Real>(x: T) -> T {
+    let smallest_normal = if core::mem::size_of::<T>() == 4 {
+        T::of(f64::from(f32::MIN_POSITIVE))
+    } else {
+        T::of(f64::MIN_POSITIVE)
+    };
+    if x.abs() < smallest_normal { T::zero() } else { x }
+}
+
 #[cfg(test)]
 pub(crate) mod test_support {
     //! What every optimizer's tests share: a trajectory on a small network compared with an
@@ -239,4 +260,36 @@ pub(crate) mod test_support {
     pub const ROSENBROCK_START: Vector2<f64> = Vector2::new(-1.2, 1.0);
     /// Where the quadratic's minimisation starts.
     pub const QUADRATIC_START: Vector2<f64> = Vector2::new(3.0, -2.0);
+}
+
+#[cfg(test)]
+mod tests {
+    use nalgebra::Vector2;
+
+    use crate::{Adam, AdamConfig, Optimizer, RmsProp, RmsPropConfig, Sgd, SgdConfig};
+
+    /// After a gradient, many steps with none: every decaying state reaches exactly 0 instead of
+    /// getting stuck among the subnormal numbers.
+    fn decays_to_zero<O: Optimizer<f32, Vector2<f32>>>(mut optimizer: O) {
+        let mut theta = Vector2::new(1.0_f32, -1.0);
+        optimizer.step(&mut theta, &Vector2::new(1e-20, -1e-25));
+        for _ in 0..20_000 {
+            optimizer.step(&mut theta, &Vector2::zeros());
+        }
+        assert!(optimizer.tensors().flatten().all(|v| !v.is_subnormal()));
+    }
+
+    #[test]
+    fn decaying_state_never_stays_subnormal() {
+        decays_to_zero(Sgd::new(SgdConfig {
+            momentum: 0.9,
+            ..SgdConfig::with_lr(0.1)
+        }));
+        decays_to_zero(RmsProp::new(RmsPropConfig {
+            momentum: 0.5,
+            centered: true,
+            ..RmsPropConfig::default()
+        }));
+        decays_to_zero(Adam::new(AdamConfig::default()));
+    }
 }

@@ -77,10 +77,15 @@ impl<T: Real, N: Layer<T, X>, X> Workspace<T, N, X> {
     /// into [`Workspace::grad`] (for gradient accumulation over several batches). Returns the
     /// loss. The input gradient of the first layer is not computed.
     pub fn accumulate_gradient<L: Loss<T, N::Output>>(&mut self, net: &N, loss: &L, x: &X, target: &L::Target) -> T {
-        self.output = net.forward_train(x, &mut self.cache);
-        let (value, dy) = loss.value_and_gradient(&self.output, target);
-        net.backward_parameters(x, &self.output, &self.cache, &dy, &mut self.grad);
-        value
+        crate::simd::widest(
+            #[inline(always)]
+            || {
+                self.output = net.forward_train(x, &mut self.cache);
+                let (value, dy) = loss.value_and_gradient(&self.output, target);
+                net.backward_parameters(x, &self.output, &self.cache, &dy, &mut self.grad);
+                value
+            },
+        )
     }
 
     /// [`accumulate_gradient`](Workspace::accumulate_gradient) into a zeroed gradient: after it,

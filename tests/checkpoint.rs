@@ -46,7 +46,7 @@ impl Run {
         let y = SMatrix::<f64, 1, BATCH>::from_fn(|_, j| (order[j] as f64 * 0.2).cos());
         let mut workspace = Workspace::new();
         workspace.train_step(&mut self.net, &mut self.sgd, &Mse, &x, &y);
-        if self.sgd.steps % 10 == 0 {
+        if self.sgd.steps.is_multiple_of(10) {
             let lr = self.sgd.learning_rate();
             self.sgd.set_learning_rate(lr * 0.5);
         }

@@ -276,6 +276,34 @@ fn allocations_per_sequence_training<T: Real>() -> u64 {
     .count_total
 }
 
+/// Layers large enough for the tiled kernels (and a narrow one for the transposed products),
+/// with Adam, whose element loops run in the widest vectors the CPU has.
+type Kernels<T> = (
+    Dense<T, 40, 64>,
+    Tanh,
+    [(Dense<T, 64, 64>, Relu); 2],
+    Dense<T, 64, 33>,
+    Relu,
+    Dense<T, 33, 10>,
+);
+
+fn allocations_with_kernels<T: Real>() -> u64 {
+    let mut net = Kernels::<T>::build_boxed(Init::PyTorch, &mut Rng::new(1));
+    let mut workspace = Workspace::<T, Kernels<T>, SMatrix<T, 40, 16>>::new_boxed();
+    let mut adam = Adam::<T, Kernels<T>>::new_boxed(AdamConfig::default());
+    let x = SMatrix::<T, 40, 16>::from_fn(|i, j| T::of(((i * 16 + j) as f64 * 0.37).sin()));
+    let labels = Class::batch(core::array::from_fn(|i| i % 10)).unwrap();
+    workspace.train_step(&mut *net, &mut *adam, &CrossEntropy, &x, &labels);
+    allocation_counter::measure(|| {
+        for _ in 0..3 {
+            let loss = workspace.train_step(&mut *net, &mut *adam, &CrossEntropy, &x, &labels);
+            assert!(loss.is_finite());
+            std::hint::black_box(net.forward(&x));
+        }
+    })
+    .count_total
+}
+
 #[test]
 fn sequence_training_step_allocates_nothing() {
     assert_eq!(allocations_per_sequence_training::<f32>(), 0);
@@ -339,6 +367,12 @@ fn normalisation_dropout_residual_and_concat_allocate_nothing() {
         allocations_per_training::<f64, Structured<f64>, _, 4, 5>(CrossEntropy, labels),
         0
     );
+}
+
+#[test]
+fn kernel_paths_allocate_nothing() {
+    assert_eq!(allocations_with_kernels::<f32>(), 0);
+    assert_eq!(allocations_with_kernels::<f64>(), 0);
 }
 
 #[test]

@@ -3,7 +3,7 @@
 use nalgebra::{SMatrix, SVector};
 
 use crate::format::ConstExpr;
-use crate::{Init, Layer, Parameters, Real, Rng, TensorInfo, Tensors};
+use crate::{Init, Layer, Parameters, Real, Rng, TensorInfo, Tensors, matmul};
 
 /// A fully connected layer `y = W x + b`, with `W` of shape `O × I` (PyTorch's `nn.Linear`).
 ///
@@ -46,7 +46,15 @@ impl<T: Real, const I: usize, const O: usize> Dense<T, I, O> {
     }
 
     /// Adds `dY Xᵀ` to the weight gradient and the column sum of `dY` to the bias gradient.
+    #[inline(always)]
     fn accumulate<const B: usize>(&self, x: &SMatrix<T, I, B>, dy: &SMatrix<T, O, B>, grad: &mut Self) {
+        if matmul::weight_gradient_is_large(O, B, I) {
+            matmul::weight_gradient(dy.as_slice(), x.as_slice(), grad.weight.as_mut_slice(), (O, B, I));
+            for dy_col in dy.column_iter() {
+                grad.bias += dy_col;
+            }
+            return;
+        }
         for (x_col, dy_col) in x.column_iter().zip(dy.column_iter()) {
             grad.weight.ger(T::one(), &dy_col, &x_col, T::one());
             grad.bias += dy_col;
@@ -82,8 +90,19 @@ impl<T: Real, const I: usize, const O: usize, const B: usize> Layer<T, SMatrix<T
     type Output = SMatrix<T, O, B>;
     type Cache = ();
 
-    #[inline]
+    #[inline(always)]
     fn forward(&self, x: &SMatrix<T, I, B>) -> SMatrix<T, O, B> {
+        if matmul::is_large(O, I, B) {
+            let mut y = SMatrix::<T, O, B>::zeros();
+            matmul::forward(
+                self.weight.as_slice(),
+                x.as_slice(),
+                self.bias.as_slice(),
+                y.as_mut_slice(),
+                (O, I, B),
+            );
+            return y;
+        }
         let mut y = self.weight * x;
         for mut column in y.column_iter_mut() {
             column += &self.bias;
@@ -91,11 +110,12 @@ impl<T: Real, const I: usize, const O: usize, const B: usize> Layer<T, SMatrix<T
         y
     }
 
-    #[inline]
+    #[inline(always)]
     fn forward_train(&self, x: &SMatrix<T, I, B>, _cache: &mut ()) -> SMatrix<T, O, B> {
         self.forward(x)
     }
 
+    #[inline(always)]
     fn backward(
         &self,
         x: &SMatrix<T, I, B>,
@@ -105,9 +125,23 @@ impl<T: Real, const I: usize, const O: usize, const B: usize> Layer<T, SMatrix<T
         grad: &mut Self,
     ) -> SMatrix<T, I, B> {
         self.accumulate(x, dy, grad);
-        self.weight.tr_mul(dy)
+        if matmul::is_large(I, O, B) {
+            let mut dx = SMatrix::<T, I, B>::zeros();
+            matmul::input_gradient(self.weight.as_slice(), dy.as_slice(), dx.as_mut_slice(), (I, O, B));
+            return dx;
+        }
+        // One dot product per entry, as `tr_mul`, written so that each is a reduction over a
+        // contiguous column: compiled for AVX-512 (`Workspace`'s step), `tr_mul` became gathers.
+        let mut dx = SMatrix::<T, I, B>::zeros();
+        for (mut dx_col, dy_col) in dx.column_iter_mut().zip(dy.column_iter()) {
+            for (d, w_col) in dx_col.iter_mut().zip(self.weight.column_iter()) {
+                *d = w_col.dot(&dy_col);
+            }
+        }
+        dx
     }
 
+    #[inline(always)]
     fn backward_parameters(
         &self,
         x: &SMatrix<T, I, B>,
@@ -230,6 +264,66 @@ mod tests {
         layer().backward_parameters(&x, &y, &(), &dy, &mut twice);
         assert_eq!(twice.weight, once.weight * 2.0);
         assert_eq!(twice.bias, once.bias * 2.0);
+    }
+
+    /// Forward and backward against nalgebra's formulas, in `f64` and `f32`, plus a strict
+    /// gradient check: whichever of nalgebra's loop, the tiled kernels or the narrow layers'
+    /// transposed products the shape selects.
+    fn check_shape<const I: usize, const O: usize, const B: usize>() {
+        let layer = Dense::<f64, I, O>::build(Init::PyTorch, &mut Rng::new((I * 100 + O) as u64));
+        let x = SMatrix::<f64, I, B>::from_fn(|i, j| ((i * B + j) as f64 * 0.37).sin());
+        let dy = SMatrix::<f64, O, B>::from_fn(|i, j| ((i * B + j) as f64 * 0.53).cos());
+        let mut expected_y = layer.weight * x;
+        for mut column in expected_y.column_iter_mut() {
+            column += &layer.bias;
+        }
+        let y = layer.forward(&x);
+        assert!((y - expected_y).abs().max() < 1e-13, "{I}-{O} batch {B}: forward");
+        // Start from a non-zero gradient: backward must add to it.
+        let mut grad = Dense::new(SMatrix::from_element(0.5), SVector::from_element(-0.25));
+        let dx = layer.backward(&x, &y, &(), &dy, &mut grad);
+        let expected_weight = dy * x.transpose() + SMatrix::<f64, O, I>::from_element(0.5);
+        assert!(
+            (grad.weight - expected_weight).abs().max() < 1e-13,
+            "{I}-{O} batch {B}: dW"
+        );
+        assert!(
+            (dx - layer.weight.transpose() * dy).abs().max() < 1e-13,
+            "{I}-{O} batch {B}: dX"
+        );
+        let report = GradCheck::default().strict().layer(&layer, &x);
+        assert!(report.passed(), "{I}-{O} batch {B}: {report}");
+
+        let layer32 = Dense::<f32, I, O>::new(layer.weight.cast(), layer.bias.cast());
+        let (x32, dy32) = (x.cast::<f32>(), dy.cast::<f32>());
+        let y32 = layer32.forward(&x32);
+        assert!(
+            (y32.cast::<f64>() - y).abs().max() < 1e-5,
+            "{I}-{O} batch {B}: f32 forward"
+        );
+        let mut grad32 = Dense::zeros();
+        let dx32 = layer32.backward(&x32, &y32, &(), &dy32, &mut grad32);
+        let dw = grad.weight - SMatrix::<f64, O, I>::from_element(0.5);
+        assert!(
+            (grad32.weight.cast::<f64>() - dw).abs().max() < 1e-4,
+            "{I}-{O} batch {B}: f32 dW"
+        );
+        assert!(
+            (dx32.cast::<f64>() - dx).abs().max() < 1e-4,
+            "{I}-{O} batch {B}: f32 dX"
+        );
+    }
+
+    #[test]
+    fn every_product_path_matches_nalgebra_around_the_thresholds() {
+        check_shape::<16, 16, 8>(); // exactly 2048 multiply-adds: kernels, dot-product dX
+        check_shape::<16, 16, 7>(); // just below: nalgebra
+        check_shape::<7, 16, 32>(); // 7 inputs: nalgebra forward, kernel dW, nalgebra dX
+        check_shape::<16, 15, 16>(); // 15 outputs: nalgebra forward, transposed dW and dX
+        check_shape::<33, 17, 9>(); // sizes that fill no tile evenly
+        check_shape::<40, 10, 8>(); // narrow: transposed dW and dX
+        check_shape::<70, 33, 13>(); // several tiles and edges in every direction
+        check_shape::<9, 40, 5>(); // 9 inputs: kernel forward, nalgebra dX
     }
 
     #[test]

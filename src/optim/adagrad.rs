@@ -152,14 +152,19 @@ impl<T: Real, N: Parameters<T>> Optimizer<T, N> for Adagrad<T, N> {
         self.steps += 1;
         let c = self.config;
         let decayed_lr = c.lr / (T::one() + T::of((self.steps - 1) as f64) * c.lr_decay);
-        let kernel = if c.weight_decay == T::zero() {
-            adagrad_slice::<T, false>
-        } else {
-            adagrad_slice::<T, true>
-        };
+        let l2 = c.weight_decay != T::zero();
         let tensors = net.tensors_mut().zip(grad.tensors()).zip(self.sum.tensors_mut());
         for ((p, g), sum) in tensors {
-            kernel(p, g, sum, decayed_lr, c.weight_decay, c.eps);
+            crate::simd::widest(
+                #[inline(always)]
+                || {
+                    if l2 {
+                        adagrad_slice::<T, true>(p, g, sum, decayed_lr, c.weight_decay, c.eps);
+                    } else {
+                        adagrad_slice::<T, false>(p, g, sum, decayed_lr, c.weight_decay, c.eps);
+                    }
+                },
+            );
         }
     }
 
@@ -180,8 +185,9 @@ impl<T: Real, N: Parameters<T>> Optimizer<T, N> for Adagrad<T, N> {
     }
 }
 
-/// The element loop.
-#[inline]
+/// The element loop, compiled for the widest vectors the CPU has (see
+/// [`crate::simd::widest`]): its square root and division are what bound it.
+#[inline(always)]
 fn adagrad_slice<T: Real, const L2: bool>(p: &mut [T], g: &[T], sum: &mut [T], lr: T, weight_decay: T, eps: T) {
     let n = p.len();
     // Equal lengths, made visible to the compiler so that the loop has no bounds checks.

@@ -1,5 +1,6 @@
 use bytemuck::Zeroable;
 
+use super::flush_subnormal;
 use crate::{Optimizer, Parameters, Real, TensorInfo, Tensors};
 
 /// Hyperparameters of [`Adam`]. Defaults are PyTorch's: `lr` 1e-3, `betas` (0.9, 0.999), `eps`
@@ -243,12 +244,22 @@ impl<T: Real> Constants<T> {
             one_minus_beta1: T::one() - beta1,
             beta2,
             one_minus_beta2: T::one() - beta2,
-            step_size: lr / (T::one() - beta1.powf(t)),
-            bias_correction2_sqrt: (T::one() - beta2.powf(t)).sqrt(),
+            step_size: lr / (T::one() - decayed(beta1, t)),
+            bias_correction2_sqrt: (T::one() - decayed(beta2, t)).sqrt(),
             eps,
             weight_decay,
             keep: T::one() - lr * weight_decay,
         }
+    }
+}
+
+/// `βᵗ`, or 0 once it is below `e^-69 ≈ 1e-30`, where `1 − βᵗ` is 1 in both precisions: past
+/// that, `powf` takes its slow underflow path, a fifth of a small network's step.
+fn decayed<T: Real>(beta: T, t: T) -> T {
+    if beta.ln() * t < T::of(-69.0) {
+        T::zero()
+    } else {
+        beta.powf(t)
     }
 }
 
@@ -259,8 +270,9 @@ pub(super) struct Moments<'a, G> {
     pub(super) max_exp_avg_sq: &'a mut G,
 }
 
-/// One Adam step over every tensor. The choice of variant is made once per tensor, so each
-/// element loop is straight-line code the compiler can vectorise.
+/// One Adam step over every tensor, compiled for the widest vectors the CPU has. The choice of
+/// variant is made once per tensor, so each element loop is straight-line code the compiler
+/// can vectorise.
 pub(super) fn update<T: Real, N: Parameters<T>>(
     net: &mut N,
     grad: &N::Gradient,
@@ -275,22 +287,29 @@ pub(super) fn update<T: Real, N: Parameters<T>>(
         .zip(moments.exp_avg.tensors_mut())
         .zip(moments.exp_avg_sq.tensors_mut())
         .zip(moments.max_exp_avg_sq.tensors_mut());
-    for ((((p, g), m), v), v_max) in tensors {
-        let kernel = match (amsgrad, decay) {
-            (false, Decay::None) => adam_slice::<T, false, false, false>,
-            (false, Decay::L2) => adam_slice::<T, false, true, false>,
-            (false, Decay::Decoupled) => adam_slice::<T, false, false, true>,
-            (true, Decay::None) => adam_slice::<T, true, false, false>,
-            (true, Decay::L2) => adam_slice::<T, true, true, false>,
-            (true, Decay::Decoupled) => adam_slice::<T, true, false, true>,
-        };
-        kernel(p, g, m, v, v_max, c);
-    }
+    // One dispatch for the whole step: a small network's tensors are a few vectors each.
+    crate::simd::widest(
+        #[inline(always)]
+        || {
+            for ((((p, g), m), v), v_max) in tensors {
+                match (amsgrad, decay) {
+                    (false, Decay::None) => adam_slice::<T, false, false, false>(p, g, m, v, v_max, c),
+                    (false, Decay::L2) => adam_slice::<T, false, true, false>(p, g, m, v, v_max, c),
+                    (false, Decay::Decoupled) => adam_slice::<T, false, false, true>(p, g, m, v, v_max, c),
+                    (true, Decay::None) => adam_slice::<T, true, false, false>(p, g, m, v, v_max, c),
+                    (true, Decay::L2) => adam_slice::<T, true, true, false>(p, g, m, v, v_max, c),
+                    (true, Decay::Decoupled) => adam_slice::<T, true, false, true>(p, g, m, v, v_max, c),
+                }
+            }
+        },
+    );
 }
 
 /// The element loop, in PyTorch's order of operations (`lerp` for the first moment, the
-/// denominator `√v̂ / √(1 − β₂ᵗ) + eps`).
-#[inline]
+/// denominator `√v̂ / √(1 − β₂ᵗ) + eps`); subnormal moments are stored as 0
+/// ([`flush_subnormal`]). Inlined into [`crate::simd::widest`]'s closure, so
+/// it is compiled for the widest vectors the CPU has.
+#[inline(always)]
 fn adam_slice<T: Real, const AMSGRAD: bool, const L2: bool, const DECOUPLED: bool>(
     p: &mut [T],
     g: &[T],
@@ -308,8 +327,8 @@ fn adam_slice<T: Real, const AMSGRAD: bool, const L2: bool, const DECOUPLED: boo
             param *= c.keep;
         }
         let grad = if L2 { g[i] + c.weight_decay * param } else { g[i] };
-        let first = m[i] + c.one_minus_beta1 * (grad - m[i]);
-        let second = c.beta2 * v[i] + c.one_minus_beta2 * grad * grad;
+        let first = flush_subnormal(m[i] + c.one_minus_beta1 * (grad - m[i]));
+        let second = flush_subnormal(c.beta2 * v[i] + c.one_minus_beta2 * grad * grad);
         m[i] = first;
         v[i] = second;
         let second = if AMSGRAD {
@@ -420,6 +439,24 @@ mod tests {
         let mut plain = Adam::<f64, Vector2<f64>>::new(AdamConfig::default());
         plain.step(&mut theta, &Vector2::new(2.0, 0.0));
         assert_eq!(plain.max_exp_avg_sq, Vector2::zeros());
+    }
+
+    #[test]
+    fn subnormal_moments_are_stored_as_zero() {
+        // Near the smallest subnormal, m − 0.1 m rounds back to m: without the flush the state
+        // would stay subnormal (and slow) forever once the gradient vanishes.
+        let mut theta = nalgebra::Vector2::new(1.0_f32, 1.0);
+        let mut adam = Adam::new(AdamConfig::default());
+        adam.exp_avg = nalgebra::Vector2::new(f32::from_bits(1), 1e-3);
+        adam.exp_avg_sq = nalgebra::Vector2::new(f32::from_bits(1), 1e-3);
+        adam.step(&mut theta, &nalgebra::Vector2::zeros());
+        assert_eq!(adam.exp_avg[0], 0.0);
+        assert_eq!(adam.exp_avg_sq[0], 0.0);
+        assert!(adam.exp_avg[1] > 0.0 && adam.exp_avg_sq[1] > 0.0);
+        for _ in 0..100_000 {
+            adam.step(&mut theta, &nalgebra::Vector2::zeros());
+        }
+        assert!(adam.tensors().flatten().all(|v| !v.is_subnormal()));
     }
 
     #[test]

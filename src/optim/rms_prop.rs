@@ -1,6 +1,7 @@
 use bytemuck::Zeroable;
 
 use super::adam::three_copies;
+use super::flush_subnormal;
 use crate::{Optimizer, Parameters, Real, TensorInfo, Tensors};
 
 /// Hyperparameters of [`RmsProp`]. Defaults are PyTorch's: `lr` 1e-2, `alpha` 0.99, `eps` 1e-8,
@@ -188,16 +189,6 @@ impl<T: Real, N: Parameters<T>> Optimizer<T, N> for RmsProp<T, N> {
         };
         let l2 = c.weight_decay != T::zero();
         let momentum = c.momentum > T::zero();
-        let kernel = match (c.centered, momentum, l2) {
-            (false, false, false) => rms_prop_slice::<T, false, false, false>,
-            (false, false, true) => rms_prop_slice::<T, false, false, true>,
-            (false, true, false) => rms_prop_slice::<T, false, true, false>,
-            (false, true, true) => rms_prop_slice::<T, false, true, true>,
-            (true, false, false) => rms_prop_slice::<T, true, false, false>,
-            (true, false, true) => rms_prop_slice::<T, true, false, true>,
-            (true, true, false) => rms_prop_slice::<T, true, true, false>,
-            (true, true, true) => rms_prop_slice::<T, true, true, true>,
-        };
         let tensors = net
             .tensors_mut()
             .zip(grad.tensors())
@@ -205,7 +196,20 @@ impl<T: Real, N: Parameters<T>> Optimizer<T, N> for RmsProp<T, N> {
             .zip(self.momentum_buffer.tensors_mut())
             .zip(self.grad_avg.tensors_mut());
         for ((((p, g), s), b), a) in tensors {
-            kernel(p, g, s, b, a, &constants);
+            let k = &constants;
+            crate::simd::widest(
+                #[inline(always)]
+                || match (c.centered, momentum, l2) {
+                    (false, false, false) => rms_prop_slice::<T, false, false, false>(p, g, s, b, a, k),
+                    (false, false, true) => rms_prop_slice::<T, false, false, true>(p, g, s, b, a, k),
+                    (false, true, false) => rms_prop_slice::<T, false, true, false>(p, g, s, b, a, k),
+                    (false, true, true) => rms_prop_slice::<T, false, true, true>(p, g, s, b, a, k),
+                    (true, false, false) => rms_prop_slice::<T, true, false, false>(p, g, s, b, a, k),
+                    (true, false, true) => rms_prop_slice::<T, true, false, true>(p, g, s, b, a, k),
+                    (true, true, false) => rms_prop_slice::<T, true, true, false>(p, g, s, b, a, k),
+                    (true, true, true) => rms_prop_slice::<T, true, true, true>(p, g, s, b, a, k),
+                },
+            );
         }
     }
 
@@ -227,7 +231,9 @@ impl<T: Real, N: Parameters<T>> Optimizer<T, N> for RmsProp<T, N> {
 }
 
 /// The element loop, in PyTorch's order of operations (`lerp` for the gradient average).
-#[inline]
+/// Inlined into [`crate::simd::widest`]'s closure, so it is compiled for the widest vectors
+/// the CPU has (its square root and division are what bound it).
+#[inline(always)]
 fn rms_prop_slice<T: Real, const CENTERED: bool, const MOMENTUM: bool, const L2: bool>(
     p: &mut [T],
     g: &[T],
@@ -241,10 +247,10 @@ fn rms_prop_slice<T: Real, const CENTERED: bool, const MOMENTUM: bool, const L2:
     let (g, s, b, a) = (&g[..n], &mut s[..n], &mut b[..n], &mut a[..n]);
     for i in 0..n {
         let grad = if L2 { g[i] + c.weight_decay * p[i] } else { g[i] };
-        let square = c.alpha * s[i] + c.one_minus_alpha * grad * grad;
+        let square = flush_subnormal(c.alpha * s[i] + c.one_minus_alpha * grad * grad);
         s[i] = square;
         let root = if CENTERED {
-            let average = a[i] + c.one_minus_alpha * (grad - a[i]);
+            let average = flush_subnormal(a[i] + c.one_minus_alpha * (grad - a[i]));
             a[i] = average;
             (square - average * average).max(T::zero()).sqrt()
         } else {
@@ -252,7 +258,7 @@ fn rms_prop_slice<T: Real, const CENTERED: bool, const MOMENTUM: bool, const L2:
         };
         let denominator = root + c.eps;
         if MOMENTUM {
-            let buffer = c.momentum * b[i] + grad / denominator;
+            let buffer = flush_subnormal(c.momentum * b[i] + grad / denominator);
             b[i] = buffer;
             p[i] -= c.lr * buffer;
         } else {

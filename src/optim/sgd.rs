@@ -1,5 +1,6 @@
 use bytemuck::Zeroable;
 
+use super::flush_subnormal;
 use crate::{Optimizer, Parameters, Real, TensorInfo, Tensors};
 
 /// Hyperparameters of [`Sgd`]. Defaults are PyTorch's: `lr` 1e-3, no momentum, no dampening,
@@ -221,7 +222,7 @@ fn sgd_slice<T: Real, const MOMENTUM: bool, const NESTEROV: bool, const L2: bool
     for i in 0..n {
         let d = if L2 { g[i] + c.weight_decay * p[i] } else { g[i] };
         let direction = if MOMENTUM {
-            let buffer = c.buffer_momentum * b[i] + c.keep * d;
+            let buffer = flush_subnormal(c.buffer_momentum * b[i] + c.keep * d);
             b[i] = buffer;
             if NESTEROV { d + c.momentum * buffer } else { buffer }
         } else {

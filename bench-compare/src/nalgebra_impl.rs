@@ -1,0 +1,317 @@
+//! The workloads written plainly with nalgebra's statically sized matrices, as a user would:
+//! forward `W x + b`, backward with transposes, an Adam loop over the parameters. The first
+//! layer skips its input gradient, as static-nn's does, so both do the same arithmetic.
+
+use std::cell::RefCell;
+use std::hint::black_box;
+use std::rc::Rc;
+
+use nalgebra::{SMatrix, SVector};
+
+use crate::{Contender, classes, input, regression_target};
+
+struct Linear<const I: usize, const O: usize> {
+    w: SMatrix<f32, O, I>,
+    b: SVector<f32, O>,
+    grad_w: SMatrix<f32, O, I>,
+    grad_b: SVector<f32, O>,
+    m_w: SMatrix<f32, O, I>,
+    v_w: SMatrix<f32, O, I>,
+    m_b: SVector<f32, O>,
+    v_b: SVector<f32, O>,
+}
+
+impl<const I: usize, const O: usize> Linear<I, O> {
+    fn new(rng: &mut static_nn::Rng) -> Box<Self> {
+        let bound = (6.0 / I as f64).sqrt();
+        Box::new(Self {
+            w: SMatrix::from_fn(|_, _| rng.uniform(-bound, bound) as f32),
+            b: SVector::zeros(),
+            grad_w: SMatrix::zeros(),
+            grad_b: SVector::zeros(),
+            m_w: SMatrix::zeros(),
+            v_w: SMatrix::zeros(),
+            m_b: SVector::zeros(),
+            v_b: SVector::zeros(),
+        })
+    }
+
+    fn forward<const B: usize>(&self, x: &SMatrix<f32, I, B>) -> SMatrix<f32, O, B> {
+        let mut z = self.w * x;
+        for mut column in z.column_iter_mut() {
+            column += &self.b;
+        }
+        z
+    }
+
+    fn backward_parameters<const B: usize>(&mut self, x: &SMatrix<f32, I, B>, dz: &SMatrix<f32, O, B>) {
+        self.grad_w = dz * x.transpose();
+        self.grad_b = dz.column_sum();
+    }
+
+    fn backward<const B: usize>(&mut self, x: &SMatrix<f32, I, B>, dz: &SMatrix<f32, O, B>) -> SMatrix<f32, I, B> {
+        self.backward_parameters(x, dz);
+        self.w.transpose() * dz
+    }
+
+    fn adam(&mut self, t: i32) {
+        adam(
+            self.w.as_mut_slice(),
+            self.grad_w.as_slice(),
+            self.m_w.as_mut_slice(),
+            self.v_w.as_mut_slice(),
+            t,
+        );
+        adam(
+            self.b.as_mut_slice(),
+            self.grad_b.as_slice(),
+            self.m_b.as_mut_slice(),
+            self.v_b.as_mut_slice(),
+            t,
+        );
+    }
+}
+
+fn adam(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], t: i32) {
+    let (lr, beta1, beta2, eps) = (1e-3f32, 0.9f32, 0.999f32, 1e-8f32);
+    let correction1 = 1.0 - beta1.powi(t);
+    let correction2 = 1.0 - beta2.powi(t);
+    for i in 0..p.len() {
+        m[i] = beta1 * m[i] + (1.0 - beta1) * g[i];
+        v[i] = beta2 * v[i] + (1.0 - beta2) * g[i] * g[i];
+        p[i] -= lr * (m[i] / correction1) / ((v[i] / correction2).sqrt() + eps);
+    }
+}
+
+fn relu<const R: usize, const C: usize>(z: &SMatrix<f32, R, C>) -> SMatrix<f32, R, C> {
+    z.map(|v| v.max(0.0))
+}
+
+fn relu_backward<const R: usize, const C: usize>(
+    z: &SMatrix<f32, R, C>,
+    dh: &SMatrix<f32, R, C>,
+) -> SMatrix<f32, R, C> {
+    dh.zip_map(z, |d, v| if v > 0.0 { d } else { 0.0 })
+}
+
+fn mse<const R: usize, const C: usize>(y: &SMatrix<f32, R, C>, t: &SMatrix<f32, R, C>) -> (f32, SMatrix<f32, R, C>) {
+    let n = (R * C) as f32;
+    let r = y - t;
+    (r.norm_squared() / n, r * (2.0 / n))
+}
+
+fn tanh_backward<const R: usize, const C: usize>(
+    h: &SMatrix<f32, R, C>,
+    dh: &SMatrix<f32, R, C>,
+) -> SMatrix<f32, R, C> {
+    dh.zip_map(h, |d, h| d * (1.0 - h * h))
+}
+
+/// One network with its data: a training step and an inference pass.
+trait Network {
+    fn train(&mut self) -> f32;
+    fn infer(&self);
+}
+
+struct W1 {
+    l1: Box<Linear<2, 16>>,
+    l2: Box<Linear<16, 16>>,
+    l3: Box<Linear<16, 1>>,
+    x: SMatrix<f32, 2, 1>,
+    target: SMatrix<f32, 1, 1>,
+    t: i32,
+}
+
+impl Network for W1 {
+    fn train(&mut self) -> f32 {
+        let x = black_box(&self.x);
+        let h1 = self.l1.forward(x).map(f32::tanh);
+        let h2 = self.l2.forward(&h1).map(f32::tanh);
+        let y = self.l3.forward(&h2);
+        let (loss, dy) = mse(&y, &self.target);
+        let dh2 = self.l3.backward(&h2, &dy);
+        let dh1 = self.l2.backward(&h1, &tanh_backward(&h2, &dh2));
+        self.l1.backward_parameters(x, &tanh_backward(&h1, &dh1));
+        self.t += 1;
+        self.l1.adam(self.t);
+        self.l2.adam(self.t);
+        self.l3.adam(self.t);
+        loss
+    }
+
+    fn infer(&self) {
+        let h1 = self.l1.forward(black_box(&self.x)).map(f32::tanh);
+        let h2 = self.l2.forward(&h1).map(f32::tanh);
+        black_box(self.l3.forward(&h2));
+    }
+}
+
+struct W2 {
+    l1: Box<Linear<8, 32>>,
+    l2: Box<Linear<32, 32>>,
+    l3: Box<Linear<32, 4>>,
+    x: SMatrix<f32, 8, 8>,
+    target: SMatrix<f32, 4, 8>,
+    t: i32,
+}
+
+impl Network for W2 {
+    fn train(&mut self) -> f32 {
+        let x = black_box(&self.x);
+        let z1 = self.l1.forward(x);
+        let h1 = relu(&z1);
+        let z2 = self.l2.forward(&h1);
+        let h2 = relu(&z2);
+        let y = self.l3.forward(&h2);
+        let (loss, dy) = mse(&y, &self.target);
+        let dh2 = self.l3.backward(&h2, &dy);
+        let dh1 = self.l2.backward(&h1, &relu_backward(&z2, &dh2));
+        self.l1.backward_parameters(x, &relu_backward(&z1, &dh1));
+        self.t += 1;
+        self.l1.adam(self.t);
+        self.l2.adam(self.t);
+        self.l3.adam(self.t);
+        loss
+    }
+
+    fn infer(&self) {
+        let h1 = relu(&self.l1.forward(black_box(&self.x)));
+        let h2 = relu(&self.l2.forward(&h1));
+        black_box(self.l3.forward(&h2));
+    }
+}
+
+struct W3 {
+    l1: Box<Linear<784, 128>>,
+    l2: Box<Linear<128, 10>>,
+    x: Box<SMatrix<f32, 784, 32>>,
+    classes: Vec<usize>,
+    t: i32,
+}
+
+impl Network for W3 {
+    fn train(&mut self) -> f32 {
+        let x = black_box(&*self.x);
+        let z1 = self.l1.forward(x);
+        let h1 = relu(&z1);
+        let logits = self.l2.forward(&h1);
+        // Softmax cross-entropy, mean over the batch.
+        let mut loss = 0.0;
+        let mut dlogits = logits;
+        for (j, mut column) in dlogits.column_iter_mut().enumerate() {
+            let max = column.max();
+            column.apply(|v| *v = (*v - max).exp());
+            let sum = column.sum();
+            loss += sum.ln() + max - logits[(self.classes[j], j)];
+            column /= sum * 32.0;
+            column[self.classes[j]] -= 1.0 / 32.0;
+        }
+        let dh1 = self.l2.backward(&h1, &dlogits);
+        self.l1.backward_parameters(x, &relu_backward(&z1, &dh1));
+        self.t += 1;
+        self.l1.adam(self.t);
+        self.l2.adam(self.t);
+        loss / 32.0
+    }
+
+    fn infer(&self) {
+        let h1 = relu(&self.l1.forward(black_box(&*self.x)));
+        black_box(self.l2.forward(&h1));
+    }
+}
+
+struct W4 {
+    first: Box<Linear<16, 64>>,
+    hidden: Vec<Box<Linear<64, 64>>>,
+    last: Box<Linear<64, 16>>,
+    x: SMatrix<f32, 16, 16>,
+    target: SMatrix<f32, 16, 16>,
+    t: i32,
+}
+
+impl Network for W4 {
+    fn train(&mut self) -> f32 {
+        let x = black_box(&self.x);
+        // Pre-activations of the six hidden layers and their outputs.
+        let mut z = [SMatrix::<f32, 64, 16>::zeros(); 6];
+        let mut h = [SMatrix::<f32, 64, 16>::zeros(); 6];
+        z[0] = self.first.forward(x);
+        h[0] = relu(&z[0]);
+        for (i, layer) in self.hidden.iter().enumerate() {
+            z[i + 1] = layer.forward(&h[i]);
+            h[i + 1] = relu(&z[i + 1]);
+        }
+        let y = self.last.forward(&h[5]);
+        let (loss, dy) = mse(&y, &self.target);
+        let mut dh = self.last.backward(&h[5], &dy);
+        for i in (0..5).rev() {
+            dh = self.hidden[i].backward(&h[i], &relu_backward(&z[i + 1], &dh));
+        }
+        self.first.backward_parameters(x, &relu_backward(&z[0], &dh));
+        self.t += 1;
+        self.first.adam(self.t);
+        for layer in &mut self.hidden {
+            layer.adam(self.t);
+        }
+        self.last.adam(self.t);
+        loss
+    }
+
+    fn infer(&self) {
+        let mut h = relu(&self.first.forward(black_box(&self.x)));
+        for layer in &self.hidden {
+            h = relu(&layer.forward(&h));
+        }
+        black_box(self.last.forward(&h));
+    }
+}
+
+fn wrap<N: Network + 'static>(net: N) -> Contender {
+    let trained = Rc::new(RefCell::new(net));
+    let inferred = trained.clone();
+    Contender {
+        name: "nalgebra",
+        train: Box::new(move || {
+            black_box(trained.borrow_mut().train());
+        }),
+        infer: Box::new(move || inferred.borrow().infer()),
+    }
+}
+
+/// The plain nalgebra version of workload `k` (0 for W1 ... 3 for W4).
+pub fn contender(k: usize) -> Contender {
+    let mut rng = static_nn::Rng::new(1);
+    match k {
+        0 => wrap(W1 {
+            l1: Linear::new(&mut rng),
+            l2: Linear::new(&mut rng),
+            l3: Linear::new(&mut rng),
+            x: SMatrix::from_column_slice(&input(2)),
+            target: SMatrix::from_column_slice(&regression_target(1, 1)),
+            t: 0,
+        }),
+        1 => wrap(W2 {
+            l1: Linear::new(&mut rng),
+            l2: Linear::new(&mut rng),
+            l3: Linear::new(&mut rng),
+            x: SMatrix::from_column_slice(&input(64)),
+            target: SMatrix::from_column_slice(&regression_target(4, 8)),
+            t: 0,
+        }),
+        2 => wrap(W3 {
+            l1: Linear::new(&mut rng),
+            l2: Linear::new(&mut rng),
+            x: Box::new(SMatrix::from_column_slice(&input(784 * 32))),
+            classes: classes(32),
+            t: 0,
+        }),
+        _ => wrap(W4 {
+            first: Linear::new(&mut rng),
+            hidden: (0..5).map(|_| Linear::new(&mut rng)).collect(),
+            last: Linear::new(&mut rng),
+            x: SMatrix::from_column_slice(&input(256)),
+            target: SMatrix::from_column_slice(&regression_target(16, 16)),
+            t: 0,
+        }),
+    }
+}
