@@ -511,7 +511,8 @@ sequential! {
 /// Implements [`Tensors`](crate::Tensors) and [`Parameters`](crate::Parameters) for a layer
 /// with no trainable tensors and no buffers: it occupies one layer position, its gradient is
 /// `()`, and [`Parameters::reset`] restores `Default::default()` (so the type must implement
-/// `Default`). The type may mention the scalar as `T`.
+/// `Default`). The type may mention the scalar as `T`; a type with const parameters lists them
+/// first in brackets.
 ///
 /// ```
 /// use static_nn::{parameter_free_layer, Parameters, Tensors};
@@ -521,13 +522,18 @@ sequential! {
 /// pub struct Double;
 /// parameter_free_layer!(Double);
 ///
+/// /// Keeps the first `N` features.
+/// #[derive(Clone, Copy, Debug, Default, bytemuck::Zeroable)]
+/// pub struct Truncate<const N: usize>;
+/// parameter_free_layer!([const N: usize] Truncate<N>);
+///
 /// assert_eq!(<Double as Tensors<f32>>::LAYERS, 1);
-/// assert_eq!(<Double as Tensors<f32>>::scalar_count(), 0);
+/// assert_eq!(<Truncate<3> as Tensors<f64>>::scalar_count(), 0);
 /// ```
 #[macro_export]
 macro_rules! parameter_free_layer {
-    ($ty:ty) => {
-        impl<T: $crate::Real> $crate::Tensors<T> for $ty {
+    ([$($generics:tt)*] $ty:ty) => {
+        impl<T: $crate::Real, $($generics)*> $crate::Tensors<T> for $ty {
             const LAYERS: usize = 1;
             fn tensors(&self) -> impl Iterator<Item = &[T]> {
                 ::core::iter::empty()
@@ -540,12 +546,16 @@ macro_rules! parameter_free_layer {
             }
         }
 
-        impl<T: $crate::Real> $crate::Parameters<T> for $ty {
+        impl<T: $crate::Real, $($generics)*> $crate::Parameters<T> for $ty {
             type Gradient = ();
             fn reset(&mut self, _init: $crate::Init, _rng: &mut $crate::Rng) {
                 *self = ::core::default::Default::default();
             }
         }
+    };
+    // After the bracketed arm: `[..]` alone would parse as a slice type.
+    ($ty:ty) => {
+        $crate::parameter_free_layer!([] $ty);
     };
 }
 

@@ -3,7 +3,7 @@
 use nalgebra::SMatrix;
 
 use crate::format::ConstExpr;
-use crate::{Init, Layer, Parameters, Real, Rng, TensorInfo, Tensors};
+use crate::{Layer, Real};
 
 /// The mean of each window of `K` steps, per channel and sample, windows `S` steps apart
 /// (PyTorch's `nn.AvgPool1d(K, stride=S)`, no padding, `ceil_mode=False`; the stride defaults to
@@ -33,25 +33,7 @@ impl<const K: usize, const LI: usize, const LO: usize, const S: usize> AvgPool1d
     };
 }
 
-impl<T: Real, const K: usize, const LI: usize, const LO: usize, const S: usize> Tensors<T> for AvgPool1d<K, LI, LO, S> {
-    const LAYERS: usize = 1;
-    fn tensors(&self) -> impl Iterator<Item = &[T]> {
-        core::iter::empty()
-    }
-    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-        core::iter::empty()
-    }
-    fn tensor_infos() -> impl Iterator<Item = TensorInfo> {
-        core::iter::empty()
-    }
-}
-
-impl<T: Real, const K: usize, const LI: usize, const LO: usize, const S: usize> Parameters<T>
-    for AvgPool1d<K, LI, LO, S>
-{
-    type Gradient = ();
-    fn reset(&mut self, _init: Init, _rng: &mut Rng) {}
-}
+crate::parameter_free_layer!([const K: usize, const LI: usize, const LO: usize, const S: usize] AvgPool1d<K, LI, LO, S>);
 
 /// `AvgPool1d` (the sizes come from the declared type), for
 /// [`format::rust_source`](crate::format::rust_source).

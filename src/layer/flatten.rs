@@ -3,7 +3,7 @@
 use nalgebra::SMatrix;
 
 use crate::format::ConstExpr;
-use crate::{Init, Layer, Parameters, Real, Rng, TensorInfo, Tensors};
+use crate::{Layer, Real};
 
 /// Flattens a sequence `[SMatrix<T, C, B>; L]` (per sample `C` channels × `L` steps) into
 /// `SMatrix<T, F, B>` with `F = C · L`, in the order of PyTorch's `nn.Flatten` on an `(N, C, L)`
@@ -36,23 +36,7 @@ impl<const C: usize, const L: usize, const F: usize> FlattenWidth<C, L, F> {
     );
 }
 
-impl<T: Real, const F: usize> Tensors<T> for Flatten<F> {
-    const LAYERS: usize = 1;
-    fn tensors(&self) -> impl Iterator<Item = &[T]> {
-        core::iter::empty()
-    }
-    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-        core::iter::empty()
-    }
-    fn tensor_infos() -> impl Iterator<Item = TensorInfo> {
-        core::iter::empty()
-    }
-}
-
-impl<T: Real, const F: usize> Parameters<T> for Flatten<F> {
-    type Gradient = ();
-    fn reset(&mut self, _init: Init, _rng: &mut Rng) {}
-}
+crate::parameter_free_layer!([const F: usize] Flatten<F>);
 
 /// `Flatten` (the width comes from the declared type), for
 /// [`format::rust_source`](crate::format::rust_source).

@@ -3,7 +3,7 @@
 use nalgebra::SMatrix;
 
 use crate::format::ConstExpr;
-use crate::{Init, Layer, Parameters, Real, Rng, TensorInfo, Tensors};
+use crate::{Layer, Real};
 
 /// The largest value in each window of `K` steps, per channel and sample, windows `S` steps
 /// apart (PyTorch's `nn.MaxPool1d(K, stride=S)`, no padding, dilation 1, `ceil_mode=False`;
@@ -53,25 +53,7 @@ impl<const K: usize, const LI: usize, const LO: usize, const S: usize> MaxPool1d
     }
 }
 
-impl<T: Real, const K: usize, const LI: usize, const LO: usize, const S: usize> Tensors<T> for MaxPool1d<K, LI, LO, S> {
-    const LAYERS: usize = 1;
-    fn tensors(&self) -> impl Iterator<Item = &[T]> {
-        core::iter::empty()
-    }
-    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-        core::iter::empty()
-    }
-    fn tensor_infos() -> impl Iterator<Item = TensorInfo> {
-        core::iter::empty()
-    }
-}
-
-impl<T: Real, const K: usize, const LI: usize, const LO: usize, const S: usize> Parameters<T>
-    for MaxPool1d<K, LI, LO, S>
-{
-    type Gradient = ();
-    fn reset(&mut self, _init: Init, _rng: &mut Rng) {}
-}
+crate::parameter_free_layer!([const K: usize, const LI: usize, const LO: usize, const S: usize] MaxPool1d<K, LI, LO, S>);
 
 /// `MaxPool1d` (the sizes come from the declared type), for
 /// [`format::rust_source`](crate::format::rust_source).
