@@ -39,10 +39,20 @@ pub trait Parameters<T: Real>: Tensors<T> + Zeroable {
     /// The gradient of a scalar with respect to every trainable tensor, laid out like `Self`.
     type Gradient: Tensors<T> + Zeroable + Clone;
 
-    /// Re-creates the value in place: weights drawn from `rng` by `init`, every other field
-    /// (biases where `init` says so, buffers, hyperparameters such as a leaky slope) set to its
-    /// documented default. Draws happen in [`Tensors::tensors`] order.
+    /// Initialises the tensors and buffers in place: weights drawn from `rng` by `init`, biases
+    /// and buffers (running statistics, a dropout seed) set as PyTorch sets them. Draws happen
+    /// in [`Tensors::tensors`] order. Hyperparameters (a leaky slope, a dropout probability,
+    /// batch-norm `eps`, ...) are left as they are: they belong to the value the user wrote.
     fn reset(&mut self, init: Init, rng: &mut Rng);
+
+    /// Sets the hyperparameters, and nothing else, to `template`'s, or to their documented
+    /// defaults when there is no template (what [`Parameters::build`] starts from).
+    ///
+    /// The default does nothing, which is right for a layer without hyperparameters; a layer
+    /// that contains others forwards it to them.
+    fn set_hyperparameters(&mut self, template: Option<&Self>) {
+        let _ = template;
+    }
 
     /// Non-trainable state that belongs to the model and is saved with its weights, such as
     /// batch-norm running statistics. Optimizers and the gradient checker never see these; only
@@ -61,7 +71,9 @@ pub trait Parameters<T: Real>: Tensors<T> + Zeroable {
         core::iter::empty()
     }
 
-    /// A freshly initialised value (see [`Parameters::reset`]).
+    /// A freshly initialised value with every hyperparameter at its default (see
+    /// [`Parameters::reset`]). To choose hyperparameters, write the network as a value and
+    /// initialise it with [`Parameters::initialised`].
     ///
     /// ```
     /// use static_nn::{Dense, Init, Parameters, Rng, Tanh};
@@ -72,6 +84,7 @@ pub trait Parameters<T: Real>: Tensors<T> + Zeroable {
     /// ```
     fn build(init: Init, rng: &mut Rng) -> Self {
         let mut value = Self::zeroed();
+        value.set_hyperparameters(None);
         value.reset(init, rng);
         value
     }
@@ -81,6 +94,44 @@ pub trait Parameters<T: Real>: Tensors<T> + Zeroable {
     #[cfg(feature = "alloc")]
     fn build_boxed(init: Init, rng: &mut Rng) -> alloc::boxed::Box<Self> {
         let mut value = crate::zeroed_box::<Self>();
+        value.set_hyperparameters(None);
+        value.reset(init, rng);
+        value
+    }
+
+    /// The value the user wrote, with its tensors and buffers initialised and its
+    /// hyperparameters kept: the same draws as [`Parameters::build`] from the same `rng`.
+    ///
+    /// ```
+    /// use static_nn::{seq, Dense, Dropout, Init, LeakyRelu, Parameters, Rng};
+    /// let net = seq![Dense::<f32, 2, 8>::zeros(), LeakyRelu::new(0.2), Dropout::new(0.1, 0), Dense::<f32, 8, 1>::zeros()]
+    ///     .initialised(Init::HeUniform, &mut Rng::new(1));
+    /// assert_eq!((net.1.slope, net.2.p), (0.2, 0.1));
+    /// assert_ne!(net.0.weight, Dense::<f32, 2, 8>::zeros().weight);
+    /// ```
+    fn initialised(mut self, init: Init, rng: &mut Rng) -> Self
+    where
+        Self: Sized,
+    {
+        self.reset(init, rng);
+        self
+    }
+
+    /// Like [`Parameters::initialised`], but the result is created directly on the heap: only
+    /// the hyperparameters are copied from `self` (the template), so the tensors of a network
+    /// too large for the stack never pass through it.
+    ///
+    /// ```
+    /// use static_nn::{Dense, Dropout, Init, Parameters, Rng};
+    /// let template = (Dense::<f32, 64, 64>::zeros(), Dropout::new(0.2, 0));
+    /// let net = template.initialised_boxed(Init::PyTorch, &mut Rng::new(3));
+    /// assert_eq!(net.1.p, 0.2);
+    /// assert_eq!(net.0.weight, template.initialised(Init::PyTorch, &mut Rng::new(3)).0.weight);
+    /// ```
+    #[cfg(feature = "alloc")]
+    fn initialised_boxed(&self, init: Init, rng: &mut Rng) -> alloc::boxed::Box<Self> {
+        let mut value = crate::zeroed_box::<Self>();
+        value.set_hyperparameters(Some(self));
         value.reset(init, rng);
         value
     }
@@ -193,6 +244,11 @@ impl<T: Real, A: Parameters<T>, const N: usize> Parameters<T> for [A; N] {
             a.reset(init, rng);
         }
     }
+    fn set_hyperparameters(&mut self, template: Option<&Self>) {
+        for (i, a) in self.iter_mut().enumerate() {
+            a.set_hyperparameters(template.map(|t| &t[i]));
+        }
+    }
 
     fn buffers(&self) -> impl Iterator<Item = &[T]> {
         self.iter().flat_map(|a| a.buffers())
@@ -296,6 +352,9 @@ impl<T: Real, A: Parameters<T>> Parameters<T> for (A,) {
     fn reset(&mut self, init: Init, rng: &mut Rng) {
         self.0.reset(init, rng);
     }
+    fn set_hyperparameters(&mut self, template: Option<&Self>) {
+        self.0.set_hyperparameters(template.map(|t| &t.0));
+    }
     fn buffers(&self) -> impl Iterator<Item = &[T]> {
         self.0.buffers()
     }
@@ -359,6 +418,11 @@ macro_rules! sequential {
                 self.$a.reset(init, rng);
                 $(self.$m.reset(init, rng);)*
                 self.$z.reset(init, rng);
+            }
+            fn set_hyperparameters(&mut self, template: Option<&Self>) {
+                self.$a.set_hyperparameters(template.map(|t| &t.$a));
+                $(self.$m.set_hyperparameters(template.map(|t| &t.$m));)*
+                self.$z.set_hyperparameters(template.map(|t| &t.$z));
             }
             fn buffers(&self) -> impl Iterator<Item = &[T]> {
                 self.$a.buffers() $(.chain(self.$m.buffers()))* .chain(self.$z.buffers())
@@ -510,9 +574,10 @@ sequential! {
 
 /// Implements [`Tensors`](crate::Tensors) and [`Parameters`](crate::Parameters) for a layer
 /// with no trainable tensors and no buffers: it occupies one layer position, its gradient is
-/// `()`, and [`Parameters::reset`] restores `Default::default()` (so the type must implement
-/// `Default`). The type may mention the scalar as `T`; a type with const parameters lists them
-/// first in brackets.
+/// `()`, [`Parameters::reset`] draws nothing, and the whole value is its hyperparameters:
+/// [`Parameters::set_hyperparameters`] copies the template or restores `Default::default()` (so
+/// the type must implement `Clone` and `Default`). The type may mention the scalar as `T`; a
+/// type with const parameters lists them first in brackets.
 ///
 /// ```
 /// use static_nn::{parameter_free_layer, Parameters, Tensors};
@@ -548,8 +613,9 @@ macro_rules! parameter_free_layer {
 
         impl<T: $crate::Real, $($generics)*> $crate::Parameters<T> for $ty {
             type Gradient = ();
-            fn reset(&mut self, _init: $crate::Init, _rng: &mut $crate::Rng) {
-                *self = ::core::default::Default::default();
+            fn reset(&mut self, _init: $crate::Init, _rng: &mut $crate::Rng) {}
+            fn set_hyperparameters(&mut self, template: ::core::option::Option<&Self>) {
+                *self = template.map_or_else(::core::default::Default::default, ::core::clone::Clone::clone);
             }
         }
     };

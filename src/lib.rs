@@ -198,7 +198,6 @@ pub struct ReadmeDoctests;
 
 /// The traits and types most programs need.
 pub mod prelude {
-    pub use crate::Mlp;
     pub use crate::diagnostics::{ActivationHealth, Monitor, Thresholds};
     pub use crate::{
         Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, AvgPool1d, BatchNorm, BceWithLogits, Causal,
@@ -209,4 +208,5 @@ pub mod prelude {
     };
     #[cfg(feature = "alloc")]
     pub use crate::{EarlyStopping, GradCheck, LastBatch, TrainConfig, Trainer};
+    pub use crate::{Mlp, Seq, seq};
 }

@@ -177,9 +177,19 @@ impl<T: Real, const F: usize> Tensors<T> for BatchNorm<T, F> {
 impl<T: Real, const F: usize> Parameters<T> for BatchNorm<T, F> {
     type Gradient = NormGradient<T, F>;
 
-    /// Sets everything to PyTorch's initial values ([`BatchNorm::new`]); draws nothing.
+    /// Sets the tensors and buffers to PyTorch's initial values ([`BatchNorm::new`]); draws
+    /// nothing, keeps `eps` and `momentum`.
     fn reset(&mut self, _init: Init, _rng: &mut Rng) {
-        *self = Self::new();
+        *self = Self {
+            eps: self.eps,
+            momentum: self.momentum,
+            ..Self::new()
+        };
+    }
+    fn set_hyperparameters(&mut self, template: Option<&Self>) {
+        let defaults = Self::new();
+        let template = template.unwrap_or(&defaults);
+        (self.eps, self.momentum) = (template.eps, template.momentum);
     }
 
     fn buffers(&self) -> impl Iterator<Item = &[T]> {

@@ -97,6 +97,10 @@ impl<T: Real, A: Parameters<T>, B: Parameters<T>, const O: usize> Parameters<T> 
         self.0.reset(init, rng);
         self.1.reset(init, rng);
     }
+    fn set_hyperparameters(&mut self, template: Option<&Self>) {
+        self.0.set_hyperparameters(template.map(|t| &t.0));
+        self.1.set_hyperparameters(template.map(|t| &t.1));
+    }
     fn buffers(&self) -> impl Iterator<Item = &[T]> {
         self.0.buffers().chain(self.1.buffers())
     }

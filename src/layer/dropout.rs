@@ -23,7 +23,8 @@ use crate::{Init, Layer, Parameters, Real, Rng, TensorInfo, Tensors};
 /// masks on a microcontroller and on a desktop. Unlike PyTorch, there is no global generator to
 /// seed.
 ///
-/// **Defaults.** [`Parameters::reset`] (hence `build`) sets `p` to PyTorch's 0.5 and draws the
+/// **Defaults.** [`Parameters::build`] sets `p` to PyTorch's 0.5; a network written as a value
+/// keeps the `p` it was written with ([`Parameters::initialised`]). Initialisation draws the
 /// seed from the builder's [`Rng`] (one draw), so a network built from a seed is reproducible
 /// and two dropout layers in it draw independent masks.
 ///
@@ -102,8 +103,8 @@ impl<T: Real> Default for Dropout<T> {
     }
 }
 
-// Written out rather than `parameter_free_layer!`, whose `reset` restores `Default`: a seed
-// shared by every dropout layer of a network would give them identical masks.
+// Written out rather than `parameter_free_layer!`, whose `reset` draws nothing: a seed shared
+// by every dropout layer of a network would give them identical masks.
 impl<T: Real> Tensors<T> for Dropout<T> {
     const LAYERS: usize = 1;
 
@@ -121,9 +122,13 @@ impl<T: Real> Tensors<T> for Dropout<T> {
 impl<T: Real> Parameters<T> for Dropout<T> {
     type Gradient = ();
 
-    /// Sets `p` to 0.5 and draws a new seed from `rng`.
+    /// Draws a new seed from `rng`; keeps `p`.
     fn reset(&mut self, _init: Init, rng: &mut Rng) {
-        *self = Self::new(T::of(0.5), rng.next_u64());
+        self.seed = rng.next_u64();
+    }
+    /// The default `p` is PyTorch's 0.5.
+    fn set_hyperparameters(&mut self, template: Option<&Self>) {
+        self.p = template.map_or_else(|| T::of(0.5), |t| t.p);
     }
 }
 

@@ -44,6 +44,9 @@ impl<T: Real, L: Parameters<T>> Parameters<T> for EachStep<L> {
     fn reset(&mut self, init: Init, rng: &mut Rng) {
         self.0.reset(init, rng);
     }
+    fn set_hyperparameters(&mut self, template: Option<&Self>) {
+        self.0.set_hyperparameters(template.map(|t| &t.0));
+    }
     fn buffers(&self) -> impl Iterator<Item = &[T]> {
         self.0.buffers()
     }

@@ -250,8 +250,7 @@ impl<T: Real, const I: usize, const H: usize> Tensors<T> for Gru<T, I, H> {
 impl<T: Real, const I: usize, const H: usize> Parameters<T> for Gru<T, I, H> {
     type Gradient = Self;
 
-    /// Draws the tensors in order (see the type's documentation for the bounds) and sets
-    /// [`bptt_window`](Gru::bptt_window) to 0.
+    /// Draws the tensors in order (see the type's documentation for the bounds).
     fn reset(&mut self, init: Init, rng: &mut Rng) {
         // PyTorch initialises every tensor of a recurrent layer from U(-1/√H, 1/√H).
         let fan_in_ih = if init == Init::PyTorch { H } else { I };
@@ -259,7 +258,10 @@ impl<T: Real, const I: usize, const H: usize> Parameters<T> for Gru<T, I, H> {
         init.fill_weight(flat_mut(&mut self.weight_hh), H, 3 * H, rng);
         init.fill_bias(self.bias_ih.as_mut_slice(), H, rng);
         init.fill_bias(self.bias_hh.as_mut_slice(), H, rng);
-        self.bptt_window = 0;
+    }
+    /// The default [`bptt_window`](Gru::bptt_window) is 0 (the whole sequence).
+    fn set_hyperparameters(&mut self, template: Option<&Self>) {
+        self.bptt_window = template.map_or(0, |t| t.bptt_window);
     }
 }
 

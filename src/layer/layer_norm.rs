@@ -146,9 +146,16 @@ impl<T: Real, const F: usize> Tensors<T> for LayerNorm<T, F> {
 impl<T: Real, const F: usize> Parameters<T> for LayerNorm<T, F> {
     type Gradient = NormGradient<T, F>;
 
-    /// Sets everything to PyTorch's initial values ([`LayerNorm::new`]); draws nothing.
+    /// Sets γ and β to PyTorch's initial values ([`LayerNorm::new`]); draws nothing, keeps
+    /// `eps`.
     fn reset(&mut self, _init: Init, _rng: &mut Rng) {
-        *self = Self::new();
+        *self = Self {
+            eps: self.eps,
+            ..Self::new()
+        };
+    }
+    fn set_hyperparameters(&mut self, template: Option<&Self>) {
+        self.eps = template.map_or_else(|| Self::new().eps, |t| t.eps);
     }
 }
 
