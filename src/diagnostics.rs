@@ -70,7 +70,6 @@ pub mod plot;
 mod stats;
 #[cfg(feature = "alloc")]
 mod trace;
-mod visit;
 
 pub use findings::{Finding, Thresholds};
 pub use health::{ActivationHealth, ActivationRecord};
@@ -79,4 +78,3 @@ pub use monitor::{FirstOrder, Monitor, StepRecord};
 pub use stats::{CapacityError, GradientStats, LayerStats, Stats, TensorStats};
 #[cfg(feature = "alloc")]
 pub use trace::{Series, Trace};
-pub use visit::{ActivationKind, ActivationVisitor, Activations};

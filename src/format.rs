@@ -95,7 +95,7 @@
 //! any network. Instead [`rust_source`] (with `std`) writes a Rust item that builds the network
 //! from its layers' `const` constructors, e.g. `Dense::new(SMatrix::from_array_storage(..))`;
 //! `include!` it and the weights are the binary's read-only data, with no parsing, checksum or
-//! copy at run time. Each layer says how to write itself through [`ConstExpr`].
+//! copy at run time. Each layer says how to write itself through [`ConstExpr`](crate::ConstExpr).
 //!
 //! # Checkpoints
 //!
@@ -104,6 +104,7 @@
 //! training resumed from a checkpoint is bit-identical to training that never stopped.
 
 mod checkpoint;
+#[cfg(feature = "alloc")]
 mod codegen;
 mod container;
 mod crc32;
@@ -113,16 +114,14 @@ pub mod safetensors;
 
 #[cfg(feature = "alloc")]
 pub use checkpoint::checkpoint_to_vec;
-pub use checkpoint::{Counters, checkpoint_len, load_checkpoint, save_checkpoint};
+pub use checkpoint::{checkpoint_len, load_checkpoint, save_checkpoint};
 #[cfg(feature = "alloc")]
 pub use codegen::rust_source;
-pub use codegen::{AsConst, ConstExpr};
-pub(crate) use codegen::{const_path, fmt_real};
 pub use error::{Error, Name, Shape};
 
 use container::{Data, Entry, Kind, Value};
 
-use crate::{Optimizer, Parameters, Real};
+use crate::{Counters, Optimizer, Parameters, Real};
 
 /// The format version this build reads and writes.
 pub const VERSION: u16 = container::VERSION;

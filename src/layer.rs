@@ -3,7 +3,6 @@
 use bytemuck::Zeroable;
 use nalgebra::SMatrix;
 
-use crate::diagnostics::ActivationVisitor;
 use crate::{Init, Real, Rng, TensorInfo, Tensors};
 
 pub mod activation;
@@ -26,6 +25,9 @@ pub mod padding;
 pub mod residual;
 pub mod softmax;
 pub mod stream;
+mod visit;
+
+pub use visit::{ActivationKind, ActivationVisitor, Activations};
 
 /// A part of a network that owns trainable tensors (possibly none).
 ///
@@ -210,7 +212,7 @@ pub trait Layer<T: Real, X>: Parameters<T> {
     ///
     /// ```
     /// use static_nn::prelude::*;
-    /// use static_nn::diagnostics::Activations;
+    /// use static_nn::Activations;
     /// use nalgebra::SMatrix;
     ///
     /// type Net = (Dense<f64, 2, 3>, Tanh, Dense<f64, 3, 3>, Relu, Dense<f64, 3, 1>);

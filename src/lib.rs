@@ -51,7 +51,7 @@
 //! | initialisation | [`Init`] (PyTorch, Xavier/Glorot, He/Kaiming) from a seeded [`Rng`] |
 //! | optimizers | [`Optimizer`]: [`Sgd`], [`Adam`], [`AdamW`], [`RmsProp`], [`Adagrad`] (PyTorch's updates and defaults; any [`Parameters`], even a bare `SMatrix`) |
 //! | clipping, schedules | [`optim::clip_grad_norm`], [`optim::clip_grad_value`]; [`optim::schedule`]: step, exponential, cosine, linear warm-up, reduce-on-plateau |
-//! | data | [`data::Sample`] `([T; I], target)`, [`Target`] ([`Class`] or `[T; K]`, [`Class::one_hot`]), [`data::gather`], [`data::Dataset`] (shuffled compile-time-width batches) |
+//! | data | [`Sample`] `([T; I], target)`, [`Target`] ([`Class`] or `[T; K]`, [`Class::one_hot`]), [`gather`], [`data::Dataset`] (shuffled compile-time-width batches) |
 //! | real data | [`data::parse_csv`] / [`data::read_csv`] (into `[T; I]` and `Class<C>`, line-numbered [`data::CsvError`]s; needs `std`), [`data::stratified_split`], [`data::Folds`], [`data::Standardiser`] (fitted on training data, foldable into the first layer), [`data::ConfusionMatrix`] |
 //! | inference | [`Layer::forward`] on batches; [`Predict`] (`predict`, `classify` one `[T; I]` sample) |
 //! | declaring | tuples; [`Mlp!`] (`Mlp![f32, 64 -> 64 -> 10, Relu]`) |
@@ -111,6 +111,8 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+mod const_expr;
+mod counters;
 pub mod data;
 pub mod diagnostics;
 pub mod format;
@@ -137,7 +139,8 @@ mod x86;
 pub use bytemuck;
 pub use nalgebra;
 
-pub use data::Target;
+pub use const_expr::{AsConst, ConstExpr};
+pub use counters::Counters;
 #[cfg(feature = "alloc")]
 pub use gradcheck::{GradCheck, GradCheckReport, TensorCheck};
 pub use init::Init;
@@ -159,8 +162,8 @@ pub use layer::padding::{Causal, Padding, Same, Valid, Zeros};
 pub use layer::residual::Residual;
 pub use layer::softmax::Softmax;
 pub use layer::stream::Stream;
-pub use layer::{Layer, Parameters};
-pub use loss::{BceWithLogits, Class, ClassOutOfRange, CrossEntropy, Huber, Loss, Mse};
+pub use layer::{ActivationKind, ActivationVisitor, Activations, Layer, Parameters};
+pub use loss::{BceWithLogits, Class, ClassOutOfRange, CrossEntropy, Huber, Loss, Mse, Sample, Target, gather};
 pub use optim::{
     Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Clip, Optimizer, RmsProp, RmsPropConfig, Sgd,
     SgdConfig,

@@ -9,17 +9,17 @@
 //!
 //! The target's type is part of the loss, so a target of the wrong shape does not compile.
 
-use core::fmt;
-
 mod bce_with_logits;
 mod cross_entropy;
 mod huber;
 mod mse;
+mod target;
 
 pub use bce_with_logits::BceWithLogits;
 pub use cross_entropy::CrossEntropy;
 pub use huber::Huber;
 pub use mse::Mse;
+pub use target::{Class, ClassOutOfRange, Sample, Target, gather};
 
 use crate::Real;
 
@@ -38,76 +38,6 @@ pub trait Loss<T: Real, Y> {
     /// The loss and its gradient `∂loss/∂y`, which has the output's shape.
     fn value_and_gradient(&self, y: &Y, target: &Self::Target) -> (T, Y);
 }
-
-/// A class index known to be below `C`, the number of classes: the target of [`CrossEntropy`].
-///
-/// Range is checked once, when the label is made, so a loss never meets an index it cannot
-/// score.
-///
-/// ```
-/// use static_nn::Class;
-/// let label = Class::<3>::new(2).unwrap();
-/// assert_eq!(label.index(), 2);
-/// assert!(Class::<3>::new(3).is_none());
-/// let batch = Class::<10>::batch([3, 1, 4]).unwrap();
-/// assert_eq!(batch[2].index(), 4);
-/// assert_eq!(Class::<10>::batch([3, 10]).unwrap_err().to_string(), "class index 10 is out of range for 10 classes");
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, bytemuck::Zeroable)]
-pub struct Class<const C: usize>(u32);
-
-impl<const C: usize> Class<C> {
-    /// The class `index`, or `None` if `index >= C`.
-    pub const fn new(index: usize) -> Option<Self> {
-        if index < C && index <= u32::MAX as usize {
-            Some(Self(index as u32))
-        } else {
-            None
-        }
-    }
-
-    /// The index, below `C`.
-    pub const fn index(self) -> usize {
-        self.0 as usize
-    }
-
-    /// Labels for a whole batch, or the first out-of-range index.
-    pub fn batch<const B: usize>(indices: [usize; B]) -> Result<[Self; B], ClassOutOfRange> {
-        let mut out = [Self(0); B];
-        for (slot, &index) in out.iter_mut().zip(&indices) {
-            *slot = Self::try_from(index)?;
-        }
-        Ok(out)
-    }
-}
-
-impl<const C: usize> TryFrom<usize> for Class<C> {
-    type Error = ClassOutOfRange;
-    fn try_from(index: usize) -> Result<Self, ClassOutOfRange> {
-        Self::new(index).ok_or(ClassOutOfRange { index, classes: C })
-    }
-}
-
-/// A class index that is not below the number of classes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ClassOutOfRange {
-    /// The offending index.
-    pub index: usize,
-    /// The number of classes.
-    pub classes: usize,
-}
-
-impl fmt::Display for ClassOutOfRange {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "class index {} is out of range for {} classes",
-            self.index, self.classes
-        )
-    }
-}
-
-impl core::error::Error for ClassOutOfRange {}
 
 #[cfg(test)]
 pub(crate) mod test_support {

@@ -54,6 +54,15 @@ pub trait Real: RealField + Copy + Default + bytemuck::Pod + fmt::Debug + fmt::D
     fn tanh_branchless(self) -> Self;
 }
 
+/// `σ(z)` and `σ(-z)` from a single exponential, each exact to rounding for any `z`.
+#[inline]
+pub(crate) fn sigmoid_pair<T: Real>(z: T) -> (T, T) {
+    let e = (-z.abs()).exp();
+    let big = T::one() / (T::one() + e);
+    let small = e * big;
+    if z >= T::zero() { (big, small) } else { (small, big) }
+}
+
 impl Real for f32 {
     const NAME: &'static str = "f32";
     const EPSILON: Self = f32::EPSILON;

@@ -106,7 +106,7 @@ impl Rng {
 
 /// The generator's whole state, so that a checkpoint resumes the same sequence (of shuffles,
 /// dropout masks, ...).
-impl crate::format::Counters for Rng {
+impl crate::Counters for Rng {
     fn counter_names() -> impl Iterator<Item = &'static str> {
         ["rng"].into_iter()
     }

@@ -3,7 +3,7 @@
 //!
 //! [`Trainer`] owns everything an epoch needs (the [`Workspace`](crate::Workspace), a batch
 //! buffer, the index buffer it shuffles) and allocates it once; epochs then allocate nothing.
-//! It is generic over the network, the optimizer, the loss and the [`Target`](crate::data::Target)
+//! It is generic over the network, the optimizer, the loss and the [`Target`](crate::Target)
 //! of the samples, so classification and regression go through the same code.
 
 use core::fmt;

@@ -5,7 +5,7 @@ use core::marker::PhantomData;
 
 use bytemuck::Zeroable;
 
-use crate::diagnostics::ActivationVisitor;
+use crate::ActivationVisitor;
 use crate::optim::{Clip, clip_grad_norm, clip_grad_value, global_norm};
 use crate::{Layer, Loss, Optimizer, Real, Tensors};
 

@@ -2,7 +2,8 @@
 
 use nalgebra::SMatrix;
 use proptest::prelude::{ProptestConfig, any, prop_assert, proptest};
-use static_nn::format::{self, Counters, Error, Name};
+use static_nn::Counters;
+use static_nn::format::{self, Error, Name};
 use static_nn::optim::{CosineAnnealingLr, LinearWarmup, PlateauConfig, ReduceLrOnPlateau, Schedule};
 use static_nn::prelude::*;
 

@@ -6,7 +6,7 @@ use core::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::Sample;
+use crate::Sample;
 use crate::{Class, Real};
 
 /// What the first line of a CSV file holds.

@@ -6,9 +6,9 @@ use core::marker::PhantomData;
 use bytemuck::Zeroable;
 use nalgebra::SMatrix;
 
-use super::{Sample, Target, gather};
 use crate::train::LastBatch;
 use crate::{Real, Rng};
+use crate::{Sample, Target, gather};
 
 /// A slice of samples and an order to visit them in, cut into batches of any compile-time
 /// width `B`: what [`Trainer`](crate::Trainer) does each epoch, for a loop of your own.

@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use super::Sample;
+use crate::Sample;
 use crate::{Class, Predict, Real};
 
 /// Counts of (true class, predicted class) pairs: row `t`, column `p` counts the samples of

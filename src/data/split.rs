@@ -3,7 +3,7 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use super::Sample;
+use crate::Sample;
 use crate::{Class, Real, Rng};
 
 /// Splits labelled samples into a training and a test set, keeping each class's share in both

@@ -2,7 +2,7 @@
 
 use nalgebra::SVector;
 
-use super::Sample;
+use crate::Sample;
 use crate::{Dense, Real};
 
 /// Per-feature standardisation `x' = (x − mean) / scale` (scikit-learn's `StandardScaler`).

@@ -2,7 +2,8 @@
 
 use core::fmt;
 
-use super::{ActivationKind, ActivationVisitor, Activations, CapacityError, Finding, Thresholds};
+use super::{CapacityError, Finding, Thresholds};
+use crate::{ActivationKind, ActivationVisitor, Activations};
 use crate::{Layer, Real, Workspace};
 
 /// How one activation layer fared: on the last batch recorded, and since the last

@@ -4,7 +4,8 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::{ActivationHealth, ActivationKind, StepRecord};
+use super::{ActivationHealth, StepRecord};
+use crate::ActivationKind;
 use crate::Real;
 
 /// A named sequence of `(x, y)` points.

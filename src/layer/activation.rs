@@ -18,8 +18,8 @@
 //! | [`Gelu`] | z Φ(z) (exact, erf) | Φ(z) + z φ(z) |
 //! | [`Silu`] | z s(z) | s(z) (1 + z s(-z)) |
 
+use crate::ActivationKind;
 use crate::Real;
-use crate::diagnostics::ActivationKind;
 
 mod elu;
 mod gelu;
@@ -60,15 +60,6 @@ pub trait Activation<T: Real> {
     fn kind(&self) -> ActivationKind {
         ActivationKind::Other
     }
-}
-
-/// `σ(z)` and `σ(-z)` from a single exponential, each exact to rounding for any `z`.
-#[inline]
-pub(crate) fn sigmoid_pair<T: Real>(z: T) -> (T, T) {
-    let e = (-z.abs()).exp();
-    let big = T::one() / (T::one() + e);
-    let small = e * big;
-    if z >= T::zero() { (big, small) } else { (small, big) }
 }
 
 /// Replaces every value `z` in `values` by `activation.value(z)`, in a loop compiled for the
@@ -171,9 +162,9 @@ macro_rules! elementwise_layer {
                 y: &Self::Output,
                 _cache: &(),
                 position: usize,
-                visitor: &mut dyn $crate::diagnostics::ActivationVisitor<T>,
+                visitor: &mut dyn $crate::ActivationVisitor<T>,
             ) {
-                visitor.visit($crate::diagnostics::Activations {
+                visitor.visit($crate::Activations {
                     position,
                     kind: $crate::Activation::<T>::kind(self),
                     function: self,
@@ -229,9 +220,9 @@ macro_rules! elementwise_layer {
                 y: &Self::Output,
                 _cache: &(),
                 position: usize,
-                visitor: &mut dyn $crate::diagnostics::ActivationVisitor<T>,
+                visitor: &mut dyn $crate::ActivationVisitor<T>,
             ) {
-                visitor.visit($crate::diagnostics::Activations {
+                visitor.visit($crate::Activations {
                     position,
                     kind: $crate::Activation::<T>::kind(self),
                     function: self,

@@ -2,7 +2,7 @@
 
 use nalgebra::SMatrix;
 
-use crate::format::ConstExpr;
+use crate::ConstExpr;
 use crate::{Layer, Real};
 
 /// The mean of each window of `K` steps, per channel and sample, windows `S` steps apart

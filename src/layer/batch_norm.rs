@@ -292,7 +292,7 @@ impl<T: Real, const F: usize, const B: usize> Layer<T, SMatrix<T, F, B>> for Bat
 
 /// Written as a struct literal (every field is public), so generated source can embed a trained
 /// batch norm with its running statistics.
-impl<T: Real, const F: usize> crate::format::ConstExpr for BatchNorm<T, F> {
+impl<T: Real, const F: usize> crate::ConstExpr for BatchNorm<T, F> {
     fn fmt_const(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("::static_nn::BatchNorm { weight: ")?;
         self.weight.fmt_const(f)?;
@@ -303,9 +303,9 @@ impl<T: Real, const F: usize> crate::format::ConstExpr for BatchNorm<T, F> {
         f.write_str(", running_var: ")?;
         self.running_var.fmt_const(f)?;
         f.write_str(", eps: ")?;
-        crate::format::fmt_real(self.eps, f)?;
+        crate::const_expr::fmt_real(self.eps, f)?;
         f.write_str(", momentum: ")?;
-        crate::format::fmt_real(self.momentum, f)?;
+        crate::const_expr::fmt_real(self.momentum, f)?;
         f.write_str(" }")
     }
 }

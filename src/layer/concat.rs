@@ -2,7 +2,7 @@
 
 use nalgebra::SMatrix;
 
-use crate::diagnostics::ActivationVisitor;
+use crate::ActivationVisitor;
 use crate::{Init, Layer, Parameters, Real, Rng, TensorInfo, Tensors};
 
 /// Two branches applied to the same input, their outputs stacked: `y = [a(x); b(x)]`, the
@@ -180,9 +180,7 @@ where
     }
 }
 
-impl<A: crate::format::ConstExpr, B: crate::format::ConstExpr, const O: usize> crate::format::ConstExpr
-    for Concat<A, B, O>
-{
+impl<A: crate::ConstExpr, B: crate::ConstExpr, const O: usize> crate::ConstExpr for Concat<A, B, O> {
     fn fmt_const(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("::static_nn::Concat(")?;
         self.0.fmt_const(f)?;

@@ -4,7 +4,7 @@ use core::marker::PhantomData;
 
 use nalgebra::{SMatrix, SVector};
 
-use crate::format::ConstExpr;
+use crate::ConstExpr;
 use crate::layer::padding::{Causal, Padding, PaddingMode, Valid};
 use crate::{Init, Layer, Parameters, Real, Rng, Stream, TensorInfo, Tensors};
 

@@ -2,8 +2,8 @@
 
 use nalgebra::{SMatrix, SVector};
 
-use crate::format::ConstExpr;
-use crate::{Init, Layer, Parameters, Real, Rng, TensorInfo, Tensors, matmul};
+use crate::ConstExpr;
+use crate::{Init, Layer, Parameters, Real, Rng, Stream, TensorInfo, Tensors, matmul};
 
 /// A fully connected layer `y = W x + b`, with `W` of shape `O × I` (PyTorch's `nn.Linear`).
 ///
@@ -151,6 +151,17 @@ impl<T: Real, const I: usize, const O: usize, const B: usize> Layer<T, SMatrix<T
         grad: &mut Self,
     ) {
         self.accumulate(x, dy, grad);
+    }
+}
+
+/// Frame by frame, a dense layer is itself: it keeps no state.
+impl<T: Real, const I: usize, const O: usize, const B: usize> Stream<T, SMatrix<T, I, B>> for Dense<T, I, O> {
+    type Output = SMatrix<T, O, B>;
+    type State = ();
+
+    #[inline]
+    fn step(&self, x: &SMatrix<T, I, B>, _state: &mut ()) -> SMatrix<T, O, B> {
+        self.forward(x)
     }
 }
 

@@ -170,10 +170,10 @@ fn multiply<T: Real, const R: usize, const C: usize>(a: &SMatrix<T, R, C>, b: &S
 
 /// Written as a struct literal; an embedded network runs inference, where dropout is the
 /// identity, but keeps its settings so that it could be trained further.
-impl<T: Real> crate::format::ConstExpr for Dropout<T> {
+impl<T: Real> crate::ConstExpr for Dropout<T> {
     fn fmt_const(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("::static_nn::Dropout { p: ")?;
-        crate::format::fmt_real(self.p, f)?;
+        crate::const_expr::fmt_real(self.p, f)?;
         write!(f, ", seed: {}_u64 }}", self.seed)
     }
 }

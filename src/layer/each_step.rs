@@ -2,7 +2,7 @@
 
 use bytemuck::Zeroable;
 
-use crate::format::ConstExpr;
+use crate::ConstExpr;
 use crate::{Init, Layer, Parameters, Real, Rng, Stream, TensorInfo, Tensors};
 
 /// Applies the layer `L` to every time step of a sequence `[X; N]`, with the same parameters

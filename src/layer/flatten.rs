@@ -2,7 +2,7 @@
 
 use nalgebra::SMatrix;
 
-use crate::format::ConstExpr;
+use crate::ConstExpr;
 use crate::{Layer, Real};
 
 /// Flattens a sequence `[SMatrix<T, C, B>; L]` (per sample `C` channels × `L` steps) into

@@ -2,7 +2,7 @@
 
 use nalgebra::SMatrix;
 
-use crate::format::ConstExpr;
+use crate::ConstExpr;
 use crate::layer::gates::{add_outer, add_transposed, column, column_mut, flat, flat_mut, project};
 use crate::{Init, Layer, Parameters, Real, Rng, Stream, TensorInfo, Tensors};
 

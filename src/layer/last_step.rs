@@ -22,7 +22,7 @@ use crate::{Layer, Real, Stream, Tensors};
 pub struct LastStep;
 
 crate::parameter_free_layer!(LastStep);
-crate::format::const_path!(LastStep, "::static_nn::LastStep");
+crate::const_expr::const_path!(LastStep, "::static_nn::LastStep");
 
 impl<T: Real, X: Tensors<T> + Zeroable + Clone, const N: usize> Layer<T, [X; N]> for LastStep {
     type Output = X;

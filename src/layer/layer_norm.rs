@@ -197,14 +197,14 @@ impl<T: Real, const F: usize, const B: usize> Layer<T, SMatrix<T, F, B>> for Lay
 }
 
 /// Written as a struct literal (every field is public).
-impl<T: Real, const F: usize> crate::format::ConstExpr for LayerNorm<T, F> {
+impl<T: Real, const F: usize> crate::ConstExpr for LayerNorm<T, F> {
     fn fmt_const(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("::static_nn::LayerNorm { weight: ")?;
         self.weight.fmt_const(f)?;
         f.write_str(", bias: ")?;
         self.bias.fmt_const(f)?;
         f.write_str(", eps: ")?;
-        crate::format::fmt_real(self.eps, f)?;
+        crate::const_expr::fmt_real(self.eps, f)?;
         f.write_str(" }")
     }
 }

@@ -2,7 +2,7 @@
 
 use nalgebra::SMatrix;
 
-use crate::diagnostics::ActivationVisitor;
+use crate::ActivationVisitor;
 use crate::{Init, Layer, Parameters, Real, Rng, TensorInfo, Tensors};
 
 /// `y = x + f(x)` around a block `f` whose output has exactly the type of its input.
@@ -157,7 +157,7 @@ where
     }
 }
 
-impl<F: crate::format::ConstExpr> crate::format::ConstExpr for Residual<F> {
+impl<F: crate::ConstExpr> crate::ConstExpr for Residual<F> {
     fn fmt_const(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("::static_nn::Residual(")?;
         self.0.fmt_const(f)?;

@@ -2,7 +2,7 @@
 
 use nalgebra::SMatrix;
 
-use crate::{Layer, Real};
+use crate::{Layer, Real, Stream};
 
 /// `y_i = e^(z_i) / Σ_j e^(z_j)` over the rows of each column (each sample), as
 /// `torch.softmax(z, dim=features)`.
@@ -23,7 +23,7 @@ use crate::{Layer, Real};
 pub struct Softmax;
 
 crate::parameter_free_layer!(Softmax);
-crate::format::const_path!(Softmax, "::static_nn::Softmax");
+crate::const_expr::const_path!(Softmax, "::static_nn::Softmax");
 
 impl<T: Real, const R: usize, const C: usize> Layer<T, SMatrix<T, R, C>> for Softmax {
     type Output = SMatrix<T, R, C>;
@@ -59,6 +59,16 @@ impl<T: Real, const R: usize, const C: usize> Layer<T, SMatrix<T, R, C>> for Sof
             d.component_mul_assign(&y_col);
         }
         dx
+    }
+}
+
+/// Frame by frame, softmax is itself: it keeps no state.
+impl<T: Real, const R: usize, const C: usize> Stream<T, SMatrix<T, R, C>> for Softmax {
+    type Output = SMatrix<T, R, C>;
+    type State = ();
+
+    fn step(&self, x: &SMatrix<T, R, C>, _state: &mut ()) -> SMatrix<T, R, C> {
+        self.forward(x)
     }
 }
 

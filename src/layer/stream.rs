@@ -1,9 +1,8 @@
 //! Frame-by-frame inference on a live stream.
 
 use bytemuck::Zeroable;
-use nalgebra::SMatrix;
 
-use crate::{Dense, Layer, Parameters, Real, Softmax};
+use crate::{Parameters, Real};
 
 /// A layer that can run on a live stream one frame at a time, carrying what it remembers from
 /// one frame to the next in a caller-owned [`State`](Stream::State).
@@ -11,9 +10,9 @@ use crate::{Dense, Layer, Parameters, Real, Softmax};
 /// A frame `X` is what one time step of a sequence holds (`SMatrix<T, C, B>`: `C` channels of
 /// `B` independent streams, usually `B = 1`). Starting from the zero state, the outputs of
 /// successive [`step`](Stream::step)s equal, to rounding, the whole-sequence
-/// [`Layer::forward`] of the same frames: a [`Gru`](crate::Gru) carries its hidden state, a
+/// [`Layer::forward`](crate::Layer::forward) of the same frames: a [`Gru`](crate::Gru) carries its hidden state, a
 /// causal [`Conv1d`](crate::Conv1d) a ring buffer of its last inputs, and frame-wise layers
-/// ([`Dense`], activations, [`EachStep`](crate::EachStep)) carry nothing.
+/// ([`Dense`](crate::Dense), activations, [`EachStep`](crate::EachStep)) carry nothing.
 /// [`LastStep`](crate::LastStep) passes every frame through, so each frame's output is what the
 /// whole-sequence forward would give if the sequence ended at that frame.
 ///
@@ -49,25 +48,6 @@ pub trait Stream<T: Real, X>: Parameters<T> {
     /// The state before the first frame (all zero), to pass to [`Stream::step`].
     fn stream_state() -> Self::State {
         Self::State::zeroed()
-    }
-}
-
-impl<T: Real, const I: usize, const O: usize, const B: usize> Stream<T, SMatrix<T, I, B>> for Dense<T, I, O> {
-    type Output = SMatrix<T, O, B>;
-    type State = ();
-
-    #[inline]
-    fn step(&self, x: &SMatrix<T, I, B>, _state: &mut ()) -> SMatrix<T, O, B> {
-        self.forward(x)
-    }
-}
-
-impl<T: Real, const R: usize, const C: usize> Stream<T, SMatrix<T, R, C>> for Softmax {
-    type Output = SMatrix<T, R, C>;
-    type State = ();
-
-    fn step(&self, x: &SMatrix<T, R, C>, _state: &mut ()) -> SMatrix<T, R, C> {
-        self.forward(x)
     }
 }
 

@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::layer::activation::sigmoid_pair;
+use crate::real::sigmoid_pair;
 use crate::{Loss, Real};
 
 /// Binary cross-entropy on logits (PyTorch's `BCEWithLogitsLoss`), averaged over every entry.

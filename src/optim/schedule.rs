@@ -439,12 +439,12 @@ impl<T: Real> Schedule<T> for ReduceLrOnPlateau<T> {
     }
 }
 
-/// A schedule's position, saved by checkpoints ([`Counters`](crate::format::Counters)) so that a resumed run continues
+/// A schedule's position, saved by checkpoints ([`Counters`](crate::Counters)) so that a resumed run continues
 /// the same learning-rate sequence. Floating-point state travels as the bits of an `f64`, which
 /// holds an `f32` or `f64` exactly.
 mod counters {
     use super::*;
-    use crate::format::Counters;
+    use crate::Counters;
 
     fn to_bits<T: Real>(x: T) -> u64 {
         x.to_f64().to_bits()

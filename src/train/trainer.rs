@@ -5,9 +5,8 @@ use bytemuck::Zeroable;
 use nalgebra::SMatrix;
 
 use super::{EpochRecord, Evaluation, History, LastBatch, TrainConfig, TrainError};
-use crate::data::{Sample, Target, gather};
 use crate::optim::{FixedLr, Schedule};
-use crate::{Layer, Loss, Optimizer, Real, Rng, Workspace};
+use crate::{Layer, Loss, Optimizer, Real, Rng, Sample, Target, Workspace, gather};
 
 /// Trains a network of type `N` on samples of `I` features, in mini-batches of `B` columns.
 ///

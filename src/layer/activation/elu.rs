@@ -44,10 +44,10 @@ impl<T: Real> Activation<T> for Elu<T> {
 crate::elementwise_layer!(Elu<T>);
 
 /// `Elu::new(alpha)`, for [`format::rust_source`](crate::format::rust_source).
-impl<T: Real> crate::format::ConstExpr for Elu<T> {
+impl<T: Real> crate::ConstExpr for Elu<T> {
     fn fmt_const(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("::static_nn::Elu::new(")?;
-        crate::format::fmt_real(self.alpha, f)?;
+        crate::const_expr::fmt_real(self.alpha, f)?;
         f.write_str(")")
     }
 }

@@ -36,7 +36,7 @@ impl<T: Real> Activation<T> for Gelu {
 }
 
 crate::elementwise_layer!(Gelu);
-crate::format::const_path!(Gelu, "::static_nn::Gelu");
+crate::const_expr::const_path!(Gelu, "::static_nn::Gelu");
 
 #[cfg(test)]
 mod tests {

@@ -22,7 +22,7 @@ impl<T: Real> Activation<T> for Identity {
 }
 
 crate::elementwise_layer!(Identity);
-crate::format::const_path!(Identity, "::static_nn::Identity");
+crate::const_expr::const_path!(Identity, "::static_nn::Identity");
 
 #[cfg(test)]
 mod tests {

@@ -1,4 +1,4 @@
-use crate::diagnostics::ActivationKind;
+use crate::ActivationKind;
 use crate::{Activation, Real};
 
 /// `z` for `z > 0`, else `slope · z` (PyTorch's `LeakyReLU`, default slope 0.01).
@@ -47,10 +47,10 @@ impl<T: Real> Activation<T> for LeakyRelu<T> {
 crate::elementwise_layer!(LeakyRelu<T>);
 
 /// `LeakyRelu::new(slope)`, for [`format::rust_source`](crate::format::rust_source).
-impl<T: Real> crate::format::ConstExpr for LeakyRelu<T> {
+impl<T: Real> crate::ConstExpr for LeakyRelu<T> {
     fn fmt_const(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("::static_nn::LeakyRelu::new(")?;
-        crate::format::fmt_real(self.slope, f)?;
+        crate::const_expr::fmt_real(self.slope, f)?;
         f.write_str(")")
     }
 }

@@ -1,4 +1,4 @@
-use crate::diagnostics::ActivationKind;
+use crate::ActivationKind;
 use crate::{Activation, Real};
 
 /// The rectifier `max(z, 0)`. Its derivative at 0 is 0, as in PyTorch.
@@ -28,7 +28,7 @@ impl<T: Real> Activation<T> for Relu {
 }
 
 crate::elementwise_layer!(Relu);
-crate::format::const_path!(Relu, "::static_nn::Relu");
+crate::const_expr::const_path!(Relu, "::static_nn::Relu");
 
 #[cfg(test)]
 mod tests {

@@ -1,5 +1,5 @@
-use super::sigmoid_pair;
-use crate::diagnostics::ActivationKind;
+use crate::ActivationKind;
+use crate::real::sigmoid_pair;
 use crate::{Activation, Real};
 
 /// The logistic function `σ(z) = 1 / (1 + e^-z)`.
@@ -34,7 +34,7 @@ impl<T: Real> Activation<T> for Sigmoid {
 }
 
 crate::elementwise_layer!(Sigmoid);
-crate::format::const_path!(Sigmoid, "::static_nn::Sigmoid");
+crate::const_expr::const_path!(Sigmoid, "::static_nn::Sigmoid");
 
 #[cfg(test)]
 mod tests {

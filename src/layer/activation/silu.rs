@@ -1,4 +1,4 @@
-use super::sigmoid_pair;
+use crate::real::sigmoid_pair;
 use crate::{Activation, Real};
 
 /// `z σ(z)` (PyTorch's `SiLU`, also called swish).
@@ -27,7 +27,7 @@ impl<T: Real> Activation<T> for Silu {
 }
 
 crate::elementwise_layer!(Silu);
-crate::format::const_path!(Silu, "::static_nn::Silu");
+crate::const_expr::const_path!(Silu, "::static_nn::Silu");
 
 #[cfg(test)]
 mod tests {

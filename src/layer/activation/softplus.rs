@@ -1,4 +1,4 @@
-use super::sigmoid_pair;
+use crate::real::sigmoid_pair;
 use crate::{Activation, Real};
 
 /// `ln(1 + e^z)`, and `z` itself for `z > 20`, as PyTorch's `Softplus` (β = 1, threshold 20).
@@ -33,7 +33,7 @@ impl<T: Real> Activation<T> for Softplus {
 }
 
 crate::elementwise_layer!(Softplus);
-crate::format::const_path!(Softplus, "::static_nn::Softplus");
+crate::const_expr::const_path!(Softplus, "::static_nn::Softplus");
 
 #[cfg(test)]
 mod tests {

@@ -1,4 +1,4 @@
-use crate::diagnostics::ActivationKind;
+use crate::ActivationKind;
 use crate::{Activation, Real};
 
 /// The hyperbolic tangent.
@@ -42,7 +42,7 @@ impl<T: Real> Activation<T> for Tanh {
 }
 
 crate::elementwise_layer!(Tanh);
-crate::format::const_path!(Tanh, "::static_nn::Tanh");
+crate::const_expr::const_path!(Tanh, "::static_nn::Tanh");
 
 #[cfg(test)]
 mod tests {

@@ -1,4 +1,6 @@
-//! How diagnostics reach the activations inside any network.
+//! How diagnostics reach the activations inside any network: the visitor that
+//! [`Layer::visit_activations`](crate::Layer::visit_activations) calls. It is a core trait, so
+//! that layers implement the visit without knowing about diagnostics.
 
 use crate::{Activation, Real};
 
@@ -74,7 +76,7 @@ impl<T> core::fmt::Debug for Activations<'_, T> {
 /// Receives every activation layer of a network, in forward order, from
 /// [`Layer::visit_activations`](crate::Layer::visit_activations).
 ///
-/// Implemented by [`ActivationHealth`](super::ActivationHealth) and by every closure
+/// Implemented by [`ActivationHealth`](crate::diagnostics::ActivationHealth) and by every closure
 /// `FnMut(Activations<'_, T>)`.
 pub trait ActivationVisitor<T> {
     /// Called once per activation layer.
