@@ -11,7 +11,7 @@ use crate::Real;
 /// A value that can write itself as a Rust expression that is valid in a `const` context and
 /// equals the value bit for bit.
 ///
-/// Paths in the expression are absolute (`::static_nn::Dense::new(..)`), so the generated code
+/// Paths in the expression are absolute (`::static_nn::Dense { .. }`), so the generated code
 /// compiles in any crate that depends on `static_nn` under that name. Every layer of the crate,
 /// tuples and arrays of them, matrices and the scalars implement it; a new layer implements it
 /// by writing its `const` constructor. The generated expression must round-trip every field
@@ -25,9 +25,9 @@ use crate::Real;
 /// let net = (Dense::new(Matrix1x2::new(0.5_f32, -1.0), Vector1::new(0.25)), LeakyRelu::new(0.2_f32));
 /// assert_eq!(
 ///     AsConst(&net).to_string(),
-///     "(::static_nn::Dense::new(::static_nn::nalgebra::SMatrix::from_array_storage(\
+///     "(::static_nn::Dense { weight: ::static_nn::nalgebra::SMatrix::from_array_storage(\
 ///      ::static_nn::nalgebra::ArrayStorage([[0.5_f32], [-1.0_f32]])), \
-///      ::static_nn::nalgebra::SMatrix::from_array_storage(::static_nn::nalgebra::ArrayStorage([[0.25_f32]]))), \
+///      bias: ::static_nn::nalgebra::SMatrix::from_array_storage(::static_nn::nalgebra::ArrayStorage([[0.25_f32]])), }, \
 ///      ::static_nn::LeakyRelu::new(0.2_f32), )"
 /// );
 /// ```
@@ -78,15 +78,16 @@ pub(crate) fn fmt_real<T: Real>(v: T, f: &mut fmt::Formatter<'_>) -> fmt::Result
     }
 }
 
-impl ConstExpr for f32 {
+impl<T: Real> ConstExpr for T {
     fn fmt_const(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt_real(*self, f)
     }
 }
 
-impl ConstExpr for f64 {
+/// A suffixed literal, `3_usize`.
+impl ConstExpr for usize {
     fn fmt_const(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt_real(*self, f)
+        write!(f, "{self}_usize")
     }
 }
 

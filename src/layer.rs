@@ -13,6 +13,7 @@ pub mod conv1d;
 pub mod dense;
 pub mod dropout;
 pub mod each_step;
+mod fields;
 pub mod flatten;
 mod gates;
 pub mod gru;

@@ -16,7 +16,7 @@ use crate::{AsConst, ConstExpr, Real};
 /// type Net = (Dense<f32, 3, 4>, Relu, Dense<f32, 4, 2>);
 /// let net = Net::build(Init::PyTorch, &mut Rng::new(0));
 /// let source = format::rust_source(&net, "pub static NET: Net");
-/// assert!(source.contains("pub static NET: Net = (::static_nn::Dense::new("));
+/// assert!(source.contains("pub static NET: Net = (::static_nn::Dense { weight: "));
 /// // Write it where the program can `include!` it, e.g. into `OUT_DIR` from a build script
 /// // or into a committed file: `std::fs::write("src/net.rs", source)`.
 /// ```

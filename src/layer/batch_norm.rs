@@ -4,8 +4,9 @@ use core::marker::PhantomData;
 
 use nalgebra::{SMatrix, SVector};
 
-use super::norm_gradient::{NormGradient, scale_and_shift_infos};
-use crate::{Init, Layer, Parameters, Real, Rng, TensorInfo, Tensors};
+use super::fields::const_struct;
+use super::norm_gradient::{NormGradient, affine_norm};
+use crate::{Layer, Real, TensorInfo};
 
 /// Batch normalisation of each feature (row) over the `B` samples (columns) of a batch:
 /// PyTorch's `BatchNorm1d(F)` with its defaults (`eps` 1e-5, `momentum` 0.1, affine, tracking
@@ -32,7 +33,7 @@ use crate::{Init, Layer, Parameters, Real, Rng, TensorInfo, Tensors};
 /// ```
 /// The cache ([`BatchNormCache`]) holds `μ` and `σ²`; backward recomputes `x̂` from the input.
 ///
-/// **Buffers.** `running_mean` and `running_var` are [`Parameters::buffers`], not trainable
+/// **Buffers.** `running_mean` and `running_var` are [`Parameters::buffers`](crate::Parameters::buffers), not trainable
 /// tensors: optimizers and the gradient checker never see them, whatever saves a model's
 /// weights saves them too (through that traversal), and only [`Layer::update_buffers`]
 /// changes them. PyTorch keeps a third buffer,
@@ -160,48 +161,20 @@ impl<const B: usize> TrainingBatch<B> {
     );
 }
 
-impl<T: Real, const F: usize> Tensors<T> for BatchNorm<T, F> {
-    const LAYERS: usize = 1;
-
-    fn tensors(&self) -> impl Iterator<Item = &[T]> {
-        [self.weight.as_slice(), self.bias.as_slice()].into_iter()
+// `reset` sets the tensors and buffers to PyTorch's initial values ([`BatchNorm::new`]), draws
+// nothing, and keeps `eps` and `momentum`.
+affine_norm! {
+    BatchNorm;
+    buffers {
+        running_mean: TensorInfo::vector("running_mean", F) => value(T::zero()),
+        running_var: TensorInfo::vector("running_var", F) => value(T::one()),
     }
-    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-        [self.weight.as_mut_slice(), self.bias.as_mut_slice()].into_iter()
-    }
-    fn tensor_infos() -> impl Iterator<Item = TensorInfo> {
-        scale_and_shift_infos(F)
-    }
-}
-
-impl<T: Real, const F: usize> Parameters<T> for BatchNorm<T, F> {
-    type Gradient = NormGradient<T, F>;
-
-    /// Sets the tensors and buffers to PyTorch's initial values ([`BatchNorm::new`]); draws
-    /// nothing, keeps `eps` and `momentum`.
-    fn reset(&mut self, _init: Init, _rng: &mut Rng) {
-        *self = Self {
-            eps: self.eps,
-            momentum: self.momentum,
-            ..Self::new()
-        };
-    }
-    fn set_hyperparameters(&mut self, template: Option<&Self>) {
-        let defaults = Self::new();
-        let template = template.unwrap_or(&defaults);
-        (self.eps, self.momentum) = (template.eps, template.momentum);
-    }
-
-    fn buffers(&self) -> impl Iterator<Item = &[T]> {
-        [self.running_mean.as_slice(), self.running_var.as_slice()].into_iter()
-    }
-    fn buffers_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-        [self.running_mean.as_mut_slice(), self.running_var.as_mut_slice()].into_iter()
-    }
-    fn buffer_infos() -> impl Iterator<Item = TensorInfo> {
-        ["running_mean", "running_var"]
-            .into_iter()
-            .map(|name| TensorInfo::vector(name, F))
+    {
+        fn set_hyperparameters(&mut self, template: Option<&Self>) {
+            let defaults = Self::new();
+            let template = template.unwrap_or(&defaults);
+            (self.eps, self.momentum) = (template.eps, template.momentum);
+        }
     }
 }
 
@@ -290,30 +263,16 @@ impl<T: Real, const F: usize, const B: usize> Layer<T, SMatrix<T, F, B>> for Bat
     }
 }
 
-/// Written as a struct literal (every field is public), so generated source can embed a trained
-/// batch norm with its running statistics.
-impl<T: Real, const F: usize> crate::ConstExpr for BatchNorm<T, F> {
-    fn fmt_const(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("::static_nn::BatchNorm { weight: ")?;
-        self.weight.fmt_const(f)?;
-        f.write_str(", bias: ")?;
-        self.bias.fmt_const(f)?;
-        f.write_str(", running_mean: ")?;
-        self.running_mean.fmt_const(f)?;
-        f.write_str(", running_var: ")?;
-        self.running_var.fmt_const(f)?;
-        f.write_str(", eps: ")?;
-        crate::const_expr::fmt_real(self.eps, f)?;
-        f.write_str(", momentum: ")?;
-        crate::const_expr::fmt_real(self.momentum, f)?;
-        f.write_str(" }")
-    }
-}
+// Generated source embeds a trained batch norm with its running statistics.
+const_struct!([T: Real, const F: usize] BatchNorm<T, F> = BatchNorm {
+    weight, bias, running_mean, running_var, eps, momentum
+});
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::{Dense, GradCheck, Mse, Sgd, SgdConfig, Tanh, Workspace};
+    use crate::{Init, Parameters, Rng, Tensors};
     use bytemuck::Zeroable;
     use nalgebra::{Vector2, Vector3};
 

@@ -4,9 +4,10 @@ use core::marker::PhantomData;
 
 use nalgebra::{SMatrix, SVector};
 
+use super::fields::parameter_fields;
 use crate::ConstExpr;
 use crate::layer::padding::{Causal, Padding, PaddingMode, Valid};
-use crate::{Init, Layer, Parameters, Real, Rng, Stream, TensorInfo, Tensors};
+use crate::{Layer, Real, Stream, TensorInfo};
 
 /// A 1-D convolution (PyTorch's `nn.Conv1d`, which computes a cross-correlation) from `CI` to
 /// `CO` channels with kernel size `K`, stride `S`, zero padding `P` and dilation `D`, on
@@ -27,10 +28,10 @@ use crate::{Init, Layer, Parameters, Real, Rng, Stream, TensorInfo, Tensors};
 /// The cache is empty: backward reads the input.
 ///
 /// **Weights.** `weight[i]` is the `CO × K` kernel seen by input channel `i`, so
-/// `weight[i][(o, k)]` is PyTorch's `weight[o, i, k]`. As a tensor ([`Tensors`]) the weight is
+/// `weight[i][(o, k)]` is PyTorch's `weight[o, i, k]`. As a tensor ([`Tensors`](crate::Tensors)) the weight is
 /// `CO × (CI·K)`, column `i·K + k`: exactly PyTorch's `weight.reshape(CO, CI * K)`, and its
 /// [`TensorInfo::torch_dims`] are PyTorch's `[CO, CI, K]`, so safetensors files move between the
-/// two unchanged. Names `weight` and `bias`; [`Init::PyTorch`] draws both from
+/// two unchanged. Names `weight` and `bias`; [`Init::PyTorch`](crate::Init::PyTorch) draws both from
 /// `U(−1/√(CI·K), 1/√(CI·K))`, as PyTorch does.
 ///
 /// **Lengths.** `LO` must be PyTorch's `L_out = (LI + before + after − D·(K − 1) − 1) / S + 1`
@@ -38,7 +39,7 @@ use crate::{Init, Layer, Parameters, Real, Rng, Stream, TensorInfo, Tensors};
 /// checked by a compile-time assertion. That assertion is evaluated when the layer's code is
 /// generated: a wrong length fails `cargo build`, `cargo test` and `cargo run` with the message
 /// below, but `cargo check` (and so an editor's inline diagnostics) does not see it. The same
-/// applies to [`Same`](crate::layer::padding::Same) with a stride above 1, which PyTorch also
+/// applies to [`Same`](crate::Same) with a stride above 1, which PyTorch also
 /// rejects. Feeding a sequence of another length than `LI`, or another channel count than
 /// `CI`, is an ordinary type error that `cargo check` reports.
 ///
@@ -178,55 +179,26 @@ where
     }
 }
 
-impl<
-    T,
-    const CI: usize,
-    const CO: usize,
-    const K: usize,
-    const LI: usize,
-    const LO: usize,
-    const S: usize,
-    P,
-    const D: usize,
-> Tensors<T> for Conv1d<T, CI, CO, K, LI, LO, S, P, D>
-where
-    T: Real,
-    P: Padding,
-{
-    const LAYERS: usize = 1;
-
-    fn tensors(&self) -> impl Iterator<Item = &[T]> {
-        [bytemuck::cast_slice(&self.weight), self.bias.as_slice()].into_iter()
+// `reset` draws the weight in tensor order, then the bias, with fan-in `CI·K` and fan-out `CO·K`.
+parameter_fields! {
+    [
+        T: Real,
+        const CI: usize,
+        const CO: usize,
+        const K: usize,
+        const LI: usize,
+        const LO: usize,
+        const S: usize,
+        P: Padding,
+        const D: usize,
+    ] Conv1d<T, CI, CO, K, LI, LO, S, P, D>;
+    reset(init);
+    tensors {
+        weight: TensorInfo::kernel("weight", CO, CI, K) => weight(CI * K, CO * K),
+        bias: TensorInfo::vector("bias", CO) => bias(CI * K),
     }
-    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-        [bytemuck::cast_slice_mut(&mut self.weight), self.bias.as_mut_slice()].into_iter()
-    }
-    fn tensor_infos() -> impl Iterator<Item = TensorInfo> {
-        [TensorInfo::kernel("weight", CO, CI, K), TensorInfo::vector("bias", CO)].into_iter()
-    }
-}
-
-impl<
-    T,
-    const CI: usize,
-    const CO: usize,
-    const K: usize,
-    const LI: usize,
-    const LO: usize,
-    const S: usize,
-    P,
-    const D: usize,
-> Parameters<T> for Conv1d<T, CI, CO, K, LI, LO, S, P, D>
-where
-    T: Real,
-    P: Padding,
-{
-    type Gradient = Self;
-
-    /// Draws the weight in tensor order, then the bias, with fan-in `CI·K` and fan-out `CO·K`.
-    fn reset(&mut self, init: Init, rng: &mut Rng) {
-        init.fill_weight::<T>(bytemuck::cast_slice_mut(&mut self.weight), CI * K, CO * K, rng);
-        init.fill_bias(self.bias.as_mut_slice(), CI * K, rng);
+    {
+        type Gradient = Self;
     }
 }
 
@@ -370,6 +342,7 @@ mod tests {
     use super::*;
     use crate::GradCheck;
     use crate::layer::padding::{Same, Zeros};
+    use crate::{Init, Parameters, Rng, Tensors};
     use bytemuck::Zeroable;
 
     fn sequence<const C: usize, const B: usize, const L: usize>(seed: f64) -> [SMatrix<f64, C, B>; L] {

@@ -2,8 +2,8 @@
 
 use nalgebra::{SMatrix, SVector};
 
-use crate::ConstExpr;
-use crate::{Init, Layer, Parameters, Real, Rng, Stream, TensorInfo, Tensors, matmul};
+use super::fields::{const_struct, parameter_fields};
+use crate::{Layer, Real, Stream, TensorInfo, matmul};
 
 /// A fully connected layer `y = W x + b`, with `W` of shape `O × I` (PyTorch's `nn.Linear`).
 ///
@@ -62,27 +62,16 @@ impl<T: Real, const I: usize, const O: usize> Dense<T, I, O> {
     }
 }
 
-impl<T: Real, const I: usize, const O: usize> Tensors<T> for Dense<T, I, O> {
-    const LAYERS: usize = 1;
-
-    fn tensors(&self) -> impl Iterator<Item = &[T]> {
-        [self.weight.as_slice(), self.bias.as_slice()].into_iter()
+// `reset` draws `W` column by column, then `b`, as [`Init`] documents for fan-in `I`, fan-out `O`.
+parameter_fields! {
+    [T: Real, const I: usize, const O: usize] Dense<T, I, O>;
+    reset(init);
+    tensors {
+        weight: TensorInfo::matrix("weight", O, I) => weight(I, O),
+        bias: TensorInfo::vector("bias", O) => bias(I),
     }
-    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-        [self.weight.as_mut_slice(), self.bias.as_mut_slice()].into_iter()
-    }
-    fn tensor_infos() -> impl Iterator<Item = TensorInfo> {
-        [TensorInfo::matrix("weight", O, I), TensorInfo::vector("bias", O)].into_iter()
-    }
-}
-
-impl<T: Real, const I: usize, const O: usize> Parameters<T> for Dense<T, I, O> {
-    type Gradient = Self;
-
-    /// Draws `W` column by column, then `b`, as [`Init`] documents for fan-in `I`, fan-out `O`.
-    fn reset(&mut self, init: Init, rng: &mut Rng) {
-        init.fill_weight(self.weight.as_mut_slice(), I, O, rng);
-        init.fill_bias(self.bias.as_mut_slice(), I, rng);
+    {
+        type Gradient = Self;
     }
 }
 
@@ -165,16 +154,7 @@ impl<T: Real, const I: usize, const O: usize, const B: usize> Stream<T, SMatrix<
     }
 }
 
-/// `Dense::new(weight, bias)`, for [`format::rust_source`](crate::format::rust_source).
-impl<T: Real, const I: usize, const O: usize> ConstExpr for Dense<T, I, O> {
-    fn fmt_const(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("::static_nn::Dense::new(")?;
-        self.weight.fmt_const(f)?;
-        f.write_str(", ")?;
-        self.bias.fmt_const(f)?;
-        f.write_str(")")
-    }
-}
+const_struct!([T: Real, const I: usize, const O: usize] Dense<T, I, O> = Dense { weight, bias });
 
 impl<T: Real, const I: usize, const O: usize> approx::AbsDiffEq for Dense<T, I, O> {
     type Epsilon = T;
@@ -200,6 +180,7 @@ impl<T: Real, const I: usize, const O: usize> approx::RelativeEq for Dense<T, I,
 mod tests {
     use super::*;
     use crate::GradCheck;
+    use crate::{Init, Parameters, Rng};
     use nalgebra::{Matrix2x3, Vector2};
 
     fn layer() -> Dense<f64, 3, 2> {

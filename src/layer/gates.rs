@@ -105,16 +105,36 @@ pub(crate) fn add_transposed<T: Real, const H: usize, const G: usize, const N: u
     }
 }
 
-/// The stacked matrix as one tensor, in PyTorch's layout (see the module documentation).
-#[inline]
-pub(crate) fn flat<T: Real, const H: usize, const G: usize, const N: usize>(weight: &[SMatrix<T, H, G>; N]) -> &[T] {
-    bytemuck::cast_slice(weight)
-}
+/// Implements `Tensors`, `Parameters` and `ConstExpr` for a recurrent layer with `G` stacked
+/// gates (GRU 3, LSTM 4): the four tensors `weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`,
+/// `bias_hh_l0` in PyTorch's order and layout, drawn in that order from U(-1/√H, 1/√H) for
+/// [`Init::PyTorch`](crate::Init::PyTorch) (PyTorch's rule for every tensor of a recurrent
+/// layer) and otherwise with fan-in `I` or `H`; the hyperparameter `bptt_window` (default 0).
+macro_rules! gated_layer {
+    ($name:ident, $gates:literal) => {
+        $crate::layer::fields::parameter_fields! {
+            [T: $crate::Real, const I: usize, const H: usize] $name<T, I, H>;
+            reset(init);
+            tensors {
+                weight_ih: $crate::TensorInfo::matrix("weight_ih_l0", $gates * H, I)
+                    => weight(if init == $crate::Init::PyTorch { H } else { I }, $gates * H),
+                weight_hh: $crate::TensorInfo::matrix("weight_hh_l0", $gates * H, H) => weight(H, $gates * H),
+                bias_ih: $crate::TensorInfo::vector("bias_ih_l0", $gates * H) => bias(H),
+                bias_hh: $crate::TensorInfo::vector("bias_hh_l0", $gates * H) => bias(H),
+            }
+            {
+                type Gradient = Self;
 
-/// The stacked matrix as one mutable tensor.
-#[inline]
-pub(crate) fn flat_mut<T: Real, const H: usize, const G: usize, const N: usize>(
-    weight: &mut [SMatrix<T, H, G>; N],
-) -> &mut [T] {
-    bytemuck::cast_slice_mut(weight)
+                fn set_hyperparameters(&mut self, template: Option<&Self>) {
+                    self.bptt_window = template.map_or(0, |t| t.bptt_window);
+                }
+            }
+        }
+        $crate::layer::fields::const_struct!(
+            [T: $crate::Real, const I: usize, const H: usize] $name<T, I, H> = $name {
+                weight_ih, weight_hh, bias_ih, bias_hh, bptt_window
+            }
+        );
+    };
 }
+pub(crate) use gated_layer;

@@ -2,9 +2,8 @@
 
 use nalgebra::SMatrix;
 
-use crate::ConstExpr;
-use crate::layer::gates::{add_outer, add_transposed, column, column_mut, flat, flat_mut, project};
-use crate::{Init, Layer, Parameters, Real, Rng, Stream, TensorInfo, Tensors};
+use crate::layer::gates::{add_outer, add_transposed, column, column_mut, gated_layer, project};
+use crate::{Layer, Real, Stream};
 
 /// A gated recurrent unit layer from `I` input features to `H` hidden units: PyTorch's
 /// `nn.GRU(I, H)` (one layer, unidirectional, with biases), on time-major sequences
@@ -52,7 +51,7 @@ use crate::{Init, Layer, Parameters, Real, Rng, Stream, TensorInfo, Tensors};
 /// `named_parameters()`): `weight_ih_l0` `3H × I`, `weight_hh_l0` `3H × H`, `bias_ih_l0` and
 /// `bias_hh_l0` `3H`, rows stacked r, z, n. The fields hold them column by column:
 /// `weight_ih[i][(j, g)]` is `weight_ih_l0[g·H + j, i]`, and `bias_ih[(j, g)]` is
-/// `bias_ih_l0[g·H + j]`. [`Init::PyTorch`] draws every tensor from `U(−1/√H, 1/√H)`, as
+/// `bias_ih_l0[g·H + j]`. [`Init::PyTorch`](crate::Init::PyTorch) draws every tensor from `U(−1/√H, 1/√H)`, as
 /// PyTorch does; the other schemes use fan-in `I` (resp. `H`) and fan-out `3H` for the weights
 /// and zero biases. A PyTorch `nn.GRU`'s `state_dict` imports through `format::safetensors`
 /// once its keys carry the layer's position (`0.weight_ih_l0`, ...).
@@ -215,71 +214,7 @@ impl<T: Real, const I: usize, const H: usize> Gru<T, I, H> {
     }
 }
 
-impl<T: Real, const I: usize, const H: usize> Tensors<T> for Gru<T, I, H> {
-    const LAYERS: usize = 1;
-
-    fn tensors(&self) -> impl Iterator<Item = &[T]> {
-        [
-            flat(&self.weight_ih),
-            flat(&self.weight_hh),
-            self.bias_ih.as_slice(),
-            self.bias_hh.as_slice(),
-        ]
-        .into_iter()
-    }
-    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-        [
-            flat_mut(&mut self.weight_ih),
-            flat_mut(&mut self.weight_hh),
-            self.bias_ih.as_mut_slice(),
-            self.bias_hh.as_mut_slice(),
-        ]
-        .into_iter()
-    }
-    fn tensor_infos() -> impl Iterator<Item = TensorInfo> {
-        [
-            TensorInfo::matrix("weight_ih_l0", 3 * H, I),
-            TensorInfo::matrix("weight_hh_l0", 3 * H, H),
-            TensorInfo::vector("bias_ih_l0", 3 * H),
-            TensorInfo::vector("bias_hh_l0", 3 * H),
-        ]
-        .into_iter()
-    }
-}
-
-impl<T: Real, const I: usize, const H: usize> Parameters<T> for Gru<T, I, H> {
-    type Gradient = Self;
-
-    /// Draws the tensors in order (see the type's documentation for the bounds).
-    fn reset(&mut self, init: Init, rng: &mut Rng) {
-        // PyTorch initialises every tensor of a recurrent layer from U(-1/√H, 1/√H).
-        let fan_in_ih = if init == Init::PyTorch { H } else { I };
-        init.fill_weight(flat_mut(&mut self.weight_ih), fan_in_ih, 3 * H, rng);
-        init.fill_weight(flat_mut(&mut self.weight_hh), H, 3 * H, rng);
-        init.fill_bias(self.bias_ih.as_mut_slice(), H, rng);
-        init.fill_bias(self.bias_hh.as_mut_slice(), H, rng);
-    }
-    /// The default [`bptt_window`](Gru::bptt_window) is 0 (the whole sequence).
-    fn set_hyperparameters(&mut self, template: Option<&Self>) {
-        self.bptt_window = template.map_or(0, |t| t.bptt_window);
-    }
-}
-
-/// The struct expression with every field, for
-/// [`format::rust_source`](crate::format::rust_source).
-impl<T: Real, const I: usize, const H: usize> ConstExpr for Gru<T, I, H> {
-    fn fmt_const(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("::static_nn::Gru { weight_ih: ")?;
-        self.weight_ih.fmt_const(f)?;
-        f.write_str(", weight_hh: ")?;
-        self.weight_hh.fmt_const(f)?;
-        f.write_str(", bias_ih: ")?;
-        self.bias_ih.fmt_const(f)?;
-        f.write_str(", bias_hh: ")?;
-        self.bias_hh.fmt_const(f)?;
-        write!(f, ", bptt_window: {} }}", self.bptt_window)
-    }
-}
+gated_layer!(Gru, 3);
 
 /// The whole output sequence from `h_0 = 0`.
 impl<T: Real, const I: usize, const H: usize, const B: usize, const L: usize> Layer<T, [SMatrix<T, I, B>; L]>
@@ -375,6 +310,7 @@ impl<T: Real, const I: usize, const H: usize, const B: usize> Stream<T, SMatrix<
 mod tests {
     use super::*;
     use crate::GradCheck;
+    use crate::{Init, Parameters, Rng, Tensors};
     use bytemuck::Zeroable;
 
     fn sequence<const C: usize, const B: usize, const L: usize>(seed: f64) -> [SMatrix<f64, C, B>; L] {

@@ -2,8 +2,9 @@
 
 use nalgebra::{RowSVector, SMatrix, SVector};
 
-use super::norm_gradient::{NormGradient, scale_and_shift_infos};
-use crate::{Init, Layer, Parameters, Real, Rng, TensorInfo, Tensors};
+use super::fields::const_struct;
+use super::norm_gradient::{NormGradient, affine_norm};
+use crate::{Layer, Real};
 
 /// Layer normalisation of each sample (column) over its `F` features (rows), with a learnable
 /// per-feature scale and shift: PyTorch's `LayerNorm(F)` with its defaults (`eps` 1e-5,
@@ -129,33 +130,14 @@ impl<T: Real, const F: usize> Default for LayerNorm<T, F> {
     }
 }
 
-impl<T: Real, const F: usize> Tensors<T> for LayerNorm<T, F> {
-    const LAYERS: usize = 1;
-
-    fn tensors(&self) -> impl Iterator<Item = &[T]> {
-        [self.weight.as_slice(), self.bias.as_slice()].into_iter()
-    }
-    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-        [self.weight.as_mut_slice(), self.bias.as_mut_slice()].into_iter()
-    }
-    fn tensor_infos() -> impl Iterator<Item = TensorInfo> {
-        scale_and_shift_infos(F)
-    }
-}
-
-impl<T: Real, const F: usize> Parameters<T> for LayerNorm<T, F> {
-    type Gradient = NormGradient<T, F>;
-
-    /// Sets γ and β to PyTorch's initial values ([`LayerNorm::new`]); draws nothing, keeps
-    /// `eps`.
-    fn reset(&mut self, _init: Init, _rng: &mut Rng) {
-        *self = Self {
-            eps: self.eps,
-            ..Self::new()
-        };
-    }
-    fn set_hyperparameters(&mut self, template: Option<&Self>) {
-        self.eps = template.map_or_else(|| Self::new().eps, |t| t.eps);
+// `reset` sets γ and β to PyTorch's initial values ([`LayerNorm::new`]), draws nothing, and
+// keeps `eps`.
+affine_norm! {
+    LayerNorm;
+    {
+        fn set_hyperparameters(&mut self, template: Option<&Self>) {
+            self.eps = template.map_or_else(|| Self::new().eps, |t| t.eps);
+        }
     }
 }
 
@@ -196,23 +178,13 @@ impl<T: Real, const F: usize, const B: usize> Layer<T, SMatrix<T, F, B>> for Lay
     }
 }
 
-/// Written as a struct literal (every field is public).
-impl<T: Real, const F: usize> crate::ConstExpr for LayerNorm<T, F> {
-    fn fmt_const(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("::static_nn::LayerNorm { weight: ")?;
-        self.weight.fmt_const(f)?;
-        f.write_str(", bias: ")?;
-        self.bias.fmt_const(f)?;
-        f.write_str(", eps: ")?;
-        crate::const_expr::fmt_real(self.eps, f)?;
-        f.write_str(" }")
-    }
-}
+const_struct!([T: Real, const F: usize] LayerNorm<T, F> = LayerNorm { weight, bias, eps });
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::{Dense, GradCheck, Mse, Relu};
+    use crate::{Init, Parameters, Rng};
     use bytemuck::Zeroable;
 
     /// PyTorch's documented formulas, written out sample by sample, with the backward pass in

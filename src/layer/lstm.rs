@@ -2,9 +2,8 @@
 
 use nalgebra::SMatrix;
 
-use crate::ConstExpr;
-use crate::layer::gates::{add_outer, add_transposed, column, column_mut, flat, flat_mut, project};
-use crate::{Init, Layer, Parameters, Real, Rng, Stream, TensorInfo, Tensors};
+use crate::layer::gates::{add_outer, add_transposed, column, column_mut, gated_layer, project};
+use crate::{Layer, Real, Stream};
 
 /// The state `(h, c)` of an [`Lstm`] for a batch of `B`: hidden state and cell state, as
 /// PyTorch's `(h_n, c_n)`.
@@ -44,7 +43,7 @@ pub type LstmState<T, const H: usize, const B: usize> = (SMatrix<T, H, B>, SMatr
 ///
 /// **Weights**: `weight_ih_l0` `4H × I`, `weight_hh_l0` `4H × H`, `bias_ih_l0`, `bias_hh_l0`
 /// `4H`, rows stacked i, f, g, o; `weight_ih[k][(j, gate)]` is `weight_ih_l0[gate·H + j, k]`.
-/// [`Init::PyTorch`] draws every tensor from `U(−1/√H, 1/√H)`, as PyTorch does.
+/// [`Init::PyTorch`](crate::Init::PyTorch) draws every tensor from `U(−1/√H, 1/√H)`, as PyTorch does.
 ///
 /// **Streaming.** [`Stream`] carries `(h, c)` ([`LstmState`]); the outputs are those of the
 /// whole-sequence forward, bit for bit.
@@ -221,71 +220,7 @@ impl<T: Real, const I: usize, const H: usize> Lstm<T, I, H> {
     }
 }
 
-impl<T: Real, const I: usize, const H: usize> Tensors<T> for Lstm<T, I, H> {
-    const LAYERS: usize = 1;
-
-    fn tensors(&self) -> impl Iterator<Item = &[T]> {
-        [
-            flat(&self.weight_ih),
-            flat(&self.weight_hh),
-            self.bias_ih.as_slice(),
-            self.bias_hh.as_slice(),
-        ]
-        .into_iter()
-    }
-    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-        [
-            flat_mut(&mut self.weight_ih),
-            flat_mut(&mut self.weight_hh),
-            self.bias_ih.as_mut_slice(),
-            self.bias_hh.as_mut_slice(),
-        ]
-        .into_iter()
-    }
-    fn tensor_infos() -> impl Iterator<Item = TensorInfo> {
-        [
-            TensorInfo::matrix("weight_ih_l0", 4 * H, I),
-            TensorInfo::matrix("weight_hh_l0", 4 * H, H),
-            TensorInfo::vector("bias_ih_l0", 4 * H),
-            TensorInfo::vector("bias_hh_l0", 4 * H),
-        ]
-        .into_iter()
-    }
-}
-
-impl<T: Real, const I: usize, const H: usize> Parameters<T> for Lstm<T, I, H> {
-    type Gradient = Self;
-
-    /// Draws the tensors in order (see the type's documentation for the bounds).
-    fn reset(&mut self, init: Init, rng: &mut Rng) {
-        // PyTorch initialises every tensor of a recurrent layer from U(-1/√H, 1/√H).
-        let fan_in_ih = if init == Init::PyTorch { H } else { I };
-        init.fill_weight(flat_mut(&mut self.weight_ih), fan_in_ih, 4 * H, rng);
-        init.fill_weight(flat_mut(&mut self.weight_hh), H, 4 * H, rng);
-        init.fill_bias(self.bias_ih.as_mut_slice(), H, rng);
-        init.fill_bias(self.bias_hh.as_mut_slice(), H, rng);
-    }
-    /// The default [`bptt_window`](Lstm::bptt_window) is 0 (the whole sequence).
-    fn set_hyperparameters(&mut self, template: Option<&Self>) {
-        self.bptt_window = template.map_or(0, |t| t.bptt_window);
-    }
-}
-
-/// The struct expression with every field, for
-/// [`format::rust_source`](crate::format::rust_source).
-impl<T: Real, const I: usize, const H: usize> ConstExpr for Lstm<T, I, H> {
-    fn fmt_const(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("::static_nn::Lstm { weight_ih: ")?;
-        self.weight_ih.fmt_const(f)?;
-        f.write_str(", weight_hh: ")?;
-        self.weight_hh.fmt_const(f)?;
-        f.write_str(", bias_ih: ")?;
-        self.bias_ih.fmt_const(f)?;
-        f.write_str(", bias_hh: ")?;
-        self.bias_hh.fmt_const(f)?;
-        write!(f, ", bptt_window: {} }}", self.bptt_window)
-    }
-}
+gated_layer!(Lstm, 4);
 
 /// The whole output sequence from a zero state.
 impl<T: Real, const I: usize, const H: usize, const B: usize, const L: usize> Layer<T, [SMatrix<T, I, B>; L]>
@@ -381,6 +316,7 @@ impl<T: Real, const I: usize, const H: usize, const B: usize> Stream<T, SMatrix<
 mod tests {
     use super::*;
     use crate::GradCheck;
+    use crate::{Init, Parameters, Rng, Tensors};
     use bytemuck::Zeroable;
 
     fn sequence<const C: usize, const B: usize, const L: usize>(seed: f64) -> [SMatrix<f64, C, B>; L] {

@@ -1,8 +1,9 @@
-//! The gradient type shared by the normalisation layers.
+//! The affine pair (γ `weight`, β `bias`) shared by the normalisation layers: their gradient type,
+//! and the one field list that gives both layers their traversal and initialisation.
 
 use nalgebra::SVector;
 
-use crate::{Real, TensorInfo, Tensors};
+use crate::Real;
 
 /// The per-feature scale γ (`weight`) and shift β (`bias`) of a normalisation layer
 /// ([`BatchNorm`](crate::BatchNorm), [`LayerNorm`](crate::LayerNorm)), as a gradient or as an
@@ -19,23 +20,30 @@ pub struct NormGradient<T, const F: usize> {
     pub bias: SVector<T, F>,
 }
 
-impl<T: Real, const F: usize> Tensors<T> for NormGradient<T, F> {
-    const LAYERS: usize = 1;
+super::fields::tensor_fields!([T: Real, const F: usize] NormGradient<T, F>; {
+    weight: crate::TensorInfo::vector("weight", F),
+    bias: crate::TensorInfo::vector("bias", F),
+});
 
-    fn tensors(&self) -> impl Iterator<Item = &[T]> {
-        [self.weight.as_slice(), self.bias.as_slice()].into_iter()
-    }
-    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-        [self.weight.as_mut_slice(), self.bias.as_mut_slice()].into_iter()
-    }
-    fn tensor_infos() -> impl Iterator<Item = TensorInfo> {
-        scale_and_shift_infos(F)
-    }
+/// Implements `Tensors` and `Parameters` for a normalisation layer `$name<T, F>` whose
+/// trainable tensors are the affine pair (γ `weight`, initially 1; β `bias`, initially 0) with
+/// [`NormGradient`] as gradient; buffers and other `Parameters` items follow as in
+/// `parameter_fields!`.
+macro_rules! affine_norm {
+    ($name:ident; $(buffers $buffers:tt)? { $($item:item)* }) => {
+        $crate::layer::fields::parameter_fields! {
+            [T: $crate::Real, const F: usize] $name<T, F>;
+            reset(_init);
+            tensors {
+                weight: $crate::TensorInfo::vector("weight", F) => value(T::one()),
+                bias: $crate::TensorInfo::vector("bias", F) => value(T::zero()),
+            }
+            $(buffers $buffers)?
+            {
+                type Gradient = $crate::layer::norm_gradient::NormGradient<T, F>;
+                $($item)*
+            }
+        }
+    };
 }
-
-/// The infos of the `weight` and `bias` vectors of a normalisation layer over `features`.
-pub(crate) fn scale_and_shift_infos(features: usize) -> impl Iterator<Item = TensorInfo> {
-    ["weight", "bias"]
-        .into_iter()
-        .map(move |name| TensorInfo::vector(name, features))
-}
+pub(crate) use affine_norm;
