@@ -1,34 +1,56 @@
 //! The layer traits, sequential composition (tuples, arrays, [`Seq!`](crate::Seq)) and the layers.
+//!
+//! Private: every public item of every layer file is re-exported here by a glob, and from here
+//! at the crate root, which is each item's one public path (`static_nn::Dense`).
 
 use bytemuck::Zeroable;
 use nalgebra::SMatrix;
 
 use crate::{Init, Real, Rng, TensorInfo, Tensors};
 
-pub mod activation;
-pub mod avg_pool1d;
-pub mod batch_norm;
-pub mod concat;
-pub mod conv1d;
-pub mod dense;
-pub mod dropout;
-pub mod each_step;
+mod activation;
+mod avg_pool1d;
+mod batch_norm;
+mod concat;
+mod conv1d;
+mod dense;
+mod dropout;
+mod each_step;
 mod fields;
-pub mod flatten;
+mod flatten;
 mod gates;
-pub mod gru;
-pub mod last_step;
-pub mod layer_norm;
-pub mod lstm;
-pub mod max_pool1d;
-pub mod norm_gradient;
-pub mod padding;
-pub mod residual;
-pub mod softmax;
-pub mod stream;
+mod gru;
+mod last_step;
+mod layer_norm;
+mod lstm;
+mod max_pool1d;
+mod norm_gradient;
+mod padding;
+mod residual;
+mod softmax;
+mod stream;
 mod visit;
 
-pub use visit::{ActivationKind, ActivationVisitor, Activations};
+pub use activation::*;
+pub use avg_pool1d::*;
+pub use batch_norm::*;
+pub use concat::*;
+pub use conv1d::*;
+pub use dense::*;
+pub use dropout::*;
+pub use each_step::*;
+pub use flatten::*;
+pub use gru::*;
+pub use last_step::*;
+pub use layer_norm::*;
+pub use lstm::*;
+pub use max_pool1d::*;
+pub use norm_gradient::*;
+pub use padding::*;
+pub use residual::*;
+pub use softmax::*;
+pub use stream::*;
+pub use visit::*;
 
 /// A part of a network that owns trainable tensors (possibly none).
 ///

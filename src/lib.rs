@@ -120,8 +120,8 @@ pub mod format;
 pub mod gradcheck;
 pub mod guide;
 pub mod init;
-pub mod layer;
-pub mod loss;
+mod layer;
+mod loss;
 mod matmul;
 mod mlp;
 pub mod optim;
@@ -144,26 +144,8 @@ pub use counters::Counters;
 #[cfg(feature = "alloc")]
 pub use gradcheck::{GradCheck, GradCheckReport, TensorCheck};
 pub use init::Init;
-pub use layer::activation::{Activation, Elu, Gelu, Identity, LeakyRelu, Relu, Sigmoid, Silu, Softplus, Tanh};
-pub use layer::avg_pool1d::AvgPool1d;
-pub use layer::batch_norm::BatchNorm;
-pub use layer::concat::Concat;
-pub use layer::conv1d::{Conv1d, ConvHistory};
-pub use layer::dense::Dense;
-pub use layer::dropout::Dropout;
-pub use layer::each_step::EachStep;
-pub use layer::flatten::Flatten;
-pub use layer::gru::{Gru, GruStep};
-pub use layer::last_step::LastStep;
-pub use layer::layer_norm::LayerNorm;
-pub use layer::lstm::{Lstm, LstmState, LstmStep};
-pub use layer::max_pool1d::MaxPool1d;
-pub use layer::padding::{Causal, Padding, Same, Valid, Zeros};
-pub use layer::residual::Residual;
-pub use layer::softmax::Softmax;
-pub use layer::stream::Stream;
-pub use layer::{ActivationKind, ActivationVisitor, Activations, Layer, Parameters};
-pub use loss::{BceWithLogits, Class, ClassOutOfRange, CrossEntropy, Huber, Loss, Mse, Sample, Target, gather};
+pub use layer::*;
+pub use loss::*;
 pub use optim::{
     Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Clip, Optimizer, RmsProp, RmsPropConfig, Sgd,
     SgdConfig,
@@ -171,7 +153,7 @@ pub use optim::{
 pub use predict::Predict;
 pub use real::Real;
 pub use rng::Rng;
-pub use tensors::{TensorInfo, Tensors, TorchDims, TorchShape};
+pub use tensors::*;
 #[cfg(feature = "alloc")]
 pub use train::{EarlyStopping, LastBatch, TrainConfig, TrainError, Trainer};
 pub use workspace::{NonFiniteStep, Workspace};
@@ -199,17 +181,16 @@ pub fn zeroed_box<Z: bytemuck::Zeroable>() -> alloc::boxed::Box<Z> {
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
-/// The traits and types most programs need.
+/// The traits and types most programs need: every layer, loss and core trait, the optimizers,
+/// the workspace and the trainer.
 pub mod prelude {
     pub use crate::diagnostics::{ActivationHealth, Monitor, Thresholds};
+    pub use crate::layer::*;
+    pub use crate::loss::*;
     pub use crate::{
-        Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, AvgPool1d, BatchNorm, BceWithLogits, Causal,
-        Class, Clip, Concat, Conv1d, CrossEntropy, Dense, Dropout, EachStep, Elu, Flatten, Gelu, Gru, Huber, Identity,
-        Init, LastStep, Layer, LayerNorm, LeakyRelu, Loss, Lstm, MaxPool1d, Mse, NonFiniteStep, Optimizer, Parameters,
-        Predict, Real, Relu, Residual, RmsProp, RmsPropConfig, Rng, Same, Sgd, SgdConfig, Sigmoid, Silu, Softmax,
-        Softplus, Stream, Tanh, Tensors, Valid, Workspace, Zeros,
+        Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Clip, Init, Mlp, NonFiniteStep, Optimizer,
+        Predict, Real, RmsProp, RmsPropConfig, Rng, Seq, Sgd, SgdConfig, Tensors, Workspace, seq,
     };
     #[cfg(feature = "alloc")]
     pub use crate::{EarlyStopping, GradCheck, LastBatch, TrainConfig, Trainer};
-    pub use crate::{Mlp, Seq, seq};
 }

@@ -1,13 +1,5 @@
-//! Loss functions: value and gradient together, PyTorch's `mean` reduction.
-//!
-//! | loss | target | value (mean over …) |
-//! |---|---|---|
-//! | [`Mse`] | same shape as the output | `(y − t)²`, all entries |
-//! | [`CrossEntropy`] | one [`Class`] per column | `−log softmax(z)[class]`, samples |
-//! | [`BceWithLogits`] | same shape, entries in [0, 1] | `max(z,0) − z t + ln(1+e^−|z|)`, all entries |
-//! | [`Huber`] | same shape | `½r²` if `|r| < δ` else `δ(|r| − δ/2)`, all entries |
-//!
-//! The target's type is part of the loss, so a target of the wrong shape does not compile.
+//! Loss functions: value and gradient together, PyTorch's `mean` reduction; one file per loss,
+//! and the targets they compare with.
 
 mod bce_with_logits;
 mod cross_entropy;
@@ -15,15 +7,25 @@ mod huber;
 mod mse;
 mod target;
 
-pub use bce_with_logits::BceWithLogits;
-pub use cross_entropy::CrossEntropy;
-pub use huber::Huber;
-pub use mse::Mse;
-pub use target::{Class, ClassOutOfRange, Sample, Target, gather};
+pub use bce_with_logits::*;
+pub use cross_entropy::*;
+pub use huber::*;
+pub use mse::*;
+pub use target::*;
 
 use crate::Real;
 
-/// A scalar objective of a network output `Y`.
+/// A scalar objective of a network output `Y`: value and gradient together, with PyTorch's
+/// `mean` reduction.
+///
+/// | loss | target | value (mean over …) |
+/// |---|---|---|
+/// | [`Mse`] | same shape as the output | `(y − t)²`, all entries |
+/// | [`CrossEntropy`] | one [`Class`] per column | `−log softmax(z)[class]`, samples |
+/// | [`BceWithLogits`] | same shape, entries in [0, 1] | `max(z,0) − z t + ln(1+e^−|z|)`, all entries |
+/// | [`Huber`] | same shape | `½r²` if `|r| < δ` else `δ(|r| − δ/2)`, all entries |
+///
+/// The target's type is part of the loss, so a target of the wrong shape does not compile.
 #[diagnostic::on_unimplemented(
     message = "loss `{Self}` cannot score a network output of type `{Y}`",
     note = "the loss must be given the network's output type; check the last layer's width and the batch width"

@@ -1,22 +1,5 @@
-//! Elementwise activation functions.
-//!
-//! Each activation is a [`Layer`](crate::Layer) on any matrix (`SMatrix<T, R, C>`) and any
-//! sequence of matrices (`[SMatrix<T, R, C>; N]`) that applies a scalar function to every entry;
-//! it has no parameters and an empty cache (backward reads the stored input and output). Every
-//! derivative is written so that it does not lose precision where the function saturates:
-//! `sigmoid'(40)` is 4.2e-18, not 0.
-//!
-//! | activation | f(z) | f'(z) |
-//! |---|---|---|
-//! | [`Identity`] | z | 1 |
-//! | [`Sigmoid`] | 1/(1+e^-z) | s(z) s(-z) |
-//! | [`Tanh`] | tanh z | 1/cosh² z |
-//! | [`Relu`] | max(z, 0) | 1 if z > 0 else 0 (0 at 0, as PyTorch) |
-//! | [`LeakyRelu`] | z if z > 0 else slope·z | 1 or slope |
-//! | [`Elu`] | z if z > 0 else α(e^z − 1) | 1 or α e^z |
-//! | [`Softplus`] | ln(1+e^z), z for z > 20 | s(z), 1 for z > 20 |
-//! | [`Gelu`] | z Φ(z) (exact, erf) | Φ(z) + z φ(z) |
-//! | [`Silu`] | z s(z) | s(z) (1 + z s(-z)) |
+//! Elementwise activation functions: the [`Activation`] trait, the layer implementation every
+//! activation shares ([`elementwise_layer!`](crate::elementwise_layer)), and one file per function.
 
 use crate::ActivationKind;
 use crate::Real;
@@ -31,17 +14,35 @@ mod silu;
 mod softplus;
 mod tanh;
 
-pub use elu::Elu;
-pub use gelu::Gelu;
-pub use identity::Identity;
-pub use leaky_relu::LeakyRelu;
-pub use relu::Relu;
-pub use sigmoid::Sigmoid;
-pub use silu::Silu;
-pub use softplus::Softplus;
-pub use tanh::Tanh;
+pub use elu::*;
+pub use gelu::*;
+pub use identity::*;
+pub use leaky_relu::*;
+pub use relu::*;
+pub use sigmoid::*;
+pub use silu::*;
+pub use softplus::*;
+pub use tanh::*;
 
 /// A scalar function applied to every entry of a matrix.
+///
+/// Each activation is a [`Layer`](crate::Layer) on any matrix (`SMatrix<T, R, C>`) and any
+/// sequence of matrices (`[SMatrix<T, R, C>; N]`) that applies a scalar function to every entry;
+/// it has no parameters and an empty cache (backward reads the stored input and output). Every
+/// derivative is written so that it does not lose precision where the function saturates:
+/// `sigmoid'(40)` is 4.2e-18, not 0.
+///
+/// | activation | f(z) | f'(z) |
+/// |---|---|---|
+/// | [`Identity`] | z | 1 |
+/// | [`Sigmoid`] | 1/(1+e^-z) | s(z) s(-z) |
+/// | [`Tanh`] | tanh z | 1/cosh² z |
+/// | [`Relu`] | max(z, 0) | 1 if z > 0 else 0 (0 at 0, as PyTorch) |
+/// | [`LeakyRelu`] | z if z > 0 else slope·z | 1 or slope |
+/// | [`Elu`] | z if z > 0 else α(e^z − 1) | 1 or α e^z |
+/// | [`Softplus`] | ln(1+e^z), z for z > 20 | s(z), 1 for z > 20 |
+/// | [`Gelu`] | z Φ(z) (exact, erf) | Φ(z) + z φ(z) |
+/// | [`Silu`] | z s(z) | s(z) (1 + z s(-z)) |
 ///
 /// Implement it (plus `Default`, `Clone` and `bytemuck::Zeroable`) and invoke
 /// [`elementwise_layer!`](crate::elementwise_layer) to get the [`Layer`](crate::Layer)
@@ -136,7 +137,7 @@ macro_rules! elementwise_layer {
             #[inline(always)]
             fn forward(&self, x: &Self::Output) -> Self::Output {
                 let mut y = *x;
-                $crate::layer::activation::map_values(self, y.as_mut_slice());
+                $crate::map_values(self, y.as_mut_slice());
                 y
             }
             #[inline(always)]
@@ -153,7 +154,7 @@ macro_rules! elementwise_layer {
                 _grad: &mut (),
             ) -> Self::Output {
                 let mut dx = *dy;
-                $crate::layer::activation::map_gradients(self, x.as_slice(), y.as_slice(), dx.as_mut_slice());
+                $crate::map_gradients(self, x.as_slice(), y.as_slice(), dx.as_mut_slice());
                 dx
             }
             fn visit_activations(

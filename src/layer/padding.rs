@@ -27,7 +27,7 @@ impl PaddingMode {
     /// steps beyond the first.
     ///
     /// ```
-    /// use static_nn::layer::padding::PaddingMode;
+    /// use static_nn::PaddingMode;
     /// assert_eq!(PaddingMode::Same.amounts(3), (1, 2)); // PyTorch pads even kernels this way
     /// assert_eq!(PaddingMode::Causal.amounts(4), (4, 0));
     /// assert_eq!(PaddingMode::Zeros(2).amounts(4), (2, 2));
