@@ -113,7 +113,15 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut workspace = Workspace::<f32, Plain, _>::new_boxed();
     let mut health = ActivationHealth::<f32, 8, 256>::new(&plain, &x, &workspace)?;
     let mut sgd = Sgd::new(SgdConfig::with_lr(0.1));
-    monitor.train_step(&mut workspace, &mut plain.clone(), &mut sgd, &CrossEntropy, &x, &labels, None)?;
+    monitor.train_step(
+        &mut workspace,
+        &mut plain.clone(),
+        &mut sgd,
+        &CrossEntropy,
+        &x,
+        &labels,
+        None,
+    )?;
     health.record(&plain, &x, &workspace);
     let thresholds = Thresholds::default();
     let saturated: Vec<String> = health
@@ -123,7 +131,12 @@ fn main() -> Result<(), Box<dyn Error>> {
         .collect();
     println!("saturated entries per sigmoid layer: {}", saturated.join(" "));
     println!("the plain network's first step:");
-    let diagnosis = Diagnosis::of(monitor.record().findings(&thresholds).chain(health.findings(&thresholds)));
+    let diagnosis = Diagnosis::of(
+        monitor
+            .record()
+            .findings(&thresholds)
+            .chain(health.findings(&thresholds)),
+    );
     for line in diagnosis.to_string().lines() {
         println!("    {line}");
     }

@@ -24,6 +24,7 @@ pub mod max_pool1d;
 pub mod norm_gradient;
 pub mod padding;
 pub mod residual;
+pub mod rnn;
 pub mod softmax;
 pub mod stream;
 

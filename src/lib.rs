@@ -43,7 +43,7 @@
 //! | layers | [`Dense`], [`Softmax`], activations ([`Identity`], [`Sigmoid`], [`Tanh`], [`Relu`], [`LeakyRelu`], [`Elu`], [`Softplus`], [`Gelu`], [`Silu`]) |
 //! | normalisation | [`BatchNorm`] (running statistics as buffers), [`LayerNorm`] |
 //! | regularisation | [`Dropout`] (seeded, reproducible masks) |
-//! | sequences | [`Conv1d`] (padding [`Valid`], [`Zeros`], [`Same`], [`Causal`]), [`MaxPool1d`], [`AvgPool1d`], [`Flatten`], [`Gru`], [`Lstm`], [`LastStep`], [`EachStep`] |
+//! | sequences | [`Conv1d`] (padding [`Valid`], [`Zeros`], [`Same`], [`Causal`]), [`MaxPool1d`], [`AvgPool1d`], [`Flatten`], [`Rnn`], [`Gru`], [`Lstm`], [`LastStep`], [`EachStep`] |
 //! | streaming | [`Stream`]: one frame at a time, carrying hidden states and convolution history |
 //! | composition | tuples `(A, B, C)` up to 8, arrays `[L; N]` of same-shaped blocks, [`Seq!`] / [`seq!`] for any length, [`Residual`] (`x + f(x)`), [`Concat`] (parallel branches, outputs stacked) |
 //! | traits | [`Layer`] (forward, forward_train, backward), [`Parameters`] (gradient type, initialisation), [`Tensors`] (traversal) |
@@ -157,6 +157,7 @@ pub use layer::lstm::{Lstm, LstmState, LstmStep};
 pub use layer::max_pool1d::MaxPool1d;
 pub use layer::padding::{Causal, Padding, Same, Valid, Zeros};
 pub use layer::residual::Residual;
+pub use layer::rnn::Rnn;
 pub use layer::softmax::Softmax;
 pub use layer::stream::Stream;
 pub use layer::{Layer, Parameters};
@@ -204,7 +205,7 @@ pub mod prelude {
         Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, AvgPool1d, BatchNorm, BceWithLogits, Causal,
         Class, Clip, Concat, Conv1d, CrossEntropy, Dense, Dropout, EachStep, Elu, Flatten, Gelu, Gru, Huber, Identity,
         Init, LastStep, Layer, LayerNorm, LeakyRelu, Loss, Lstm, MaxPool1d, Mse, NonFiniteStep, Optimizer, Parameters,
-        Predict, Real, Relu, Residual, RmsProp, RmsPropConfig, Rng, Same, Sgd, SgdConfig, Sigmoid, Silu, Softmax,
+        Predict, Real, Relu, Residual, RmsProp, RmsPropConfig, Rng, Rnn, Same, Sgd, SgdConfig, Sigmoid, Silu, Softmax,
         Softplus, Stream, Tanh, Tensors, Valid, Workspace, Zeros,
     };
     #[cfg(feature = "alloc")]

@@ -140,8 +140,14 @@ fn a_saturated_sigmoid_network_is_reported_saturated_and_its_first_layer_gets_al
     let text = diagnosis.to_string();
     let saturated_lines: Vec<&str> = text.lines().filter(|l| l.contains("saturated:")).collect();
     assert_eq!(saturated_lines.len(), 1, "{text}");
-    assert!(saturated_lines[0].starts_with("4 layers (1 to 7) are saturated"), "{text}");
-    assert!(text.contains("cause: saturated units pass almost no gradient"), "{text}");
+    assert!(
+        saturated_lines[0].starts_with("4 layers (1 to 7) are saturated"),
+        "{text}"
+    );
+    assert!(
+        text.contains("cause: saturated units pass almost no gradient"),
+        "{text}"
+    );
 }
 
 /// Without saturation, the diagnosis blames the slopes and the weights, and every kind of
@@ -150,7 +156,10 @@ fn a_saturated_sigmoid_network_is_reported_saturated_and_its_first_layer_gets_al
 fn the_diagnosis_of_a_vanishing_gradient_without_saturation_names_slopes_and_weights() {
     let mut sigmoid = DeepSigmoid::build(Init::PyTorch, &mut Rng::new(2));
     let (_, findings) = findings_of_one_step(&mut sigmoid, 0.1, None);
-    assert!(!findings.iter().any(|f| matches!(f, Finding::Saturated { .. })), "{findings:?}");
+    assert!(
+        !findings.iter().any(|f| matches!(f, Finding::Saturated { .. })),
+        "{findings:?}"
+    );
     let diagnosis = Diagnosis::of(findings.iter().copied());
     let text = diagnosis.to_string();
     assert!(text.starts_with("vanishing gradient: layer 0's"), "{text}");
@@ -161,14 +170,32 @@ fn the_diagnosis_of_a_vanishing_gradient_without_saturation_names_slopes_and_wei
     assert_eq!(symptoms.len(), diagnosis.groups().count(), "{text}");
 
     let every_kind = [
-        Finding::<f64>::VanishingGradient { first: 0, last: 2, ratio: 1e-3 },
-        Finding::ExplodingGradient { first: 0, last: 2, ratio: 1e3 },
+        Finding::<f64>::VanishingGradient {
+            first: 0,
+            last: 2,
+            ratio: 1e-3,
+        },
+        Finding::ExplodingGradient {
+            first: 0,
+            last: 2,
+            ratio: 1e3,
+        },
         Finding::NonFiniteGradient { layer: 0, count: 1 },
         Finding::UpdateTooSmall { layer: 0, ratio: 1e-7 },
         Finding::UpdateTooLarge { layer: 0, ratio: 1.0 },
-        Finding::NonLinearStep { predicted: 1.0, actual: -1.0 },
-        Finding::Saturated { layer: 1, fraction: 0.9 },
-        Finding::DeadUnits { layer: 1, dead: 3, units: 4 },
+        Finding::NonLinearStep {
+            predicted: 1.0,
+            actual: -1.0,
+        },
+        Finding::Saturated {
+            layer: 1,
+            fraction: 0.9,
+        },
+        Finding::DeadUnits {
+            layer: 1,
+            dead: 3,
+            units: 4,
+        },
     ];
     for finding in every_kind {
         assert!(!finding.cause().is_empty() && !finding.fix().is_empty());

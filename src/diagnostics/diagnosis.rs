@@ -59,7 +59,10 @@ impl<T: Real> fmt::Display for FindingGroup<T> {
                 write!(f, "have NaN or infinite gradient entries ({min} to {max} each)")
             }
             Finding::UpdateTooSmall { .. } => {
-                write!(f, "barely moved: the step changed them by {min:.1e} to {max:.1e} of their norm")
+                write!(
+                    f,
+                    "barely moved: the step changed them by {min:.1e} to {max:.1e} of their norm"
+                )
             }
             Finding::Saturated { .. } => write!(
                 f,
@@ -74,7 +77,10 @@ impl<T: Real> fmt::Display for FindingGroup<T> {
                 100.0 * max
             ),
             // Only per-layer findings have layers; of those, what is left is UpdateTooLarge.
-            _ => write!(f, "moved too far: the step changed them by {min:.1e} to {max:.1e} of their norm"),
+            _ => write!(
+                f,
+                "moved too far: the step changed them by {min:.1e} to {max:.1e} of their norm"
+            ),
         }
     }
 }

@@ -207,9 +207,7 @@ impl<T: Real> Finding<T> {
             Finding::UpdateTooSmall { .. } => {
                 "raise the learning rate, or cure the vanishing gradient; Adam evens the layers out"
             }
-            Finding::UpdateTooLarge { .. } => {
-                "lower the learning rate, or clip the gradient's norm"
-            }
+            Finding::UpdateTooLarge { .. } => "lower the learning rate, or clip the gradient's norm",
             Finding::NonLinearStep { .. } => {
                 "lower the learning rate until the actual decrease is close to the predicted one"
             }
