@@ -473,7 +473,9 @@ fn elman_rnn_training_and_streaming_allocate_nothing() {
         for t in 0..3 {
             let value = workspace.train_step(&mut *net, &mut *optimizer, &CrossEntropy, &x, &labels);
             assert!(value.is_finite());
-            let h = net.0.step(&SMatrix::<f32, 2, 1>::new(0.5, (t as f32).sin()), &mut state);
+            let h = net
+                .0
+                .step(&SMatrix::<f32, 2, 1>::new(0.5, (t as f32).sin()), &mut state);
             assert!(h[0].is_finite());
         }
     });

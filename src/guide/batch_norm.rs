@@ -16,8 +16,11 @@
 //! sigmoid and tanh are steepest instead of drifting into saturation
 //! ([`saturation`](super::saturation)). In the deep sigmoid network of
 //! [`saturation`](super::saturation) no unit saturates; batch norm helps it through the first
-//! effect, the rescaling, as the test below measures. It also lets larger learning rates train
-//! stably.
+//! effect, the rescaling, as the test below measures. It also widens the range of learning
+//! rates that train: `examples/learning_rates.rs` trains four hidden sigmoid layers on iris
+//! for 10 epochs at rates from 0.01 to 100; without batch norm none leaves chance (loss 1.1 or
+//! more), with it every rate from 0.1 to 3 trains (0.44 to 0.17), the best being the largest.
+//! It does not make every rate safe: from 10 on, both diverge.
 //!
 //! ```
 //! use static_nn::prelude::*;
