@@ -24,6 +24,7 @@
 //!
 //! ```
 //! use static_nn::prelude::*;
+//! use static_nn::diagnostics::Activations;
 //! use nalgebra::SMatrix;
 //!
 //! // The PyTorch-initialised sigmoid stack of the saturation chapter, and the same with a batch
@@ -53,6 +54,26 @@
 //! let normalised_per_layer = (beta(0) / beta(5)).powf(0.2);
 //! assert!(plain_per_layer < 0.2); // 0.15 per layer: 1e-4 through six
 //! assert!(normalised_per_layer > 0.5, "{normalised_per_layer}"); // scaled back towards one
+//!
+//! // Not through steeper sigmoids: centred with unit variance, the pre-activations spread
+//! // further from 0 than the plain network's, and the mean slope is, if anything, lower.
+//! fn mean_slope<N: Layer<f64, X>, X>(net: &N, x: &X, workspace: &Workspace<f64, N, X>) -> f64 {
+//!     let (mut sum, mut count) = (0.0, 0.0);
+//!     workspace.visit_activations(net, x, &mut |a: Activations<'_, f64>| {
+//!         for sample in 0..a.samples() {
+//!             for unit in 0..a.units {
+//!                 sum += a.derivative(unit, sample);
+//!                 count += 1.0;
+//!             }
+//!         }
+//!     });
+//!     sum / count
+//! }
+//! let normalised_slope = mean_slope(&normalised, &x, &workspace);
+//! let mut workspace = Workspace::new();
+//! workspace.compute_gradient(&plain, &CrossEntropy, &x, &labels);
+//! let plain_slope = mean_slope(&plain, &x, &workspace);
+//! assert!(normalised_slope < plain_slope, "{normalised_slope} vs {plain_slope}");
 //! ```
 //!
 //! ## Two modes, chosen by the method
