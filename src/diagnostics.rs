@@ -64,11 +64,11 @@
 //! let diagnosis = Diagnosis::of(record.findings(&thresholds).chain(health.findings(&thresholds)));
 //! println!("{diagnosis}");
 //! // vanishing gradient: layer 0's gradient norm is 2.1e-4 times layer 14's
-//! //     cause: no layer is saturated: the gradient shrinks through healthy units, …
+//! //     cause: no layer is reported saturated: the gradient shrinks through healthy units, …
 //! //     try: ReLU with He initialisation, or batch norm before each saturating activation
 //! //     see: static_nn::guide::saturation
 //! assert!(record.stats.gradient_ratio().unwrap() < 1e-2);
-//! assert!(diagnosis.to_string().contains("no layer is saturated"));
+//! assert!(diagnosis.to_string().contains("no layer is reported saturated"));
 //! ```
 
 mod diagnosis;

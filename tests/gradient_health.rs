@@ -163,7 +163,7 @@ fn the_diagnosis_of_a_vanishing_gradient_without_saturation_names_slopes_and_wei
     let diagnosis = Diagnosis::of(findings.iter().copied());
     let text = diagnosis.to_string();
     assert!(text.starts_with("vanishing gradient: layer 0's"), "{text}");
-    assert!(text.contains("cause: no layer is saturated"), "{text}");
+    assert!(text.contains("cause: no layer is reported saturated"), "{text}");
     assert!(text.contains("see: static_nn::guide::saturation"), "{text}");
     // One line per kind: no two lines start alike.
     let symptoms: Vec<&str> = text.lines().filter(|l| !l.starts_with(' ')).collect();

@@ -109,7 +109,7 @@ impl<T: Real> fmt::Display for FindingGroup<T> {
 /// assert_eq!(diagnosis.groups().count(), 2);
 /// let text = diagnosis.to_string();
 /// assert!(text.contains("3 layers (0 to 4) barely moved: the step changed them by 3.0e-7 to 8.0e-6 of their norm"));
-/// assert!(text.contains("no layer is saturated")); // so the slopes and weights are the cause
+/// assert!(text.contains("no layer is reported saturated")); // so the slopes and weights are the cause
 /// assert!(text.contains("see: static_nn::guide::saturation"));
 /// println!("{diagnosis}");
 /// ```
@@ -121,10 +121,10 @@ pub struct Diagnosis<T> {
 impl<T: Real> Diagnosis<T> {
     /// Groups `findings` by kind.
     pub fn of(findings: impl IntoIterator<Item = Finding<T>>) -> Self {
-        let mut groups = [None; KINDS];
+        let mut groups: [Option<FindingGroup<T>>; KINDS] = [None; KINDS];
         for finding in findings {
             match &mut groups[finding.kind()] {
-                Some(group) => FindingGroup::add(group, finding),
+                Some(group) => group.add(finding),
                 empty => *empty = Some(FindingGroup::new(finding)),
             }
         }
@@ -150,7 +150,7 @@ impl<T: Real> Diagnosis<T> {
                  the layers below them get almost nothing"
             }
             Finding::VanishingGradient { .. } => {
-                "no layer is saturated: the gradient shrinks through healthy units, each layer \
+                "no layer is reported saturated: the gradient shrinks through healthy units, each layer \
                  multiplying it by its activation's slope (at most 1/4 for the sigmoid) times its \
                  transposed weight (about 0.58 for PyTorch's initialisation), a product below one \
                  repeated at every layer"
