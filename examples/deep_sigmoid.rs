@@ -141,6 +141,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         println!("    {line}");
     }
     println!();
+    // Vanishing without saturation, and batch norm's rescaling undoing it.
+    assert!(health.layers().iter().all(|l| l.saturated == 0));
+    assert!(plain_ratio < 1e-5 && normalised_ratio > 0.1);
 
     let without = train(&mut plain, train_set, test);
     let with = train(&mut normalised, train_set, test);

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use nalgebra::SMatrix;
 use static_nn::diagnostics::plot::{self, Chart};
 use static_nn::diagnostics::{
-    ActivationHealth, Diagnosis, Importance, Monitor, Series, Thresholds, Trace, UnitImportance, UnitTable,
+    ActivationHealth, Diagnosis, Finding, Importance, Monitor, Series, Thresholds, Trace, UnitImportance, UnitTable,
 };
 use static_nn::prelude::*;
 
@@ -241,6 +241,23 @@ fn main() -> Result<(), Box<dyn Error>> {
         );
         print_findings(&run.findings);
     }
+
+    // The story told above, asserted: one change at a time.
+    assert!(
+        sigmoid_run
+            .findings
+            .groups()
+            .all(|g| !matches!(g.first, Finding::Saturated { .. }))
+    );
+    assert!(exploding_run.refused.is_some(), "unclipped, the run overflows");
+    assert!(
+        clipped_run.refused.is_none() && faster_run.refused.is_none(),
+        "clipped, every step is taken"
+    );
+    assert!(
+        clipped_run.accuracy < faster_run.accuracy,
+        "the larger learning rate does the rest"
+    );
 
     // 3. The first-order check: how far one step can go before the gradient stops predicting it.
     let (x, labels) = batches(train_set, &mut Rng::new(3)).swap_remove(0);
