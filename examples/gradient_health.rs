@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use nalgebra::SMatrix;
 use static_nn::diagnostics::plot::{self, Chart};
 use static_nn::diagnostics::{
-    ActivationHealth, Importance, Monitor, Series, Thresholds, Trace, UnitImportance, UnitTable,
+    ActivationHealth, Diagnosis, Finding, Importance, Monitor, Series, Thresholds, Trace, UnitImportance, UnitTable,
 };
 use static_nn::prelude::*;
 
@@ -58,13 +58,13 @@ const ACTIVATIONS: usize = 16;
 const UNITS: usize = 512;
 
 /// What a training run leaves: its trace, the first step's record as a table, the gradient
-/// norm of each dense layer (position, norm) and the findings at the first step, the test
-/// accuracy, and whether and why it stopped early.
+/// norm of each dense layer (position, norm) and the findings at the first step, grouped by
+/// kind, the test accuracy, and whether and why it stopped early.
 struct Run {
     trace: Trace,
     first_dense: Vec<(usize, f32)>,
     first_step: String,
-    findings: Vec<String>,
+    findings: Diagnosis<f32>,
     accuracy: f32,
     refused: Option<String>,
 }
@@ -114,7 +114,7 @@ where
         trace: Trace::new(label),
         first_dense: Vec::new(),
         first_step: String::new(),
-        findings: Vec::new(),
+        findings: Diagnosis::of([]),
         accuracy: 0.0,
         refused: None,
     };
@@ -134,8 +134,7 @@ where
                     .filter(|info| info.name == "weight" && info.cols > 1)
                     .map(|info| (info.layer, stats.layer(info.layer).expect("has tensors").grad_norm))
                     .collect();
-                run.findings = record.findings(&thresholds).map(|f| f.to_string()).collect();
-                run.findings.extend(health.findings(&thresholds).map(|f| f.to_string()));
+                run.findings = Diagnosis::of(record.findings(&thresholds).chain(health.findings(&thresholds)));
             }
             if let Err(error) = step {
                 run.refused = Some(format!("step {} refused: {error}", record.step));
@@ -166,6 +165,13 @@ fn print_first_gradients(runs: &[(&str, &Run)]) {
             print!("{:>18}", format!("{norm:.2e} ({position})"));
         }
         println!();
+    }
+}
+
+/// The findings of a run's first step, one line per kind, each with its cause, fix and chapter.
+fn print_findings(findings: &Diagnosis<f32>) {
+    for line in findings.to_string().lines() {
+        println!("    {line}");
     }
 }
 
@@ -207,38 +213,51 @@ fn main() -> Result<(), Box<dyn Error>> {
             "{name}: test accuracy {:.1}% after {EPOCHS} epochs",
             100.0 * run.accuracy
         );
-        for finding in &run.findings {
-            println!("    {finding}");
-        }
+        print_findings(&run.findings);
     }
 
-    // 2. A bad initialisation explodes; clipping the gradient's norm bounds every step.
+    // 2. A bad initialisation explodes; clipping the gradient's norm bounds every step. One
+    // change at a time: clipping alone at the same learning rate, then a larger rate as well.
     let mut bad = ReluNet::build(Init::HeUniform, &mut Rng::new(42));
     for t in bad.tensors_mut() {
         t.iter_mut().for_each(|v| *v *= 2.0);
     }
-    let mut clipped = bad.clone();
+    let (mut clipped, mut clipped_faster) = (bad.clone(), bad.clone());
     let exploding_run = train("He init × 2", &mut bad, LR, None, train_set, test);
-    let clipped_run = train(
-        "× 2, clipped to norm 0.2",
-        &mut clipped,
-        0.1,
-        Some(Clip::Norm(0.2)),
-        train_set,
-        test,
-    );
+    let clip = Some(Clip::Norm(0.2));
+    let clipped_run = train("× 2, clipped to norm 0.2", &mut clipped, LR, clip, train_set, test);
+    let faster_run = train("× 2, clipped, lr 0.1", &mut clipped_faster, 0.1, clip, train_set, test);
     println!("\nweights at twice He's scale:");
-    for (name, run) in [("unclipped", &exploding_run), ("clipped", &clipped_run)] {
+    for (name, run) in [
+        (format!("lr {LR}, unclipped"), &exploding_run),
+        (format!("lr {LR}, clipped to norm 0.2"), &clipped_run),
+        ("lr 0.1, clipped to norm 0.2".to_string(), &faster_run),
+    ] {
         let last = run.trace.loss.points.last().map_or(f64::NAN, |p| p.1);
         println!(
             "{name}: {}, last loss {last:.3}, test accuracy {:.1}%",
             run.refused.as_deref().unwrap_or("every step applied"),
             100.0 * run.accuracy
         );
-        for finding in run.findings.iter().take(4) {
-            println!("    {finding}");
-        }
+        print_findings(&run.findings);
     }
+
+    // The story told above, asserted: one change at a time.
+    assert!(
+        sigmoid_run
+            .findings
+            .groups()
+            .all(|g| !matches!(g.first, Finding::Saturated { .. }))
+    );
+    assert!(exploding_run.refused.is_some(), "unclipped, the run overflows");
+    assert!(
+        clipped_run.refused.is_none() && faster_run.refused.is_none(),
+        "clipped, every step is taken"
+    );
+    assert!(
+        clipped_run.accuracy < faster_run.accuracy,
+        "the larger learning rate does the rest"
+    );
 
     // 3. The first-order check: how far one step can go before the gradient stops predicting it.
     let (x, labels) = batches(train_set, &mut Rng::new(3)).swap_remove(0);
@@ -360,7 +379,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         ]
         .concat(),
     )?;
-    let exploding = [&exploding_run, &clipped_run].map(|run| run.trace.loss.clone());
+    let exploding = [&exploding_run, &clipped_run, &faster_run].map(|run| run.trace.loss.clone());
     plot::lines(
         out.join("exploding.svg"),
         &Chart {

@@ -15,10 +15,15 @@
 //! gradient is the direction of steepest ascent, and a step against it lowers the loss by
 //! `lr ‖g‖²` only while the step is small ([`FirstOrder`]); a partial derivative is a local,
 //! one-parameter view, so a large gradient does not make a unit important, nor a small one
-//! unimportant ([`Importance`]); saturated sigmoid and tanh units pass almost no gradient,
-//! which is how gradients vanish through depth ([`ActivationHealth`], [`Finding`]); clipping
-//! bounds the step of an exploding gradient, and batch normalisation keeps units out of
-//! saturation.
+//! unimportant ([`Importance`]); gradients vanish through depth when every layer multiplies
+//! them by less than one, through the slopes of healthy units (the sigmoid's is at most 1/4)
+//! as well as through saturated units, which pass almost nothing ([`ActivationHealth`],
+//! [`Finding`]); clipping bounds the step of an exploding gradient, and batch normalisation
+//! rescales the backward pass and keeps units out of saturation.
+//!
+//! Every [`Finding`] names a symptom, its usual [cause](Finding::cause), a
+//! [fix](Finding::fix) and the [`guide`](crate::guide) [chapter](Finding::chapter) that
+//! explains it; a [`Diagnosis`] prints repeated per-layer findings of one kind as one line.
 //!
 //! # In the core, without allocation
 //!
@@ -38,10 +43,10 @@
 //! ```
 //! use static_nn::prelude::*;
 //! use static_nn::Seq;
-//! use static_nn::diagnostics::{ActivationHealth, Monitor, Thresholds};
+//! use static_nn::diagnostics::{ActivationHealth, Diagnosis, Monitor, Thresholds};
 //! use nalgebra::SMatrix;
 //!
-//! // Eight sigmoid layers: the gradient vanishes on its way to the first.
+//! // Eight dense layers, seven sigmoids between them: the gradient vanishes on its way down.
 //! type Deep = Seq![Dense<f32, 4, 16>, Sigmoid, [(Dense<f32, 16, 16>, Sigmoid); 6], Dense<f32, 16, 2>];
 //! let mut net = Deep::build(Init::PyTorch, &mut Rng::new(0));
 //! let mut sgd = Sgd::new(SgdConfig::with_lr(0.1));
@@ -55,12 +60,18 @@
 //! health.record(&net, &x, &workspace);
 //! let record = monitor.record();
 //! println!("{record}\n{health}");
-//! for finding in record.findings(&Thresholds::default()) {
-//!     println!("{finding}"); // vanishing gradient: layer 0's gradient norm is 2.1e-4 times layer 14's
-//! }
+//! let thresholds = Thresholds::default();
+//! let diagnosis = Diagnosis::of(record.findings(&thresholds).chain(health.findings(&thresholds)));
+//! println!("{diagnosis}");
+//! // vanishing gradient: layer 0's gradient norm is 2.1e-4 times layer 14's
+//! //     cause: no layer is reported saturated: the gradient shrinks through healthy units, …
+//! //     try: ReLU with He initialisation, or batch norm before each saturating activation
+//! //     see: static_nn::guide::saturation
 //! assert!(record.stats.gradient_ratio().unwrap() < 1e-2);
+//! assert!(diagnosis.to_string().contains("no layer is reported saturated"));
 //! ```
 
+mod diagnosis;
 mod findings;
 mod health;
 mod importance;
@@ -71,6 +82,7 @@ mod stats;
 #[cfg(feature = "alloc")]
 mod trace;
 
+pub use diagnosis::{Diagnosis, FindingGroup};
 pub use findings::{Finding, Thresholds};
 pub use health::{ActivationHealth, ActivationRecord};
 pub use importance::{Importance, ImportanceError, LayerImportance, UnitImportance, UnitTable, spearman};

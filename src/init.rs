@@ -10,7 +10,7 @@ use crate::{Real, Rng};
 /// | scheme | weight | bias |
 /// |---|---|---|
 /// | `PyTorch` (default) | U(-1/√fan_in, 1/√fan_in), as `torch.nn.Linear` | same |
-/// | `XavierUniform` | U(-a, a), a = √(6/(fan_in+fan_out)) (Glorot) | 0 |
+/// | `XavierUniform` | U(-a, a), a = √(6/(fan_in+fan_out)) (Glorot, for tanh) | 0 |
 /// | `XavierNormal` | N(0, 2/(fan_in+fan_out)) | 0 |
 /// | `HeUniform` | U(-a, a), a = √(6/fan_in) (Kaiming, for ReLU) | 0 |
 /// | `HeNormal` | N(0, 2/fan_in) | 0 |
@@ -22,7 +22,10 @@ pub enum Init {
     /// PyTorch's `nn.Linear` default.
     #[default]
     PyTorch,
-    /// Glorot & Bengio (2010), uniform; suits tanh and sigmoid.
+    /// Glorot & Bengio (2010), uniform. Keeps the variance of activations and gradients
+    /// through depth for activations with slope 1 at 0, such as tanh. A sigmoid's slope at 0
+    /// is 1/4, so through sigmoids each layer still shrinks the gradient about four times
+    /// ([`guide::saturation`](crate::guide::saturation)).
     XavierUniform,
     /// Glorot & Bengio (2010), normal.
     XavierNormal,

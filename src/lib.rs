@@ -43,7 +43,7 @@
 //! | layers | [`Dense`], [`Softmax`], activations ([`Identity`], [`Sigmoid`], [`Tanh`], [`Relu`], [`LeakyRelu`], [`Elu`], [`Softplus`], [`Gelu`], [`Silu`]) |
 //! | normalisation | [`BatchNorm`] (running statistics as buffers), [`LayerNorm`] |
 //! | regularisation | [`Dropout`] (seeded, reproducible masks) |
-//! | sequences | [`Conv1d`] (padding [`Valid`], [`Zeros`], [`Same`], [`Causal`]), [`MaxPool1d`], [`AvgPool1d`], [`Flatten`], [`Gru`], [`Lstm`], [`LastStep`], [`EachStep`] |
+//! | sequences | [`Conv1d`] (padding [`Valid`], [`Zeros`], [`Same`], [`Causal`]), [`MaxPool1d`], [`AvgPool1d`], [`Flatten`], [`Rnn`], [`Gru`], [`Lstm`], [`LastStep`], [`EachStep`] |
 //! | streaming | [`Stream`]: one frame at a time, carrying hidden states and convolution history |
 //! | composition | tuples `(A, B, C)` up to 8, arrays `[L; N]` of same-shaped blocks, [`Seq!`] / [`seq!`] for any length, [`Residual`] (`x + f(x)`), [`Concat`] (parallel branches, outputs stacked) |
 //! | traits | [`Layer`] (forward, forward_train, backward), [`Parameters`] (gradient type, initialisation), [`Tensors`] (traversal) |

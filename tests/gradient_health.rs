@@ -2,7 +2,7 @@
 //! non-finite guard and the first-order check of steepest descent.
 
 use nalgebra::SMatrix;
-use static_nn::diagnostics::{ActivationHealth, Finding, Monitor, Thresholds};
+use static_nn::diagnostics::{ActivationHealth, Diagnosis, Finding, Monitor, Thresholds};
 use static_nn::prelude::*;
 use static_nn::{NonFiniteStep, Seq, TrainError};
 
@@ -135,6 +135,78 @@ fn a_saturated_sigmoid_network_is_reported_saturated_and_its_first_layer_gets_al
         .collect();
     assert_eq!(saturated, [1, 3, 5, 7], "{findings:?}");
     assert!(findings.iter().any(|f| matches!(f, Finding::VanishingGradient { .. })));
+    // Summarised: the saturated layers on one line, and saturation named as the cause.
+    let diagnosis = Diagnosis::of(findings.iter().copied());
+    let text = diagnosis.to_string();
+    let saturated_lines: Vec<&str> = text.lines().filter(|l| l.contains("saturated:")).collect();
+    assert_eq!(saturated_lines.len(), 1, "{text}");
+    assert!(
+        saturated_lines[0].starts_with("4 layers (1 to 7) are saturated"),
+        "{text}"
+    );
+    assert!(
+        text.contains("cause: saturated units pass almost no gradient"),
+        "{text}"
+    );
+}
+
+/// Without saturation, the diagnosis blames the slopes and the weights, and every kind of
+/// finding carries a cause, a fix and a chapter of the guide that exists.
+#[test]
+fn the_diagnosis_of_a_vanishing_gradient_without_saturation_names_slopes_and_weights() {
+    let mut sigmoid = DeepSigmoid::build(Init::PyTorch, &mut Rng::new(2));
+    let (_, findings) = findings_of_one_step(&mut sigmoid, 0.1, None);
+    assert!(
+        !findings.iter().any(|f| matches!(f, Finding::Saturated { .. })),
+        "{findings:?}"
+    );
+    let diagnosis = Diagnosis::of(findings.iter().copied());
+    let text = diagnosis.to_string();
+    assert!(text.starts_with("vanishing gradient: layer 0's"), "{text}");
+    assert!(text.contains("cause: no layer is reported saturated"), "{text}");
+    assert!(text.contains("see: static_nn::guide::saturation"), "{text}");
+    // One line per kind: no two lines start alike.
+    let symptoms: Vec<&str> = text.lines().filter(|l| !l.starts_with(' ')).collect();
+    assert_eq!(symptoms.len(), diagnosis.groups().count(), "{text}");
+
+    let every_kind = [
+        Finding::<f64>::VanishingGradient {
+            first: 0,
+            last: 2,
+            ratio: 1e-3,
+        },
+        Finding::ExplodingGradient {
+            first: 0,
+            last: 2,
+            ratio: 1e3,
+        },
+        Finding::NonFiniteGradient { layer: 0, count: 1 },
+        Finding::UpdateTooSmall { layer: 0, ratio: 1e-7 },
+        Finding::UpdateTooLarge { layer: 0, ratio: 1.0 },
+        Finding::NonLinearStep {
+            predicted: 1.0,
+            actual: -1.0,
+        },
+        Finding::Saturated {
+            layer: 1,
+            fraction: 0.9,
+        },
+        Finding::DeadUnits {
+            layer: 1,
+            dead: 3,
+            units: 4,
+        },
+    ];
+    for finding in every_kind {
+        assert!(!finding.cause().is_empty() && !finding.fix().is_empty());
+        assert!(
+            ["guide::saturation", "guide::descent", "guide::clipping"].contains(&finding.chapter()),
+            "{finding:#}"
+        );
+        assert_eq!(format!("{finding:#}").lines().count(), 4);
+    }
+    assert_eq!(Diagnosis::of(every_kind).groups().count(), 8);
+    assert!(Diagnosis::<f64>::of([]).is_empty());
 }
 
 #[test]

@@ -14,10 +14,11 @@ type Net = (
     LayerNorm<f64, 4>,
     Gru<f64, 2, 3>,
     Lstm<f64, 2, 3>,
+    Rnn<f64, 2, 3>,
 );
 
 /// Every hyperparameter of a `Net`, in field order.
-fn hyperparameters(net: &Net) -> [f64; 8] {
+fn hyperparameters(net: &Net) -> [f64; 9] {
     [
         net.0.slope,
         net.1.alpha,
@@ -27,11 +28,12 @@ fn hyperparameters(net: &Net) -> [f64; 8] {
         net.4.eps,
         net.5.bptt_window as f64,
         net.6.bptt_window as f64,
+        net.7.bptt_window as f64,
     ]
 }
 
-const CHOSEN: [f64; 8] = [0.3, 0.7, 0.2, 1e-3, 0.25, 1e-4, 3.0, 2.0];
-const DEFAULTS: [f64; 8] = [0.01, 1.0, 0.5, 1e-5, 0.1, 1e-5, 0.0, 0.0];
+const CHOSEN: [f64; 9] = [0.3, 0.7, 0.2, 1e-3, 0.25, 1e-4, 3.0, 2.0, 4.0];
+const DEFAULTS: [f64; 9] = [0.01, 1.0, 0.5, 1e-5, 0.1, 1e-5, 0.0, 0.0, 0.0];
 
 fn template() -> Net {
     (
@@ -54,6 +56,10 @@ fn template() -> Net {
         Lstm {
             bptt_window: 2,
             ..Lstm::zeros()
+        },
+        Rnn {
+            bptt_window: 4,
+            ..Rnn::zeros()
         },
     )
 }

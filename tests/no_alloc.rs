@@ -455,3 +455,29 @@ fn diagnostics_allocate_nothing() {
     assert_eq!(info.count_total, 0);
     assert!(monitor.record().first_order().is_some());
 }
+
+/// A plain recurrent layer, trained with truncated backpropagation and streamed frame by frame.
+#[test]
+fn elman_rnn_training_and_streaming_allocate_nothing() {
+    type Recurrent = (Rnn<f32, 2, 8>, LastStep, Dense<f32, 8, 2>);
+    let mut net = Recurrent::build_boxed(Init::PyTorch, &mut Rng::new(1));
+    net.0.bptt_window = 4;
+    let mut workspace = Workspace::<f32, Recurrent, [SMatrix<f32, 2, 4>; 12]>::new_boxed();
+    let mut optimizer = Sgd::<f32, Recurrent>::new_boxed(SgdConfig::with_lr(0.01));
+    let x: [SMatrix<f32, 2, 4>; 12] =
+        core::array::from_fn(|t| SMatrix::from_fn(|i, j| ((t * 8 + i * 4 + j) as f32 * 0.37).sin()));
+    let labels = Class::batch([0, 1, 1, 0]).unwrap();
+    workspace.train_step(&mut *net, &mut *optimizer, &CrossEntropy, &x, &labels);
+    let mut state = <Rnn<f32, 2, 8> as Stream<f32, SMatrix<f32, 2, 1>>>::stream_state();
+    let info = allocation_counter::measure(|| {
+        for t in 0..3 {
+            let value = workspace.train_step(&mut *net, &mut *optimizer, &CrossEntropy, &x, &labels);
+            assert!(value.is_finite());
+            let h = net
+                .0
+                .step(&SMatrix::<f32, 2, 1>::new(0.5, (t as f32).sin()), &mut state);
+            assert!(h[0].is_finite());
+        }
+    });
+    assert_eq!(info.count_total, 0);
+}

@@ -71,8 +71,10 @@ fn fraction(part: usize, whole: usize) -> f64 {
 ///   and `|z| > 2.99` for tanh (within 0.005 of ±1). Backpropagation through such a unit
 ///   multiplies by almost nothing, which is how saturation makes gradients vanish.
 /// - A ReLU unit is dead when its derivative is 0 for every sample seen: its input is never
-///   positive, so neither it nor the weights feeding it receive any gradient, and it cannot
-///   recover by gradient descent. Measured per batch and since the reset (an epoch).
+///   positive, so neither it nor the weights feeding it receive any gradient from the data.
+///   Nothing in its own gradient pulls it back, though it can revive when the layers below it
+///   change what they feed it (and weight decay or momentum still move its weights). Measured
+///   per batch and since the reset (an epoch).
 ///
 /// The layers are found through [`Layer::visit_activations`], so any network made of the
 /// crate's composites is covered without change. Capacities: `LAYERS` activation layers and

@@ -20,8 +20,9 @@ pub struct UnitImportance<T> {
     pub mean_abs_gradient: T,
     /// `−Σ θ·∂L/∂θ` over the outgoing weights, with the gradient of the loss over the whole
     /// data set: the first-order (Taylor) prediction of the loss increase when they are
-    /// zeroed. It equals `−Σ h ∂L/∂h`, the derivative of the loss with respect to a gate on the
-    /// unit's output (Mozer and Smolensky's relevance).
+    /// zeroed. It equals `−Σ h ∂L/∂h`, *minus* the derivative of the loss with respect to a
+    /// gate `a` on the unit's output (`h → a h`, at `a = 1`, where `∂L/∂a = Σ h ∂L/∂h`): closing
+    /// the gate from 1 to 0 is a step of −1 (Mozer and Smolensky's relevance).
     pub taylor: T,
     /// The loss increase over the data set when the unit's output is zeroed: measured, not
     /// predicted. Exact: zeroing the column that reads a unit is zeroing the unit's output.

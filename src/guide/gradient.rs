@@ -69,9 +69,12 @@
 //! ```
 //!
 //! **A partial's size depends on the parameter's units.** Write the same model with
-//! `a = 100 a'` (a weight stored in other units, or an input feature measured in centimetres
-//! instead of metres): the function is the same, but `∂L/∂a' = 100 ∂L/∂a`. Comparing the sizes
-//! of partials across parameters compares their scales as much as their effects; this is one
+//! `a = 100 a'` (a parameter stored in other units: the weight that reads a feature measured
+//! in centimetres instead of metres is a hundredth of the one for metres): the function is the
+//! same, but `∂L/∂a' = 100 ∂L/∂a`. The parameter's partial grows as its unit shrinks; the
+//! partial with respect to the *input* feature moves the other way (a hundredth, see
+//! [`importance`](super::importance), which is about input gradients). Comparing the sizes of
+//! partials across parameters compares their scales as much as their effects; this is one
 //! reason inputs are standardised before training ([`Standardiser`](crate::data::Standardiser)),
 //! and why [`importance`](super::importance) needs more than a large gradient.
 //!
@@ -82,6 +85,58 @@
 //! let d_da = (loss(0.5 + h, 3.0) - loss(0.5 - h, 3.0)) / (2.0 * h);
 //! let d_da_prime = (loss_rescaled(0.005 + h, 3.0) - loss_rescaled(0.005 - h, 3.0)) / (2.0 * h);
 //! assert!((d_da_prime / d_da - 100.0).abs() < 1e-3); // same point, same model, 100× the partial
+//! ```
+//!
+//! **The partials interact.** The gradient is a joint first-order view: it predicts the
+//! change when all parameters move together, to first order. What it misses is curvature,
+//! including how one parameter's move changes another's slope (`∂²L/∂a∂b`). On
+//! `L = (ab − 1)²` at `a = b = 1.5` (`L` = 1.5625, both partials 3.75), with `η = 2/9`, a step
+//! along either partial alone lands exactly on `ab = 1`, `L = 0`. Both together overshoot to
+//! `a = b = 2/3`, `L` = 0.309, while the linear prediction `L − η |∇L|²` promised −4.69, a loss
+//! below zero. The second-order term `½ ΔθᵀHΔθ` = 7.99 (`H` the Hessian, whose off-diagonal
+//! `∂²L/∂a∂b = 2(2ab − 1)` = 7 is the interaction) turns the prediction back up, to 3.30; along
+//! the step `L` is a quartic, and its third- and fourth-order terms (−3.47 and +0.48) bring it
+//! down to the 0.309 that happens. A step whose
+//! actual decrease is far from `−g·Δθ` is what the first-order check of
+//! [`Monitor`](crate::diagnostics::Monitor) reports as a
+//! [`NonLinearStep`](crate::diagnostics::Finding::NonLinearStep):
+//!
+//! ```
+//! use nalgebra::{Matrix2, Vector2};
+//! use static_nn::diagnostics::{FirstOrder, Thresholds};
+//!
+//! let loss = |p: Vector2<f64>| (p[0] * p[1] - 1.0).powi(2);
+//! let gradient = |p: Vector2<f64>| {
+//!     let r = 2.0 * (p[0] * p[1] - 1.0);
+//!     Vector2::new(r * p[1], r * p[0])
+//! };
+//! let hessian = |p: Vector2<f64>| {
+//!     let cross = 2.0 * (2.0 * p[0] * p[1] - 1.0);
+//!     Matrix2::new(2.0 * p[1] * p[1], cross, cross, 2.0 * p[0] * p[0])
+//! };
+//! let close = |a: f64, b: f64| (a - b).abs() < 1e-3;
+//!
+//! let p = Vector2::new(1.5, 1.5);
+//! let (lr, g) = (2.0 / 9.0, gradient(p));
+//! assert!(close(loss(p), 1.5625) && close(g[0], 3.75) && close(g[1], 3.75));
+//! // One partial at a time: each step alone reaches the minimum.
+//! assert!(loss(p - lr * Vector2::new(g[0], 0.0)) < 1e-20);
+//! assert!(loss(p - lr * Vector2::new(0.0, g[1])) < 1e-20);
+//! // Together: the joint step overshoots.
+//! let step = -lr * g;
+//! let after = loss(p + step);
+//! assert!(close(after, 0.3086)); // (4/9 − 1)² = 25/81
+//! let predicted = -g.dot(&step); // η |∇L|² = 6.25
+//! assert!(close(predicted, 6.25) && close(loss(p) - predicted, -4.6875));
+//! let curvature = 0.5 * step.dot(&(hessian(p) * step));
+//! assert!(close(curvature, 7.986)); // ½ ΔθᵀHΔθ = 23 t² / 2 with t = 5/6
+//! assert!(close(loss(p) - predicted + curvature, 3.299)); // second order: the right sign, not exact
+//!
+//! // The first-order check of a Monitor sees the same step as non-linear.
+//! let check = FirstOrder { loss_before: loss(p), loss_after: after, predicted };
+//! assert!(close(check.agreement(), 0.2006)); // a fifth of the promised decrease
+//! let tolerance = Thresholds::<f64>::default().first_order_tolerance;
+//! assert!((check.actual() - predicted).abs() > tolerance * predicted); // a NonLinearStep finding
 //! ```
 //!
 //! **A partial is local.** It is the slope at this point for an infinitesimal step. A unit

@@ -11,17 +11,75 @@
 //!   decides the output, yet the slope there is nearly zero ([`saturation`](super::saturation)).
 //! - **Scale inflates what does not.** A feature that barely varies can have a steep slope and
 //!   still contribute almost nothing, because it never moves far along that slope. Gradients
-//!   also scale with units (a feature in millimetres has a thousandth of the gradient it has
-//!   in metres).
+//!   also scale with units, in opposite directions for an input and for the weight that reads
+//!   it: measure a feature in millimetres instead of metres (`x' = 1000 x`, the weight
+//!   `w' = w / 1000` to compute the same function) and the **input** gradient `∂L/∂x'` is a
+//!   thousandth of `∂L/∂x`, while the **weight** gradient `∂L/∂w' = 1000 ∂L/∂w`. This chapter
+//!   is about input gradients (saliency); [`gradient`](super::gradient) rescales a parameter,
+//!   whose partial grows as its unit shrinks.
 //! - **A confident model has small loss gradients everywhere.** For a correct, confident
 //!   prediction, cross-entropy's gradient `softmax − onehot` is nearly zero, for the features
 //!   the decision rests on as much as for the others.
 //! - **Redundancy.** Two copies of the same information can each have a large gradient, while
 //!   removing either one changes nothing, because the other remains.
 //!
-//! The direct measure is **ablation**: remove the thing (set an input to its baseline, the
-//! training mean, which is 0 after standardisation; or zero a unit's outgoing weights) and
-//! measure what changes in the output, the loss or the accuracy.
+//! ```
+//! use static_nn::{Dense, Layer};
+//! use static_nn::bytemuck::Zeroable;
+//! use nalgebra::{Matrix1x2, Vector1, Vector2};
+//!
+//! // y = 3 x₀ + 2 x₁, L = ½ y²; feature 0 in metres, then in centimetres.
+//! let gradients = |layer: &Dense<f64, 2, 1>, x: Vector2<f64>| {
+//!     let mut cache = Zeroable::zeroed();
+//!     let y = layer.forward_train(&x, &mut cache);
+//!     let mut grad = Zeroable::zeroed();
+//!     let dx = layer.backward(&x, &y, &cache, &y, &mut grad); // dL/dy = y
+//!     (y[0], dx[0], grad.weight[(0, 0)])
+//! };
+//! let metres = Dense::new(Matrix1x2::new(3.0, 2.0), Vector1::zeros());
+//! let centimetres = Dense::new(Matrix1x2::new(0.03, 2.0), Vector1::zeros());
+//! let (y, dx, dw) = gradients(&metres, Vector2::new(0.5, 1.0));
+//! let (y_cm, dx_cm, dw_cm) = gradients(&centimetres, Vector2::new(50.0, 1.0));
+//! assert!((y_cm - y).abs() < 1e-12); // the same function
+//! assert!((dx_cm * 100.0 - dx).abs() < 1e-12); // input gradient: a hundredth
+//! assert!((dw_cm - 100.0 * dw).abs() < 1e-9); // weight gradient: a hundred times
+//! ```
+//!
+//! Ablation, the measure that removes the thing (set an input to a baseline, or zero a unit's
+//! outgoing weights) and measures what changes in the output, the loss or the accuracy,
+//! answers the question of importance directly, with two caveats of its own:
+//!
+//! - **Redundancy defeats single ablation as much as it defeats gradients.** Remove either of
+//!   two copies and nothing changes, yet removing both changes everything: the pair matters,
+//!   and neither unit alone looks important. Ablate groups as well as units.
+//! - **The baseline must be representative.** Zero is the training mean for standardised
+//!   inputs, but not for a sigmoid unit, whose output lies in (0, 1): zeroing a unit stuck at
+//!   0.9 moves the next layer far from anything it saw in training. Mean ablation, replacing
+//!   the output by its mean over the data (zero the outgoing weight and add weight × mean to
+//!   the next bias), removes the information without the shift.
+//!
+//! ```
+//! let sigmoid = |z: f64| 1.0 / (1.0 + (-z).exp());
+//! // Two copies of one detector, h = σ(10 x), read by an OR: y = σ(10 h₀ + 10 h₁ − 5).
+//! let y = |x: f64, keep: [bool; 2]| {
+//!     let h = sigmoid(10.0 * x);
+//!     let h = keep.map(|k| if k { h } else { 0.0 });
+//!     sigmoid(10.0 * h[0] + 10.0 * h[1] - 5.0)
+//! };
+//! let full = y(1.0, [true, true]);
+//! assert!((full - y(1.0, [false, true])).abs() < 0.01); // remove either: nothing changes
+//! assert!((full - y(1.0, [true, false])).abs() < 0.01);
+//! assert!((full - y(1.0, [false, false])).abs() > 0.98); // remove both: everything does
+//!
+//! // A unit that carries no information, h = σ(0.1 x + 2.2) ≈ 0.9 on every sample, read by
+//! // y = 3 h − 2.7. Zero ablation calls it decisive; mean ablation finds it irrelevant.
+//! let xs = [-1.0, -0.5, 0.0, 0.5, 1.0];
+//! let h = |x: f64| sigmoid(0.1 * x + 2.2);
+//! let mean = xs.iter().map(|&x| h(x)).sum::<f64>() / xs.len() as f64;
+//! let zero_effect = xs.iter().map(|&x| (3.0 * h(x)).abs()).fold(0.0, f64::max);
+//! let mean_effect = xs.iter().map(|&x| (3.0 * h(x) - 3.0 * mean).abs()).fold(0.0, f64::max);
+//! assert!(zero_effect > 2.6 && mean_effect < 0.03);
+//! ```
 //!
 //! ## Saliency against ablation, by hand
 //!
@@ -64,9 +122,23 @@
 //!
 //! The gradient ranks the inputs the wrong way round: it measures the slope where the
 //! network happens to be, and `x₀`'s unit sits on the flat top of its sigmoid. Integrated
-//! gradients (averaging the gradient along the path from the baseline to the input) and
-//! ablation both account for the distance travelled; ablation is the one that needs nothing
-//! but forward passes.
+//! gradients and ablation both account for the distance travelled. Integrated gradients
+//! average the gradient along the straight path from the baseline `x̄` to the input and
+//! multiply by the distance, feature by feature: `(xᵢ − x̄ᵢ) ∫₀¹ ∂y/∂xᵢ(x̄ + t (x − x̄)) dt`.
+//! The attributions then add up to `y(x) − y(x̄)` (the fundamental theorem of calculus along
+//! the path); the average gradient alone would not. Ablation needs nothing but forward passes.
+//!
+//! ```
+//! // Integrated gradients of y = 4 σ(10 x₀) for x₀ from the baseline 0 to 1, by the midpoint
+//! // rule: the slope at the input is tiny, its average along the path is not.
+//! let sigmoid = |z: f64| 1.0 / (1.0 + (-z).exp());
+//! let slope = |x: f64| 40.0 * sigmoid(10.0 * x) * sigmoid(-10.0 * x);
+//! let steps = 1000;
+//! let average = (0..steps).map(|k| slope((k as f64 + 0.5) / steps as f64)).sum::<f64>() / steps as f64;
+//! let attribution = (1.0 - 0.0) * average;
+//! assert!((attribution - (4.0 * sigmoid(10.0) - 4.0 * sigmoid(0.0))).abs() < 1e-5); // y(1) − y(0)
+//! assert!(slope(1.0) < 0.002); // the gradient at the input says almost nothing
+//! ```
 //!
 //! ## On real data
 //!

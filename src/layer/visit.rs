@@ -15,9 +15,10 @@ pub enum ActivationKind {
         /// the saturation threshold is relative.
         max_derivative: f64,
     },
-    /// Zero slope on a half-line ([`Relu`](crate::Relu), and [`LeakyRelu`](crate::LeakyRelu)
-    /// whose slope there is small): a unit whose input is negative for every sample passes no
-    /// gradient at all and is *dead*.
+    /// Zero slope on a half-line ([`Relu`](crate::Relu)): a unit whose input is negative for
+    /// every sample passes no gradient at all and is *dead*. A [`LeakyRelu`](crate::LeakyRelu)
+    /// keeps a small slope other than 0 there, so its units always pass some gradient and are
+    /// never dead (its derivative is never 0); it is measured all the same.
     Rectifying,
     /// Neither; not measured.
     #[default]
