@@ -35,7 +35,7 @@ pub struct Training<'a, const N: usize> {
 }
 
 impl<'a, const N: usize> Training<'a, N> {
-    const WHOLE_BATCHES: () = assert!(N % BATCH == 0 && N <= u16::MAX as usize, "whole batches");
+    const WHOLE_BATCHES: () = assert!(N.is_multiple_of(BATCH) && N <= u16::MAX as usize, "whole batches");
 
     /// Steps in one epoch.
     pub const STEPS_PER_EPOCH: usize = N / BATCH;
