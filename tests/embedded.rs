@@ -1,5 +1,5 @@
 //! The firmware in `examples/embedded/`, run in QEMU, against the same computations on this
-//! machine: every output of the iris and digits classifiers (weights from bytes and compiled
+//! machine: every output of the iris, digits and W1 networks (weights from bytes and compiled
 //! in), the network trained on the device, the flash and RAM each firmware needs and the
 //! instructions it executes.
 //!
@@ -24,6 +24,7 @@ use static_nn::prelude::*;
 /// As in `examples/embedded/src/lib.rs`.
 type Iris = (Dense<f32, 4, 16>, Relu, Dense<f32, 16, 3>);
 type Digits = (Dense<f32, 64, 64>, Relu, Dense<f32, 64, 10>);
+type W1 = (Dense<f32, 2, 16>, Tanh, Dense<f32, 16, 16>, Tanh, Dense<f32, 16, 1>);
 
 /// The device's training code, compiled for this machine.
 #[path = "../examples/embedded/src/training.rs"]
@@ -289,6 +290,31 @@ fn digits_outputs_on_the_device_equal_the_hosts_bit_for_bit() {
     }
 }
 
+/// W1 built from the same seed on both sides (initialisation draws are portable) and run on the
+/// firmware's eight points: `Tanh` is the library's branch-free function, the same operations
+/// on both sides.
+#[test]
+fn w1_outputs_on_the_device_equal_the_hosts_bit_for_bit() {
+    if !qemu_available() {
+        return;
+    }
+    let net = W1::build(Init::PyTorch, &mut Rng::new(1));
+    for board in [M4F, M3_SOFT_FLOAT] {
+        let output = run(board, "w1");
+        let lines: Vec<_> = output.tagged("w1").collect();
+        assert_eq!(lines.len(), 8);
+        for (i, line) in lines.iter().enumerate() {
+            let x = nalgebra::SMatrix::<f32, 2, 1>::new(i as f32 / 4.0 - 1.0, 1.0 - i as f32 / 8.0);
+            let host = net.forward(&x)[0];
+            let device = f32::from_bits(u32::from_str_radix(&line[1], 16).unwrap());
+            assert!(
+                host.to_bits() == device.to_bits(),
+                "W1 point {i}: device {device:e}, host {host:e}"
+            );
+        }
+    }
+}
+
 /// The iris training set as the firmware's `build.rs` writes it: every row but every fifth.
 fn iris_training_set() -> [([f32; 4], u8); 120] {
     let rows = iris_rows();
@@ -387,7 +413,7 @@ fn footprint_and_instruction_counts() {
     let mut flash = BTreeMap::new();
     for board in [M4F, M3_SOFT_FLOAT] {
         let dir = build(board);
-        for firmware in ["bytes", "constant", "digits", "train"] {
+        for firmware in ["bytes", "constant", "digits", "train", "w1"] {
             let s = sections(&std::fs::read(dir.join(firmware)).unwrap());
             let total = s[".vector_table"] + s[".text"] + s[".rodata"] + s[".data"];
             let output = run(board, firmware);
@@ -418,6 +444,7 @@ fn footprint_and_instruction_counts() {
     let [iris, iris_soft] = measure("constant", 2);
     let [digits, digits_soft] = measure("digits", 3);
     let [train, train_soft] = measure("train", 2);
+    let [w1, w1_soft] = measure("w1", 2);
     let rows = [
         ("iris inference (4-16-3)", iris[0], iris_soft[0]),
         ("iris weights loaded and checked", iris_bytes[0], iris_bytes_soft[0]),
@@ -425,6 +452,7 @@ fn footprint_and_instruction_counts() {
         ("digits weights loaded and checked", digits[0], digits_soft[0]),
         ("digits inference (64-64-10)", digits[1], digits_soft[1]),
         ("iris training step (batch 8, Adam, clipping)", train[0], train_soft[0]),
+        ("W1 inference (2-16-16-1, tanh)", w1[0], w1_soft[0]),
     ];
     for (work, hard, soft) in rows {
         println!("| {work} | {hard} | {soft} |");
@@ -435,6 +463,7 @@ fn footprint_and_instruction_counts() {
         ("iris inference", iris[0], 1_900),
         ("digits inference", digits[1], 60_000),
         ("training step", train[0], 71_000),
+        ("W1 inference", w1[0], 7_300),
     ] {
         assert!(measured <= limit, "{work}: {measured} instructions");
     }

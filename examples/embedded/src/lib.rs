@@ -13,7 +13,7 @@ pub mod board;
 pub mod training;
 
 use static_nn::nalgebra::SMatrix;
-use static_nn::{Dense, Layer, Relu};
+use static_nn::{Dense, Layer, Relu, Tanh};
 
 use board::{Line, measured};
 
@@ -24,6 +24,14 @@ pub type Iris = (Dense<f32, 4, 16>, Relu, Dense<f32, 16, 3>);
 
 /// 8×8 grey levels (0 to 16), 64 ReLU units, ten digits.
 pub type Digits = (Dense<f32, 64, 64>, Relu, Dense<f32, 64, 10>);
+
+/// The benchmarks' W1: two inputs, two tanh layers of sixteen, one output.
+pub type W1 = (Dense<f32, 2, 16>, Tanh, Dense<f32, 16, 16>, Tanh, Dense<f32, 16, 1>);
+
+/// Eight points of the square [-1, 1]², numbered 0 to 7: `(i / 4 - 1, 1 - i / 8)` for point `i`.
+pub fn w1_inputs() -> impl Iterator<Item = (u16, [f32; 2])> {
+    (0..8_u16).map(|i| (i, [f32::from(i) / 4.0 - 1.0, 1.0 - f32::from(i) / 8.0]))
+}
 
 /// Runs `net` on every input and prints one line per sample: `tag`, the CSV row and the
 /// output's bits. The first inference is measured.
