@@ -40,17 +40,26 @@ struct Board {
     machine: &'static str,
     cpu: &'static str,
     target: &'static str,
+    /// A cargo profile of the firmware's `Cargo.toml`.
+    profile: &'static str,
 }
 
 const M4F: Board = Board {
     machine: "mps2-an386",
     cpu: "cortex-m4",
     target: "thumbv7em-none-eabihf",
+    profile: "release",
+};
+/// The same board and target, built for speed (`opt-level = 3`).
+const M4F_SPEED: Board = Board {
+    profile: "speed",
+    ..M4F
 };
 const M3_SOFT_FLOAT: Board = Board {
     machine: "mps2-an385",
     cpu: "cortex-m3",
     target: "thumbv6m-none-eabi",
+    profile: "release",
 };
 
 /// Whether QEMU is here; `false` means the caller returns (the test is skipped, and says so).
@@ -78,7 +87,15 @@ fn build(board: Board) -> PathBuf {
     // flags meant for the host build must not reach it.
     let status = Command::new(cargo)
         .current_dir(EMBEDDED)
-        .args(["build", "--release", "--bins", "--target", board.target, "--target-dir"])
+        .args([
+            "build",
+            "--profile",
+            board.profile,
+            "--bins",
+            "--target",
+            board.target,
+            "--target-dir",
+        ])
         .arg(&target_dir)
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
@@ -86,7 +103,7 @@ fn build(board: Board) -> PathBuf {
         .status()
         .expect("cargo runs");
     assert!(status.success(), "building the firmware for {} failed", board.target);
-    target_dir.join(board.target).join("release")
+    target_dir.join(board.target).join(board.profile)
 }
 
 fn qemu(board: Board, elf: &Path) -> Command {
@@ -467,4 +484,29 @@ fn footprint_and_instruction_counts() {
     ] {
         assert!(measured <= limit, "{work}: {measured} instructions");
     }
+}
+
+/// The `speed` profile unrolls loops but keeps every operation and its order, so each firmware
+/// prints exactly what the default build prints (trained weights included), in fewer
+/// instructions.
+#[test]
+fn the_speed_profile_gives_the_same_bits_in_fewer_instructions() {
+    if !qemu_available() {
+        return;
+    }
+    for firmware in ["bytes", "constant", "digits", "train", "w1"] {
+        let results = |board| {
+            let output = run(board, firmware);
+            output.lines.into_iter().filter(|l| l[0] != "stack").collect::<Vec<_>>()
+        };
+        assert!(
+            results(M4F) == results(M4F_SPEED),
+            "{firmware}: the speed build prints other results"
+        );
+    }
+    let [iris, iris_speed] = [M4F, M4F_SPEED].map(|b| instructions(b, "constant", 2)[0]);
+    let [w1, w1_speed] = [M4F, M4F_SPEED].map(|b| instructions(b, "w1", 2)[0]);
+    println!("instructions per inference, release and speed: iris {iris} and {iris_speed}, W1 {w1} and {w1_speed}");
+    // Measured: 1,492 and 371 (iris), 5,808 and 2,307 (W1).
+    assert!(iris_speed * 3 < iris && w1_speed * 2 < w1);
 }
