@@ -82,3 +82,23 @@ fn the_embedded_example_ships_one_network_both_ways() {
     assert_eq!(total, 150);
     assert!(right >= 140, "{right} of 150 right");
 }
+
+mod digits {
+    use static_nn::prelude::*;
+    /// As in `examples/embed.rs` and `examples/embedded/src/lib.rs`.
+    pub type Digits = (Dense<f32, 64, 64>, Relu, Dense<f32, 64, 10>);
+    include!("../examples/embedded/src/digits_net.rs");
+}
+
+/// The digits classifier's two files (written by `examples/embed.rs`) hold the same network.
+#[test]
+fn the_embedded_digits_network_ships_one_network_both_ways() {
+    let mut loaded = digits::Digits::build(Init::PyTorch, &mut Rng::new(0));
+    format::load(&mut loaded, include_bytes!("../examples/embedded/digits.snn")).unwrap();
+    assert!(same_bits(&loaded, &digits::DIGITS));
+    assert_eq!(
+        format::rust_source(&loaded, "pub static DIGITS: Digits"),
+        include_str!("../examples/embedded/src/digits_net.rs"),
+        "regenerate both with `cargo run --release --example embed`"
+    );
+}

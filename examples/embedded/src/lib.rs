@@ -1,44 +1,64 @@
-//! An iris classifier for a Cortex-M4F with no heap: what both firmware binaries share.
+//! What the firmware binaries in `src/bin/` share: the networks' types, the data sets
+//! (generated from `data/*.csv` by `build.rs`), the loop that prints a network's outputs, the
+//! training code, and the board support in [`board`].
 //!
-//! `src/bin/bytes.rs` embeds `iris.snn` with `include_bytes!` and loads it at start-up
-//! (`format::load`: checked, copied, no allocation); `src/bin/constant.rs` includes
-//! `src/iris_net.rs`, the same weights generated as a Rust `static` (nothing happens at run
-//! time). `cargo run --release --example embed` at the repository root writes both files.
+//! Every firmware prints its results over semihosting as lines of a tag, a CSV row and the
+//! hexadecimal bits of each value, then the RAM figures, and exits with its status;
+//! `tests/embedded.rs` at the repository root runs them in QEMU and compares every line with
+//! the same computation on the host.
 #![no_std]
+#![deny(unsafe_code)]
 
-use core::panic::PanicInfo;
+pub mod board;
+pub mod training;
 
 use static_nn::nalgebra::SMatrix;
-use static_nn::{Dense, Layer, Relu};
+use static_nn::{Dense, Layer, Relu, Tanh};
+
+use board::{Line, measured};
+
+include!(concat!(env!("OUT_DIR"), "/data.rs"));
 
 /// Four measurements in centimetres, sixteen ReLU units, three classes.
 pub type Iris = (Dense<f32, 4, 16>, Relu, Dense<f32, 16, 3>);
 
-/// A few flowers (sepal length, sepal width, petal length, petal width), one per class, and
-/// their species.
-pub const FLOWERS: [([f32; 4], usize); 3] = [
-    ([5.1, 3.5, 1.4, 0.2], 0),
-    ([6.4, 3.2, 4.5, 1.5], 1),
-    ([6.3, 3.3, 6.0, 2.5], 2),
-];
+/// 8×8 grey levels (0 to 16), 64 ReLU units, ten digits.
+pub type Digits = (Dense<f32, 64, 64>, Relu, Dense<f32, 64, 10>);
 
-/// The most likely species of one flower.
-pub fn classify(net: &Iris, measurements: [f32; 4]) -> usize {
-    let scores = net.forward(&SMatrix::<f32, 4, 1>::from(measurements));
-    scores.argmax().0
+/// The benchmarks' W1: two inputs, two tanh layers of sixteen, one output.
+pub type W1 = (Dense<f32, 2, 16>, Tanh, Dense<f32, 16, 16>, Tanh, Dense<f32, 16, 1>);
+
+/// Eight points of the square [-1, 1]², numbered 0 to 7: `(i / 4 - 1, 1 - i / 8)` for point `i`.
+pub fn w1_inputs() -> impl Iterator<Item = (u16, [f32; 2])> {
+    (0..8_u16).map(|i| (i, [f32::from(i) / 4.0 - 1.0, 1.0 - f32::from(i) / 8.0]))
 }
 
-/// How many of [`FLOWERS`] the network gets right; `black_box` keeps the compiler from
-/// evaluating it at build time, so the firmware really runs inference.
-pub fn correct(net: &Iris) -> usize {
-    FLOWERS
-        .iter()
-        .filter(|(x, class)| classify(net, core::hint::black_box(*x)) == *class)
-        .count()
+/// Runs `net` on every input and prints one line per sample: `tag`, the CSV row and the
+/// output's bits. The first inference is measured.
+pub fn print_outputs<N, const I: usize, const K: usize>(
+    tag: &str,
+    net: &N,
+    inputs: impl IntoIterator<Item = (u16, [f32; I])>,
+) where
+    N: Layer<f32, SMatrix<f32, I, 1>, Output = SMatrix<f32, K, 1>>,
+{
+    for (i, (row, x)) in inputs.into_iter().enumerate() {
+        let x = SMatrix::<f32, I, 1>::from(x);
+        let y = if i == 0 {
+            measured(x, |x| net.forward(&x))
+        } else {
+            net.forward(&core::hint::black_box(x))
+        };
+        Line::new(tag).decimal(u32::from(row)).floats(y.iter().copied()).send();
+    }
 }
 
-/// A real device would reset or signal an error; here it stops.
-#[panic_handler]
-fn panic(_: &PanicInfo) -> ! {
-    loop {}
+/// The held-out iris flowers, as the networks take them.
+pub fn iris_test() -> impl Iterator<Item = (u16, [f32; 4])> {
+    IRIS_TEST.iter().copied()
+}
+
+/// The held-out digits, grey levels converted to `f32` (exactly: they are small integers).
+pub fn digits_test() -> impl Iterator<Item = (u16, [f32; 64])> {
+    DIGITS_TEST.iter().map(|(row, pixels)| (*row, pixels.map(f32::from)))
 }
