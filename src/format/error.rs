@@ -62,6 +62,11 @@ pub enum Error {
         /// The tensor the network has at that place, for formats where order matters.
         expected: Option<Name>,
     },
+    /// The file names a tensor twice (safetensors, whose reader would keep the last one).
+    DuplicateTensor {
+        /// The tensor named twice.
+        tensor: Name,
+    },
     /// The header's shape signature is not the network's although every tensor matches: the
     /// header was altered.
     SignatureMismatch {
@@ -132,6 +137,7 @@ impl fmt::Display for Error {
                 tensor,
                 expected: Some(expected),
             } => write!(f, "the file holds {tensor} where the network has {expected}"),
+            Error::DuplicateTensor { tensor } => write!(f, "the file names {tensor} twice"),
             Error::SignatureMismatch { expected, found } => write!(
                 f,
                 "shape signature mismatch: the network's is {expected:#018x}, the file's {found:#018x}"
