@@ -39,6 +39,15 @@ pub trait Loss<T: Real, Y> {
     fn value_and_gradient(&self, y: &Y, target: &Self::Target) -> (T, Y);
 }
 
+/// The mean of `n` per-element losses given in `f64`, each divided by `n` before it is added.
+/// The losses of `f32` values cannot overflow in `f64`, and no partial sum of non-negative terms
+/// exceeds the mean, so the result is infinite only when the mean itself does not fit in `T`
+/// (summing first and dividing last overflowed `f32` at inputs around `1e38`).
+pub(crate) fn mean_of<T: Real>(n: usize, terms: impl Iterator<Item = f64>) -> T {
+    let n = n as f64;
+    T::of(terms.fold(0.0, |sum, term| sum + term / n))
+}
+
 /// A class index known to be below `C`, the number of classes: the target of [`CrossEntropy`].
 ///
 /// Range is checked once, when the label is made, so a loss never meets an index it cannot
