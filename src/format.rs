@@ -118,7 +118,7 @@ pub use checkpoint::{Counters, checkpoint_len, load_checkpoint, save_checkpoint}
 pub use codegen::rust_source;
 pub use codegen::{AsConst, ConstExpr};
 pub(crate) use codegen::{const_path, fmt_real};
-pub use error::{Error, Name, Shape};
+pub use error::{Error, Name, Number, Rejected, Shape};
 
 use container::{Data, Entry, Kind, Value};
 
@@ -130,7 +130,10 @@ pub const VERSION: u16 = container::VERSION;
 /// The directory of a network's weights: its parameters, then its buffers.
 fn weight_entries<T: Real, N: Parameters<T>>() -> impl Iterator<Item = Entry> {
     let parameters = N::tensor_infos().map(|info| Entry::tensor(Kind::Parameter, "", info));
-    parameters.chain(N::buffer_infos().map(|info| Entry::tensor(Kind::Buffer, "", info)))
+    let buffers = N::buffer_infos()
+        .zip(N::non_negative_buffers())
+        .map(|(info, non_negative)| Entry::tensor(Kind::Buffer, "", info).non_negative(non_negative));
+    parameters.chain(buffers)
 }
 
 fn weight_values<T: Real, N: Parameters<T>>(net: &N) -> impl Iterator<Item = Value<'_, T>> {

@@ -159,7 +159,7 @@ pub use layer::padding::{Causal, Padding, Same, Valid, Zeros};
 pub use layer::residual::Residual;
 pub use layer::softmax::Softmax;
 pub use layer::stream::Stream;
-pub use layer::{Layer, Parameters};
+pub use layer::{BufferFault, Layer, Parameters};
 pub use loss::{BceWithLogits, Class, ClassOutOfRange, CrossEntropy, Huber, Loss, Mse};
 pub use optim::{
     Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Clip, Optimizer, RmsProp, RmsPropConfig, Sgd,

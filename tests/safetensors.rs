@@ -306,7 +306,11 @@ fn batch_norm_step_counters_from_pytorch_are_skipped() {
     let name = "1.num_batches_tracked";
     st::import(&mut net, &with_extra(name, safetensors::Dtype::I64, vec![1], &counter)).unwrap();
     let floats = [0u8; 4000];
-    let error = st::import(&mut net, &with_extra(name, safetensors::Dtype::F32, vec![1000], &floats)).unwrap_err();
+    let error = st::import(
+        &mut net,
+        &with_extra(name, safetensors::Dtype::F32, vec![1000], &floats),
+    )
+    .unwrap_err();
     assert_eq!(
         error,
         Error::ScalarMismatch {

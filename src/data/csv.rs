@@ -576,7 +576,10 @@ mod tests {
         }
         assert_eq!(CsvError::NoSamples.to_string(), "the file holds no sample");
         let error = parse::<4, 3>("0,4,a,b,c\n1,2,3,4,0\n", Header::Counts).unwrap_err();
-        assert!(matches!(error, CsvError::SampleCount { declared: 0, found: 1 }), "{error:?}");
+        assert!(
+            matches!(error, CsvError::SampleCount { declared: 0, found: 1 }),
+            "{error:?}"
+        );
     }
 
     #[test]

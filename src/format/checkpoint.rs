@@ -1,16 +1,17 @@
 //! Checkpoints: weights plus everything else training needs to resume bit for bit.
 
 use super::container::{self, Entry, Kind, Value};
-use super::{Error, read_weights, weight_entries, weight_values};
-use crate::{Optimizer, Parameters, Real};
+use super::{Error, Rejected, read_weights, weight_entries, weight_values};
+use crate::{Layer, Optimizer, Parameters, Real, Workspace};
 
 /// Integer state that a checkpoint saves besides tensors: an optimizer's step count, a
 /// learning-rate schedule's position, a random generator's state.
 ///
 /// An optimizer's own step counter is saved through [`Optimizer::steps`]; `Counters` carries
 /// the rest. Implemented by [`Rng`](crate::Rng), by every learning-rate
-/// [schedule](crate::optim::schedule), by `()` (nothing) and by tuples of up to four implementors, so that several pieces of state travel together
-/// (`&mut (schedule, rng)`). A floating-point field is saved exactly through its bits
+/// [schedule](crate::optim::schedule), by a [`Workspace`](crate::Workspace) (dropout's call
+/// counters), by `()` (nothing), by references, and by tuples of up to four implementors, so
+/// that several pieces of state travel together (`&mut (&mut schedule, &mut workspace)`). A floating-point field is saved exactly through its bits
 /// (`f64::to_bits` / `f64::from_bits`).
 ///
 /// ```
@@ -45,6 +46,22 @@ pub trait Counters {
     /// # Panics
     /// May panic if `index` is out of range (checkpoint loading never asks for one).
     fn set_counter(&mut self, index: usize, value: u64);
+
+    /// Whether `value`, read from a checkpoint for the counter at `index`, can be restored:
+    /// checkpoints are untrusted input, and every counter is checked before the first value is
+    /// written. The default accepts every value, which is right for a count whose arithmetic
+    /// cannot overflow (the schedules saturate) and for a generator's state; a real carried
+    /// through its bits (a learning rate) should say what it must be.
+    ///
+    /// # Errors
+    /// [`Rejected`]: the value and the rule it breaks; the loader names the counter.
+    ///
+    /// # Panics
+    /// May panic if `index` is out of range (checkpoint loading never asks for one).
+    fn check_counter(&self, index: usize, value: u64) -> Result<(), Rejected> {
+        let _ = (index, value);
+        Ok(())
+    }
 }
 
 impl Counters for () {
@@ -80,8 +97,67 @@ macro_rules! tuple_counters {
                 )+
                 panic!("counter index {index} past the end of the tuple");
             }
+            fn check_counter(&self, index: usize, value: u64) -> Result<(), Rejected> {
+                let mut index = index;
+                $(
+                    let len = $A::counter_names().count();
+                    if index < len {
+                        return self.$i.check_counter(index, value);
+                    }
+                    index -= len;
+                )+
+                panic!("counter index {index} past the end of the tuple");
+            }
         }
     };
+}
+
+/// Lets a tuple hold borrowed state: `&mut (&mut schedule, &mut workspace)`.
+impl<C: Counters> Counters for &C {
+    fn counter_names() -> impl Iterator<Item = &'static str> {
+        C::counter_names()
+    }
+    fn counters(&self) -> impl Iterator<Item = u64> {
+        (**self).counters()
+    }
+    fn set_counter(&mut self, index: usize, _value: u64) {
+        panic!("a shared reference cannot set counter {index}; load into `&mut`");
+    }
+    fn check_counter(&self, index: usize, value: u64) -> Result<(), Rejected> {
+        (**self).check_counter(index, value)
+    }
+}
+
+impl<C: Counters> Counters for &mut C {
+    fn counter_names() -> impl Iterator<Item = &'static str> {
+        C::counter_names()
+    }
+    fn counters(&self) -> impl Iterator<Item = u64> {
+        (**self).counters()
+    }
+    fn set_counter(&mut self, index: usize, value: u64) {
+        (**self).set_counter(index, value);
+    }
+    fn check_counter(&self, index: usize, value: u64) -> Result<(), Rejected> {
+        (**self).check_counter(index, value)
+    }
+}
+
+/// The counters in a workspace's cache that the next training step depends on: each
+/// [`Dropout`](crate::Dropout)'s call count, which selects its next mask
+/// ([`Layer::cache_counter_names`]). Pass the workspace with the checkpoint's extra state
+/// for a network with dropout to resume bit for bit.
+impl<T: Real, N: Layer<T, X>, X> Counters for Workspace<T, N, X> {
+    fn counter_names() -> impl Iterator<Item = &'static str> {
+        N::cache_counter_names()
+    }
+    fn counters(&self) -> impl Iterator<Item = u64> {
+        N::cache_counters(&self.cache)
+    }
+    fn set_counter(&mut self, index: usize, value: u64) {
+        let counter = N::cache_counters_mut(&mut self.cache).nth(index);
+        *counter.unwrap_or_else(|| panic!("the workspace has no counter {index}")) = value;
+    }
 }
 
 tuple_counters!(A 0);
@@ -119,8 +195,13 @@ where
 /// Writes a checkpoint into `out` and returns its length ([`checkpoint_len`]): `net`'s weights,
 /// `optimizer`'s state tensors ([`Tensors`](crate::Tensors)), learning rate and step count, and `extra`'s
 /// counters (a learning-rate schedule's position, a shuffling generator; `&()` for none).
-/// Allocates nothing. The optimizer's other hyperparameters are not saved: they come from the
-/// optimizer you load into.
+/// Allocates nothing. Hyperparameters are not saved: the optimizer's come from the optimizer
+/// you load into, the network's (dropout's probability and seed) from the network.
+///
+/// A network with [`Dropout`](crate::Dropout) draws its next mask from a call counter in the
+/// [`Workspace`](crate::Workspace)'s cache; pass the workspace in `extra` (it is
+/// [`Counters`], alone or in a tuple: `&(&schedule, &workspace)`) and load into a workspace,
+/// and the resumed run draws the very masks the uninterrupted one would.
 ///
 /// ```
 /// use static_nn::format;
@@ -196,6 +277,37 @@ where
     load(net, optimizer, extra, bytes, false)
 }
 
+/// Asks `extra` whether it can take the counters of the validated `data`, before anything is
+/// written.
+fn check_extra<T, N, O, E>(extra: &E, mut data: container::Data<'_>) -> Result<(), Error>
+where
+    T: Real,
+    N: Parameters<T>,
+    O: Optimizer<T, N>,
+    E: Counters,
+{
+    let mut index = 0;
+    for entry in entries::<T, N, O, E>() {
+        if entry.kind != Kind::Counter {
+            data.skip::<T>(&entry);
+            continue;
+        }
+        let value = data.read_counter();
+        if entry.prefix == "extra" {
+            extra
+                .check_counter(index, value)
+                .map_err(|rejected| Error::OutOfRange {
+                    tensor: entry.display_name(),
+                    index: 0,
+                    value: rejected.value,
+                    expected: rejected.expected,
+                })?;
+            index += 1;
+        }
+    }
+    Ok(())
+}
+
 pub(super) fn load<T, N, O, E>(
     net: &mut N,
     optimizer: &mut O,
@@ -210,6 +322,7 @@ where
     E: Counters,
 {
     let mut data = container::validate::<T, _>(bytes, entries::<T, N, O, E>, allow_non_finite)?;
+    check_extra::<T, N, O, E>(extra, data.clone())?;
     read_weights(net, &mut data);
     for tensor in optimizer.tensors_mut() {
         data.read_reals(tensor);

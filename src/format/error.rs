@@ -82,6 +82,19 @@ pub enum Error {
         /// Its index in the tensor's data, in the file's order.
         index: usize,
     },
+    /// A value is well-formed but outside what training can continue from (a negative running
+    /// variance, a schedule's learning rate of NaN): refused at load, not left to poison a later
+    /// step.
+    OutOfRange {
+        /// The tensor or counter holding it (`1.running_var`, `extra.lr_bits`).
+        tensor: Name,
+        /// Its index in the tensor's data, in the file's order (0 for a counter).
+        index: usize,
+        /// The value.
+        value: Number,
+        /// What it must be.
+        expected: &'static str,
+    },
     /// The bytes do not match their checksum: the file is corrupted.
     ChecksumMismatch {
         /// The checksum stored in the file.
@@ -143,6 +156,12 @@ impl fmt::Display for Error {
                 "shape signature mismatch: the network's is {expected:#018x}, the file's {found:#018x}"
             ),
             Error::NonFinite { tensor, index } => write!(f, "non-finite value in {tensor} at index {index}"),
+            Error::OutOfRange {
+                tensor,
+                index,
+                value,
+                expected,
+            } => write!(f, "{tensor} holds {value} at index {index}; it must be {expected}"),
             Error::ChecksumMismatch { stored, computed } => write!(
                 f,
                 "checksum mismatch: stored {stored:#010x}, computed {computed:#010x} (the file is corrupted)"
@@ -153,6 +172,48 @@ impl fmt::Display for Error {
 }
 
 impl core::error::Error for Error {}
+
+/// A number quoted by an error, held exactly: a real by its `f64` bits (so NaN compares equal
+/// to itself and errors stay `Eq`), or an integer.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Number {
+    /// A real number, as `f64::to_bits`.
+    Real(u64),
+    /// A counter.
+    Integer(u64),
+}
+
+impl Number {
+    /// The real `x`.
+    pub fn real(x: f64) -> Self {
+        Number::Real(x.to_bits())
+    }
+}
+
+impl fmt::Display for Number {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Number::Real(bits) => write!(f, "{}", f64::from_bits(bits)),
+            Number::Integer(n) => write!(f, "{n}"),
+        }
+    }
+}
+
+impl fmt::Debug for Number {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// Why a value read from a file cannot be restored: the value and the rule it breaks. Returned
+/// by [`Counters::check_counter`](super::Counters::check_counter); the loader adds the name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rejected {
+    /// The value.
+    pub value: Number,
+    /// What it must be, e.g. `"finite and ≥ 0"`.
+    pub expected: &'static str,
+}
 
 /// A tensor's name (`2.weight`, `optimizer.steps`), held inline so that errors need no
 /// allocator. Names longer than [`Name::CAPACITY`] bytes are cut and shown with `…`.

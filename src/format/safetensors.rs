@@ -185,7 +185,8 @@ impl Loader {
     /// [`Error::ScalarMismatch`] for a dtype other than the network's;
     /// [`Error::ShapeMismatch`]; [`Error::NonFinite`] (index in PyTorch's row-major order) unless
     /// non-finite values are allowed; [`Error::UnexpectedTensor`] for a tensor the network does
-    /// not have; [`Error::DuplicateTensor`] for a name the header gives twice; a
+    /// not have; [`Error::DuplicateTensor`] for a name the header gives twice;
+    /// [`Error::OutOfRange`] for a negative running variance; a
     /// `num_batches_tracked` that is not PyTorch's `I64` scalar is a [`Error::ScalarMismatch`]
     /// or [`Error::ShapeMismatch`].
     pub fn import_safetensors<T: Real, N: Parameters<T>>(&self, net: &mut N, bytes: &[u8]) -> Result<(), Error> {
@@ -237,6 +238,12 @@ impl Loader {
                     tensor: Name::from_bytes(name.as_bytes()),
                     index,
                 });
+            }
+            if entry.non_negative {
+                super::container::check_non_negative(
+                    &entry,
+                    data.chunks_exact(size_of::<T>()).map(|v| read::<T>(v).to_f64()),
+                )?;
             }
             views.push((entry, data));
         }
@@ -319,7 +326,9 @@ fn repeated_name(bytes: &[u8]) -> Option<String> {
     let end = usize::try_from(u64::from_le_bytes(len)).ok()?.checked_add(8)?;
     let Keys(mut keys) = serde_json::from_slice(bytes.get(8..end)?).ok()?;
     keys.sort_unstable();
-    keys.windows(2).find(|pair| pair[0] == pair[1]).map(|pair| pair[0].clone())
+    keys.windows(2)
+        .find(|pair| pair[0] == pair[1])
+        .map(|pair| pair[0].clone())
 }
 
 /// Writes PyTorch's row-major data into column-major storage.

@@ -82,5 +82,4 @@ mod tests {
         assert_eq!(grad, SMatrix::<f32, 2, 2>::from_element(-0.25));
         assert_eq!(BceWithLogits.value(&z, &SMatrix::from_element(4.0)), f32::INFINITY);
     }
-
 }

@@ -96,5 +96,4 @@ mod tests {
         assert_eq!(CrossEntropy.value(&y, &target), 2e38);
         assert_eq!(grad, SMatrix::<f32, 2, 2>::new(0.5, 0.5, -0.5, -0.5));
     }
-
 }

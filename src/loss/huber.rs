@@ -96,7 +96,10 @@ mod tests {
         assert_eq!(grad, SMatrix::<f32, 2, 2>::from_element(0.25));
         assert_eq!(Huber::new(1.0).value(&y, &(-y)), 2e38);
         let far = SMatrix::<f32, 2, 2>::from_element(3e38);
-        assert_eq!(Huber::new(1.0).value(&far, &(-far)), f32::INFINITY, "a mean of 6e38 is not an f32");
+        assert_eq!(
+            Huber::new(1.0).value(&far, &(-far)),
+            f32::INFINITY,
+            "a mean of 6e38 is not an f32"
+        );
     }
-
 }

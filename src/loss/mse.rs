@@ -59,5 +59,4 @@ mod tests {
         assert_eq!(loss, 1e38);
         assert_eq!(grad, SMatrix::<f32, 2, 2>::from_element(5e18));
     }
-
 }
