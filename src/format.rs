@@ -86,7 +86,10 @@
 //! magic ([`Error::BadMagic`]), the version, the scalar type, the declared length against the
 //! input's, the checksum, every directory entry against the network's tensors in order (name
 //! and kind, then shape), the signature, the data length, and finally that every value is
-//! finite (unless [`Loader::allow_non_finite`]). Loading and saving into a buffer allocate
+//! finite (unless [`Loader::allow_non_finite`]) and every running variance ≥ 0
+//! ([`Error::OutOfRange`]; [`Parameters::non_negative_buffers`] says which buffers are
+//! variances). A checkpoint's extra counters are then offered to
+//! [`Counters::check_counter`]. Loading and saving into a buffer allocate
 //! nothing and work in `no_std`.
 //!
 //! # Compile-time embedding

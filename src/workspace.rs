@@ -163,6 +163,11 @@ impl<T: Real, N: Layer<T, X>, X> Workspace<T, N, X> {
     /// between (the [`Trainer`](crate::Trainer) and
     /// [`Monitor`](crate::diagnostics::Monitor) do).
     ///
+    /// **Cost**, measured in instructions per `f32` Adam step against
+    /// [`train_step`](Workspace::train_step) (callgrind): +13% on W1 (2-16-16-1, batch 1),
+    /// mostly the gradient's norm; +1.5% on W3 (784-128-10, batch 32). The buffer check is free
+    /// for networks without buffers and 0.09% of W3's step with a 128-feature batch norm.
+    ///
     /// # Errors
     /// [`NonFiniteStep`] if `loss` or the norm is NaN or infinite, or a buffer would become
     /// non-finite; nothing but the returned error has happened (no clipping, no buffer update,

@@ -458,14 +458,14 @@ pub(crate) fn validate<'a, T: Real, I: Iterator<Item = Entry>>(
 }
 
 /// The little-endian bytes of a `T`, as an `f64` (exactly).
-pub(crate) fn real<T: Real>(bytes: &[u8]) -> f64 {
+fn real<T: Real>(bytes: &[u8]) -> f64 {
     let mut v = T::zero();
     bytemuck::bytes_of_mut(&mut v).copy_from_slice(bytes);
     to_le(v).to_f64()
 }
 
-/// Refuses a negative value (−0 included is fine: it compares equal to 0) of an entry that
-/// must be ≥ 0, naming it and the first such value.
+/// Refuses a negative value in an entry that must be ≥ 0, naming the entry and the first such
+/// value (−0 compares equal to 0 and passes).
 pub(crate) fn check_non_negative(entry: &Entry, values: impl Iterator<Item = f64>) -> Result<(), Error> {
     for (index, value) in values.enumerate() {
         if value < 0.0 {
