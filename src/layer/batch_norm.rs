@@ -598,6 +598,22 @@ mod tests {
     }
 
     #[test]
+    fn composites_report_the_position_of_the_buffer_that_would_go_wrong() {
+        type Net = (Dense<f64, 2, 3>, [(BatchNorm<f64, 3>, Tanh); 2], Dense<f64, 3, 1>);
+        let mut net = Net::build(crate::Init::PyTorch, &mut Rng::new(2));
+        let mut workspace = Workspace::<f64, Net, SMatrix<f64, 2, 4>>::new();
+        let x = SMatrix::<f64, 2, 4>::from_fn(|i, j| (i * 4 + j) as f64 * 0.1);
+        workspace.compute_gradient(&net, &Mse, &x, &SMatrix::zeros());
+        assert_eq!(net.check_buffer_update(&workspace.cache, 0), Ok(()));
+        // A momentum above 1 extrapolates: the second batch norm's variance would go negative.
+        net.1[1].0.momentum = 2.0;
+        net.1[1].0.running_var = Vector3::repeat(10.0);
+        let fault = net.check_buffer_update(&workspace.cache, 0).unwrap_err();
+        assert_eq!((fault.layer, fault.buffer, fault.index), (3, "running_var", 0));
+        assert!(fault.value < 0.0);
+    }
+
+    #[test]
     fn variances_are_the_buffers_that_must_not_be_negative() {
         type Net = (Dense<f64, 2, 3>, [(BatchNorm<f64, 3>, Tanh); 2]);
         let flags: Vec<bool> = Net::non_negative_buffers().collect();
