@@ -8,6 +8,10 @@
 //! | [`Huber`] | same shape | `½r²` if `|r| < δ` else `δ(|r| − δ/2)`, all entries |
 //!
 //! The target's type is part of the loss, so a target of the wrong shape does not compile.
+//!
+//! Each mean is taken over per-entry terms computed in `f64` and divided by their count before
+//! they are added, so an `f32` loss is infinite only where the mean itself does not fit in
+//! `f32` (summing first overflowed at inputs around `1e38`).
 
 use core::fmt;
 
@@ -39,10 +43,9 @@ pub trait Loss<T: Real, Y> {
     fn value_and_gradient(&self, y: &Y, target: &Self::Target) -> (T, Y);
 }
 
-/// The mean of `n` per-element losses given in `f64`, each divided by `n` before it is added.
-/// The losses of `f32` values cannot overflow in `f64`, and no partial sum of non-negative terms
-/// exceeds the mean, so the result is infinite only when the mean itself does not fit in `T`
-/// (summing first and dividing last overflowed `f32` at inputs around `1e38`).
+/// The mean of `n` per-element losses given in `f64`, each divided by `n` before it is added:
+/// the terms of `f32` values cannot overflow in `f64`, and no partial sum of non-negative terms
+/// exceeds the mean.
 pub(crate) fn mean_of<T: Real>(n: usize, terms: impl Iterator<Item = f64>) -> T {
     let n = n as f64;
     T::of(terms.fold(0.0, |sum, term| sum + term / n))
