@@ -11,7 +11,7 @@
 //!
 //! Each mean is taken over per-entry terms computed in `f64` and divided by their count before
 //! they are added, so an `f32` loss is infinite only where the mean itself does not fit in
-//! `f32` (summing first overflowed at inputs around `1e38`).
+//! `f32` (summing first would overflow at inputs around `1e38`).
 
 use core::fmt;
 
