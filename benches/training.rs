@@ -8,6 +8,10 @@
 //! | W3 | 784-128-10 | relu | softmax cross-entropy | 32 |
 //! | W4 | 16-(64 × 6)-16 | relu | MSE | 16 |
 //!
+//! Each workload times the plain step (`train_step`) and the guarded one (`try_train_step`)
+//! in the same run; `w3_batch_norm` adds a batch norm after W3's first layer, whose buffer
+//! update the guard checks.
+//!
 //! Throughput is in samples per second. The matrix-product FLOPs of each workload are printed
 //! once at the start, so GFLOP/s = FLOPs / time (the first layer's input gradient is not
 //! computed, so a training step is two products per layer plus one per layer after the first).
@@ -22,6 +26,8 @@ type W1<T> = (Dense<T, 2, 16>, Tanh, Dense<T, 16, 16>, Tanh, Dense<T, 16, 1>);
 type W2<T> = (Dense<T, 8, 32>, Relu, Dense<T, 32, 32>, Relu, Dense<T, 32, 4>);
 type W3<T> = (Dense<T, 784, 128>, Relu, Dense<T, 128, 10>);
 type W4<T> = (Dense<T, 16, 64>, Relu, [(Dense<T, 64, 64>, Relu); 5], Dense<T, 64, 16>);
+/// W3 with a batch norm, whose running statistics the guarded step checks before updating.
+type W3Norm<T> = (Dense<T, 784, 128>, BatchNorm<T, 128>, Relu, Dense<T, 128, 10>);
 
 /// Matrix-product FLOPs of (inference, training step) for layer widths `widths` at batch `b`.
 fn flops(widths: &[usize], b: usize) -> (usize, usize) {
@@ -57,6 +63,10 @@ where
     group.bench_function("train_step", |b| {
         b.iter(|| workspace.train_step(&mut *net, &mut *optimizer, &loss, black_box(&*x), &target))
     });
+    // The guarded step: loss, buffer updates and gradient norm checked before anything changes.
+    group.bench_function("try_train_step", |b| {
+        b.iter(|| workspace.try_train_step(&mut *net, &mut *optimizer, &loss, black_box(&*x), &target, None))
+    });
     group.bench_function("inference", |b| b.iter(|| net.forward(black_box(&*x))));
     group.finish();
 }
@@ -88,6 +98,7 @@ fn run<T: Real>(c: &mut Criterion) {
     workload::<T, W2<T>, _, 8, 8>(c, "w2", Mse, SMatrix::from_fn(half));
     let labels = Class::<10>::batch(core::array::from_fn(|i| (i * 7) % 10)).unwrap();
     workload::<T, W3<T>, _, 784, 32>(c, "w3", CrossEntropy, labels);
+    workload::<T, W3Norm<T>, _, 784, 32>(c, "w3_batch_norm", CrossEntropy, labels);
     workload::<T, W4<T>, _, 16, 16>(c, "w4", Mse, SMatrix::from_fn(half));
 }
 

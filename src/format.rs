@@ -86,7 +86,10 @@
 //! magic ([`Error::BadMagic`]), the version, the scalar type, the declared length against the
 //! input's, the checksum, every directory entry against the network's tensors in order (name
 //! and kind, then shape), the signature, the data length, and finally that every value is
-//! finite (unless [`Loader::allow_non_finite`]). Loading and saving into a buffer allocate
+//! finite (unless [`Loader::allow_non_finite`]) and every running variance ≥ 0
+//! ([`Error::OutOfRange`]; [`Parameters::non_negative_buffers`] says which buffers are
+//! variances). A checkpoint's extra counters are then offered to
+//! [`Counters::check_counter`]. Loading and saving into a buffer allocate
 //! nothing and work in `no_std`.
 //!
 //! # Compile-time embedding
@@ -112,6 +115,7 @@ mod error;
 #[cfg(feature = "safetensors")]
 pub mod safetensors;
 
+pub use crate::{Number, Rejected};
 #[cfg(feature = "alloc")]
 pub use checkpoint::checkpoint_to_vec;
 pub use checkpoint::{checkpoint_len, load_checkpoint, save_checkpoint};
@@ -129,7 +133,10 @@ pub const VERSION: u16 = container::VERSION;
 /// The directory of a network's weights: its parameters, then its buffers.
 fn weight_entries<T: Real, N: Parameters<T>>() -> impl Iterator<Item = Entry> {
     let parameters = N::tensor_infos().map(|info| Entry::tensor(Kind::Parameter, "", info));
-    parameters.chain(N::buffer_infos().map(|info| Entry::tensor(Kind::Buffer, "", info)))
+    let buffers = N::buffer_infos()
+        .zip(N::non_negative_buffers())
+        .map(|(info, non_negative)| Entry::tensor(Kind::Buffer, "", info).non_negative(non_negative));
+    parameters.chain(buffers)
 }
 
 fn weight_values<T: Real, N: Parameters<T>>(net: &N) -> impl Iterator<Item = Value<'_, T>> {

@@ -98,6 +98,13 @@ pub trait Parameters<T: Real>: Tensors<T> + Zeroable {
         core::iter::empty()
     }
 
+    /// For each buffer, in the order of [`Parameters::buffers`], whether its values must be
+    /// ≥ 0 (a running variance): loaders refuse a file where one is negative. By default none
+    /// must; a layer with such a buffer says so, and composites chain their parts' answers.
+    fn non_negative_buffers() -> impl Iterator<Item = bool> {
+        Self::buffer_infos().map(|_| false)
+    }
+
     /// A freshly initialised value with every hyperparameter at its default (see
     /// [`Parameters::reset`]). To choose hyperparameters, write the network as a value and
     /// initialise it with [`Parameters::initialised`].
@@ -222,6 +229,42 @@ pub trait Layer<T: Real, X>: Parameters<T> {
         let _ = cache;
     }
 
+    /// Whether [`update_buffers`](Layer::update_buffers) with `cache` would leave every buffer
+    /// finite (and every variance ≥ 0), found by computing the new values without writing
+    /// them. The guarded step ([`Workspace::apply_gradient`](crate::Workspace::apply_gradient))
+    /// asks before it changes anything, so a step that would poison a running statistic commits
+    /// nothing. `position` is this layer's position in the network, as for
+    /// [`visit_activations`](Layer::visit_activations). The default, for layers without
+    /// buffers, accepts; a layer that updates buffers checks them, and composites ask their
+    /// parts in order. It allocates nothing.
+    ///
+    /// # Errors
+    /// [`BufferFault`]: the first buffer value that would become non-finite or negative.
+    fn check_buffer_update(&self, cache: &Self::Cache, position: usize) -> Result<(), BufferFault<T>> {
+        let _ = (cache, position);
+        Ok(())
+    }
+
+    /// Names of the counters in the cache that later training passes depend on (dropout's
+    /// call count, which selects the next mask), in order. A checkpoint that is to resume
+    /// bit for bit carries them: the [`Workspace`](crate::Workspace) is
+    /// [`Counters`](crate::Counters) through these three methods. Default: none.
+    fn cache_counter_names() -> impl Iterator<Item = &'static str> {
+        core::iter::empty()
+    }
+
+    /// The cache's counters, in the order of [`Layer::cache_counter_names`].
+    fn cache_counters(cache: &Self::Cache) -> impl Iterator<Item = u64> {
+        let _ = cache;
+        core::iter::empty()
+    }
+
+    /// The cache's counters, mutable, in the order of [`Layer::cache_counter_names`].
+    fn cache_counters_mut(cache: &mut Self::Cache) -> impl Iterator<Item = &mut u64> {
+        let _ = cache;
+        core::iter::empty()
+    }
+
     /// Shows `visitor` what every activation layer inside computed during the
     /// [`forward_train`](Layer::forward_train) that filled `cache` (with input `x` and output
     /// `y`), in forward order. `position` is this layer's position in the whole network (0 for
@@ -263,6 +306,21 @@ pub trait Layer<T: Real, X>: Parameters<T> {
     }
 }
 
+/// A buffer value that a training step would have made non-finite or negative: what
+/// [`Layer::check_buffer_update`] reports, and the guarded step passes on as
+/// [`NonFiniteStep::Buffer`](crate::NonFiniteStep::Buffer).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BufferFault<T> {
+    /// The position of the layer holding the buffer, counted as [`TensorInfo::layer`] counts.
+    pub layer: usize,
+    /// The buffer's name (`running_var`).
+    pub buffer: &'static str,
+    /// The index of the value in the buffer.
+    pub index: usize,
+    /// The value it would have taken.
+    pub value: T,
+}
+
 impl<T: Real, A: Parameters<T>, const N: usize> Parameters<T> for [A; N] {
     type Gradient = [A::Gradient; N];
 
@@ -285,6 +343,9 @@ impl<T: Real, A: Parameters<T>, const N: usize> Parameters<T> for [A; N] {
     }
     fn buffer_infos() -> impl Iterator<Item = TensorInfo> {
         (0..N).flat_map(|i| A::buffer_infos().map(move |t| t.shifted(i * A::LAYERS)))
+    }
+    fn non_negative_buffers() -> impl Iterator<Item = bool> {
+        (0..N).flat_map(|_| A::non_negative_buffers())
     }
 }
 
@@ -358,6 +419,25 @@ where
         }
     }
 
+    fn check_buffer_update(&self, cache: &Self::Cache, position: usize) -> Result<(), BufferFault<T>> {
+        for (i, (layer, (layer_cache, _))) in self.iter().zip(cache).enumerate() {
+            layer.check_buffer_update(layer_cache, position + i * L::LAYERS)?;
+        }
+        Ok(())
+    }
+
+    fn cache_counter_names() -> impl Iterator<Item = &'static str> {
+        (0..N).flat_map(|_| L::cache_counter_names())
+    }
+    fn cache_counters(cache: &Self::Cache) -> impl Iterator<Item = u64> {
+        cache.iter().flat_map(|(layer_cache, _)| L::cache_counters(layer_cache))
+    }
+    fn cache_counters_mut(cache: &mut Self::Cache) -> impl Iterator<Item = &mut u64> {
+        cache
+            .iter_mut()
+            .flat_map(|(layer_cache, _)| L::cache_counters_mut(layer_cache))
+    }
+
     fn visit_activations(
         &self,
         x: &X,
@@ -391,6 +471,9 @@ impl<T: Real, A: Parameters<T>> Parameters<T> for (A,) {
     fn buffer_infos() -> impl Iterator<Item = TensorInfo> {
         A::buffer_infos()
     }
+    fn non_negative_buffers() -> impl Iterator<Item = bool> {
+        A::non_negative_buffers()
+    }
 }
 
 impl<T: Real, X, A: Layer<T, X>> Layer<T, X> for (A,) {
@@ -411,6 +494,18 @@ impl<T: Real, X, A: Layer<T, X>> Layer<T, X> for (A,) {
     }
     fn update_buffers(&mut self, cache: &A::Cache) {
         self.0.update_buffers(cache);
+    }
+    fn check_buffer_update(&self, cache: &A::Cache, position: usize) -> Result<(), BufferFault<T>> {
+        self.0.check_buffer_update(cache, position)
+    }
+    fn cache_counter_names() -> impl Iterator<Item = &'static str> {
+        A::cache_counter_names()
+    }
+    fn cache_counters(cache: &A::Cache) -> impl Iterator<Item = u64> {
+        A::cache_counters(cache)
+    }
+    fn cache_counters_mut(cache: &mut A::Cache) -> impl Iterator<Item = &mut u64> {
+        A::cache_counters_mut(cache)
     }
     fn visit_activations(
         &self,
@@ -469,6 +564,9 @@ macro_rules! sequential {
                         $M::buffer_infos().map(move |t| t.shifted(start))
                     }))*
                     .chain($Z::buffer_infos().map(move |t| t.shifted(offset)))
+            }
+            fn non_negative_buffers() -> impl Iterator<Item = bool> {
+                $A::non_negative_buffers() $(.chain($M::non_negative_buffers()))* .chain($Z::non_negative_buffers())
             }
         }
 
@@ -537,6 +635,34 @@ macro_rules! sequential {
                 self.$a.update_buffers(&cache.$a.0);
                 $(self.$m.update_buffers(&cache.$m.0);)*
                 self.$z.update_buffers(&cache.$z);
+            }
+
+            // As in `visit_activations`.
+            #[allow(unused_assignments, unused_mut)]
+            fn check_buffer_update(&self, cache: &Self::Cache, position: usize) -> Result<(), BufferFault<T>> {
+                self.$a.check_buffer_update(&cache.$a.0, position)?;
+                let mut at = position + <$A as Tensors<T>>::LAYERS;
+                $(
+                    self.$m.check_buffer_update(&cache.$m.0, at)?;
+                    at += <$M as Tensors<T>>::LAYERS;
+                )*
+                self.$z.check_buffer_update(&cache.$z, at)
+            }
+
+            fn cache_counter_names() -> impl Iterator<Item = &'static str> {
+                <$A as Layer<T, X>>::cache_counter_names()
+                    $(.chain(<$M as Layer<T, $MIn>>::cache_counter_names()))*
+                    .chain(<$Z as Layer<T, $ZIn>>::cache_counter_names())
+            }
+            fn cache_counters(cache: &Self::Cache) -> impl Iterator<Item = u64> {
+                <$A as Layer<T, X>>::cache_counters(&cache.$a.0)
+                    $(.chain(<$M as Layer<T, $MIn>>::cache_counters(&cache.$m.0)))*
+                    .chain(<$Z as Layer<T, $ZIn>>::cache_counters(&cache.$z))
+            }
+            fn cache_counters_mut(cache: &mut Self::Cache) -> impl Iterator<Item = &mut u64> {
+                <$A as Layer<T, X>>::cache_counters_mut(&mut cache.$a.0)
+                    $(.chain(<$M as Layer<T, $MIn>>::cache_counters_mut(&mut cache.$m.0)))*
+                    .chain(<$Z as Layer<T, $ZIn>>::cache_counters_mut(&mut cache.$z))
             }
 
             // The running position is written once more after the last middle element, and

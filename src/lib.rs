@@ -140,7 +140,7 @@ pub use bytemuck;
 pub use nalgebra;
 
 pub use const_expr::{AsConst, ConstExpr};
-pub use counters::Counters;
+pub use counters::{Counters, Number, Rejected};
 #[cfg(feature = "alloc")]
 pub use gradcheck::{GradCheck, GradCheckReport, TensorCheck};
 pub use init::Init;

@@ -9,7 +9,7 @@
 use core::fmt;
 
 use crate::optim::Clip;
-use crate::{NonFiniteStep, Real};
+use crate::{BufferFault, NonFiniteStep, Real};
 
 mod record;
 mod trainer;
@@ -135,6 +135,16 @@ pub enum TrainError {
         /// The norm.
         norm: f64,
     },
+    /// A batch's loss and gradient were finite, but a buffer update (a batch norm's running
+    /// statistics) would have made a value non-finite.
+    NonFiniteBuffer {
+        /// The epoch, counted from 1 over the trainer's life.
+        epoch: usize,
+        /// The batch within the epoch, counted from 1.
+        batch: usize,
+        /// Where the buffer is and the value it would have taken.
+        fault: BufferFault<f64>,
+    },
 }
 
 impl TrainError {
@@ -151,6 +161,16 @@ impl TrainError {
                 epoch,
                 batch,
                 norm: norm.to_f64(),
+            },
+            NonFiniteStep::Buffer(fault) => TrainError::NonFiniteBuffer {
+                epoch,
+                batch,
+                fault: BufferFault {
+                    layer: fault.layer,
+                    buffer: fault.buffer,
+                    index: fault.index,
+                    value: fault.value.to_f64(),
+                },
             },
         }
     }
@@ -172,6 +192,11 @@ impl fmt::Display for TrainError {
             TrainError::NonFiniteGradient { epoch, batch, norm } => write!(
                 f,
                 "the gradient's norm is {norm} in batch {batch} of epoch {epoch}; the network and optimizer are as they were before that batch"
+            ),
+            TrainError::NonFiniteBuffer { epoch, batch, fault } => write!(
+                f,
+                "{}.{}[{}] would become {} in batch {batch} of epoch {epoch}; the network and optimizer are as they were before that batch",
+                fault.layer, fault.buffer, fault.index, fault.value
             ),
         }
     }

@@ -270,7 +270,7 @@ fn batch_norm_step_counters_from_pytorch_are_skipped() {
         ("1.running_var", vec![3], vec![4.0; 3]),
     ];
     let counter = 7i64.to_le_bytes();
-    let with_counter = |name: &str| {
+    let with_extra = |name: &str, dtype, shape: Vec<usize>, data: &[u8]| {
         let mut views: Vec<(String, safetensors::tensor::TensorView<'_>)> = floats
             .iter()
             .map(|(name, shape, values)| {
@@ -279,10 +279,11 @@ fn batch_norm_step_counters_from_pytorch_are_skipped() {
                 (name.to_string(), view.unwrap())
             })
             .collect();
-        let view = safetensors::tensor::TensorView::new(safetensors::Dtype::I64, vec![], &counter).unwrap();
+        let view = safetensors::tensor::TensorView::new(dtype, shape, data).unwrap();
         views.push((name.to_string(), view));
         safetensors::serialize(views, None).unwrap()
     };
+    let with_counter = |name: &str| with_extra(name, safetensors::Dtype::I64, vec![], &counter);
 
     let mut net = Normed::build(Init::PyTorch, &mut Rng::new(0));
     st::import(&mut net, &with_counter("1.num_batches_tracked")).unwrap();
@@ -300,6 +301,72 @@ fn batch_norm_step_counters_from_pytorch_are_skipped() {
         }
     );
     assert_eq!(net.1.running_var, before.1.running_var);
+
+    // PyTorch writes an I64 scalar (older versions `[1]`); anything else is not its counter.
+    let name = "1.num_batches_tracked";
+    st::import(&mut net, &with_extra(name, safetensors::Dtype::I64, vec![1], &counter)).unwrap();
+    let floats = [0u8; 4000];
+    let error = st::import(
+        &mut net,
+        &with_extra(name, safetensors::Dtype::F32, vec![1000], &floats),
+    )
+    .unwrap_err();
+    assert_eq!(
+        error,
+        Error::ScalarMismatch {
+            expected: "I64",
+            found: "F32"
+        }
+    );
+    let error = st::import(&mut net, &with_extra(name, safetensors::Dtype::I64, vec![2], &[0; 16])).unwrap_err();
+    assert_eq!(
+        error,
+        Error::ShapeMismatch {
+            tensor: Name::from_bytes(name.as_bytes()),
+            expected: Shape::new(&[]),
+            found: Shape::new(&[2])
+        }
+    );
+    assert_eq!(net.1.running_var, before.1.running_var);
+}
+
+/// A safetensors file written by hand: `header` is the JSON, `data` the data section.
+fn raw_file(header: &str, data: &[f32]) -> Vec<u8> {
+    let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+    bytes.extend_from_slice(header.as_bytes());
+    bytes.extend_from_slice(bytemuck::cast_slice(data));
+    bytes
+}
+
+#[test]
+fn a_tensor_named_twice_is_refused() {
+    let tensor = |name: &str, shape: &str, from: usize, to: usize| {
+        format!(r#""{name}":{{"dtype":"F32","shape":{shape},"data_offsets":[{from},{to}]}}"#)
+    };
+    let tensors = [
+        tensor("0.weight", "[3,2]", 0, 24),
+        tensor("0.bias", "[3]", 24, 36),
+        tensor("2.weight", "[1,3]", 36, 48),
+        tensor("2.bias", "[1]", 48, 52),
+    ];
+    let data = [0.5f32; 13];
+    let mut net = Tiny::build(Init::PyTorch, &mut Rng::new(3));
+    st::import(&mut net, &raw_file(&format!("{{{}}}", tensors.join(",")), &data)).unwrap();
+
+    // The reference reader keeps the last of two equal keys; escaped, the name is the same.
+    for repeated in [r#""0.bias""#, r#""0.bias""#] {
+        let again = tensors[1].replacen(r#""0.bias""#, repeated, 1);
+        let header = format!("{{{},{again}}}", tensors.join(","));
+        assert!(SafeTensors::deserialize(&raw_file(&header, &data)).is_ok());
+        let error = import_error(&raw_file(&header, &data));
+        assert_eq!(
+            error,
+            Error::DuplicateTensor {
+                tensor: Name::from_bytes(b"0.bias")
+            }
+        );
+        assert_eq!(error.to_string(), "the file names 0.bias twice");
+    }
 }
 
 #[test]

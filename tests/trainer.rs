@@ -468,3 +468,32 @@ fn records_print_on_one_line() {
     assert!(line.contains("%  validation loss "), "{line}");
     assert!(!line.contains('\n'));
 }
+
+#[test]
+fn a_batch_that_would_overflow_a_running_variance_is_refused_before_any_change() {
+    type Normed = (Dense<f32, 2, 3>, BatchNorm<f32, 3>, Dense<f32, 3, 4>);
+    let data: Vec<([f32; 2], Class<4>)> = (0..4)
+        .map(|i| ([(i as f32 - 1.5) * 1e30, 1e30 - i as f32], Class::new(i % 4).unwrap()))
+        .collect();
+    let mut net = Normed::build(Init::PyTorch, &mut Rng::new(2));
+    let before = net.clone();
+    let mut sgd = Sgd::new(SgdConfig::with_lr(0.1));
+    let mut trainer = Trainer::<f32, Normed, 2, 4>::new(TrainConfig::default());
+    let error = trainer
+        .epoch(&mut net, &mut sgd, &CrossEntropy, &data, None)
+        .unwrap_err();
+    let TrainError::NonFiniteBuffer {
+        epoch: 1,
+        batch: 1,
+        fault,
+    } = error
+    else {
+        panic!("{error}");
+    };
+    assert_eq!(
+        (fault.layer, fault.buffer, fault.value),
+        (1, "running_var", f64::INFINITY)
+    );
+    assert!(error.to_string().contains("running_var"), "{error}");
+    assert_eq!((net, sgd.steps), (before, 0));
+}

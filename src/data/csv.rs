@@ -66,6 +66,9 @@ pub enum CsvError {
         /// `C`.
         expected: usize,
     },
+    /// The file holds no sample (a header declaring 0, or no line at all), so there is nothing
+    /// to train on or to fit a [`Standardiser`](super::Standardiser) to.
+    NoSamples,
     /// The header declares another number of samples than the file has.
     SampleCount {
         /// Declared by the header.
@@ -137,6 +140,7 @@ impl fmt::Display for CsvError {
                 f,
                 "line 1: the header names {declared} classes, but the labels are read as Class<{expected}>"
             ),
+            CsvError::NoSamples => f.write_str("the file holds no sample"),
             CsvError::SampleCount { declared, found } => {
                 write!(f, "the header declares {declared} samples, but the file has {found}")
             }
@@ -192,6 +196,9 @@ impl std::error::Error for CsvError {
 /// let error = parse_csv::<f32, 4, 3>("1,2,3,4,0\n1,2,x,4,1\n", Header::None).unwrap_err();
 /// assert_eq!(error.to_string(), "line 2, column 3: `x` is not a number");
 /// ```
+///
+/// Memory is reserved in proportion to the text, never to the header's sample count, which is
+/// checked against the lines found.
 ///
 /// # Errors
 /// Every [`CsvError`] but [`CsvError::Io`]; the first problem found, in file order.
@@ -251,7 +258,9 @@ pub fn parse_csv<T: Real, const I: usize, const C: usize>(
         }
     };
 
-    let mut samples = Vec::with_capacity(declared_samples.unwrap_or(0));
+    // The header's count is a claim, not a fact: the reservation is bounded by what the text
+    // can hold (a sample line is at least `I + 1` one-character fields and `I` commas).
+    let mut samples = Vec::with_capacity(declared_samples.unwrap_or(0).min(text.len() / (2 * I + 1)));
     for record in records {
         let record = record.map_err(malformed)?;
         let line = lines.line_of(record.position().map_or(0, |p| p.byte() as usize));
@@ -289,6 +298,7 @@ pub fn parse_csv<T: Real, const I: usize, const C: usize>(
     }
 
     match declared_samples {
+        _ if samples.is_empty() => Err(CsvError::NoSamples),
         Some(declared) if declared != samples.len() => Err(CsvError::SampleCount {
             declared,
             found: samples.len(),
@@ -536,6 +546,40 @@ mod tests {
                 "{text:?}: {error:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_huge_declared_count_reserves_nothing_and_is_a_sample_count_error() {
+        let row = "1,2,3,4,0\n";
+        for declared in ["1000000000000", "100000000", "18446744073709551615"] {
+            let error = parse::<4, 3>(&format!("{declared},4,a,b,c\n{row}"), Header::Counts).unwrap_err();
+            assert!(
+                matches!(error, CsvError::SampleCount { declared: d, found: 1 } if d.to_string() == declared),
+                "{declared}: {error:?}"
+            );
+        }
+        let error = parse::<4, 3>(&format!("18446744073709551616,4,a,b,c\n{row}"), Header::Counts).unwrap_err();
+        assert!(matches!(error, CsvError::InvalidHeader { .. }), "{error:?}");
+    }
+
+    #[test]
+    fn a_file_without_samples_is_an_error() {
+        for (text, header) in [
+            ("0,4,a,b,c\n", Header::Counts),
+            ("0,4,a,b,c", Header::Counts),
+            ("3,4,a,b,c\n\n", Header::Counts),
+            ("", Header::None),
+            ("\n\n", Header::None),
+        ] {
+            let error = parse::<4, 3>(text, header).unwrap_err();
+            assert!(matches!(error, CsvError::NoSamples), "{text:?}: {error:?}");
+        }
+        assert_eq!(CsvError::NoSamples.to_string(), "the file holds no sample");
+        let error = parse::<4, 3>("0,4,a,b,c\n1,2,3,4,0\n", Header::Counts).unwrap_err();
+        assert!(
+            matches!(error, CsvError::SampleCount { declared: 0, found: 1 }),
+            "{error:?}"
+        );
     }
 
     #[test]

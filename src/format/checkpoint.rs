@@ -34,8 +34,13 @@ where
 /// Writes a checkpoint into `out` and returns its length ([`checkpoint_len`]): `net`'s weights,
 /// `optimizer`'s state tensors ([`Tensors`](crate::Tensors)), learning rate and step count, and `extra`'s
 /// counters (a learning-rate schedule's position, a shuffling generator; `&()` for none).
-/// Allocates nothing. The optimizer's other hyperparameters are not saved: they come from the
-/// optimizer you load into.
+/// Allocates nothing. Hyperparameters are not saved: the optimizer's come from the optimizer
+/// you load into, the network's (dropout's probability and seed) from the network.
+///
+/// A network with [`Dropout`](crate::Dropout) draws its next mask from a call counter in the
+/// [`Workspace`](crate::Workspace)'s cache; pass the workspace in `extra` (it is
+/// [`Counters`], alone or in a tuple: `&(&schedule, &workspace)`) and load into a workspace,
+/// and the resumed run draws the very masks the uninterrupted one would.
 ///
 /// ```
 /// use static_nn::format;
@@ -111,6 +116,37 @@ where
     load(net, optimizer, extra, bytes, false)
 }
 
+/// Asks `extra` whether it can take the counters of the validated `data`, before anything is
+/// written.
+fn check_extra<T, N, O, E>(extra: &E, mut data: container::Data<'_>) -> Result<(), Error>
+where
+    T: Real,
+    N: Parameters<T>,
+    O: Optimizer<T, N>,
+    E: Counters,
+{
+    let mut index = 0;
+    for entry in entries::<T, N, O, E>() {
+        if entry.kind != Kind::Counter {
+            data.skip::<T>(&entry);
+            continue;
+        }
+        let value = data.read_counter();
+        if entry.prefix == "extra" {
+            extra
+                .check_counter(index, value)
+                .map_err(|rejected| Error::OutOfRange {
+                    tensor: entry.display_name(),
+                    index: 0,
+                    value: rejected.value,
+                    expected: rejected.expected,
+                })?;
+            index += 1;
+        }
+    }
+    Ok(())
+}
+
 pub(super) fn load<T, N, O, E>(
     net: &mut N,
     optimizer: &mut O,
@@ -125,6 +161,7 @@ where
     E: Counters,
 {
     let mut data = container::validate::<T, _>(bytes, entries::<T, N, O, E>, allow_non_finite)?;
+    check_extra::<T, N, O, E>(extra, data.clone())?;
     read_weights(net, &mut data);
     for tensor in optimizer.tensors_mut() {
         data.read_reals(tensor);

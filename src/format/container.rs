@@ -5,6 +5,7 @@ use core::mem::{size_of, size_of_val};
 
 use super::crc32::{Crc32, crc32};
 use super::error::{Error, Name, Shape, decimal};
+use crate::Number;
 #[cfg(feature = "safetensors")]
 use crate::TorchShape;
 use crate::{Real, TensorInfo};
@@ -60,6 +61,8 @@ pub(crate) struct Entry {
     /// How PyTorch shapes the tensor (safetensors only; the binary format stores rows × cols).
     #[cfg(feature = "safetensors")]
     pub(crate) torch: TorchShape,
+    /// Whether every value must be ≥ 0 (a running variance); checked at load, not stored.
+    pub(crate) non_negative: bool,
 }
 
 impl Entry {
@@ -73,7 +76,13 @@ impl Entry {
             cols: info.cols,
             #[cfg(feature = "safetensors")]
             torch: info.torch,
+            non_negative: false,
         }
+    }
+
+    /// The same entry, whose values must be ≥ 0 if `non_negative`.
+    pub(crate) fn non_negative(self, non_negative: bool) -> Self {
+        Self { non_negative, ..self }
     }
 
     pub(crate) fn scalar(kind: Kind, prefix: &'static str, name: &'static str) -> Self {
@@ -86,6 +95,7 @@ impl Entry {
             cols: 1,
             #[cfg(feature = "safetensors")]
             torch: crate::TorchShape::Rank1,
+            non_negative: false,
         }
     }
 
@@ -425,23 +435,50 @@ pub(crate) fn validate<'a, T: Real, I: Iterator<Item = Entry>>(
             what: "the data section's length differs from what the directory declares",
         });
     }
-    if !allow_non_finite {
-        let mut rest = data;
-        for entry in entries() {
-            let (values, tail) = rest.split_at(entry.data_len::<T>());
-            rest = tail;
-            if entry.kind == Kind::Counter {
-                continue;
-            }
-            if let Some(index) = values.chunks_exact(size_of::<T>()).position(|v| !is_finite::<T>(v)) {
-                return Err(Error::NonFinite {
-                    tensor: entry.display_name(),
-                    index,
-                });
-            }
+    let mut rest = data;
+    for entry in entries() {
+        let (values, tail) = rest.split_at(entry.data_len::<T>());
+        rest = tail;
+        if entry.kind == Kind::Counter {
+            continue;
+        }
+        if let (false, Some(index)) = (
+            allow_non_finite,
+            values.chunks_exact(size_of::<T>()).position(|v| !is_finite::<T>(v)),
+        ) {
+            return Err(Error::NonFinite {
+                tensor: entry.display_name(),
+                index,
+            });
+        }
+        if entry.non_negative {
+            check_non_negative(&entry, values.chunks_exact(size_of::<T>()).map(real::<T>))?;
         }
     }
     Ok(Data { rest: data })
+}
+
+/// The little-endian bytes of a `T`, as an `f64` (exactly).
+fn real<T: Real>(bytes: &[u8]) -> f64 {
+    let mut v = T::zero();
+    bytemuck::bytes_of_mut(&mut v).copy_from_slice(bytes);
+    to_le(v).to_f64()
+}
+
+/// Refuses a negative value in an entry that must be ≥ 0, naming the entry and the first such
+/// value (−0 compares equal to 0 and passes).
+pub(crate) fn check_non_negative(entry: &Entry, values: impl Iterator<Item = f64>) -> Result<(), Error> {
+    for (index, value) in values.enumerate() {
+        if value < 0.0 {
+            return Err(Error::OutOfRange {
+                tensor: entry.display_name(),
+                index,
+                value: Number::real(value),
+                expected: "≥ 0",
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Whether the little-endian bytes of a `T` encode a finite number (the exponent is not all ones).
@@ -454,6 +491,7 @@ fn is_finite<T>(v: &[u8]) -> bool {
 }
 
 /// A validated data section, read front to back in directory order.
+#[derive(Clone)]
 pub(crate) struct Data<'a> {
     rest: &'a [u8],
 }
@@ -472,6 +510,11 @@ impl Data<'_> {
             bytemuck::bytes_of_mut(v).copy_from_slice(b);
             *v = to_le(*v);
         }
+    }
+
+    /// Steps over the next entry's data.
+    pub(crate) fn skip<T>(&mut self, entry: &Entry) {
+        self.take(entry.data_len::<T>());
     }
 
     /// The next counter.

@@ -2,6 +2,8 @@
 
 use core::fmt;
 
+use crate::Number;
+
 /// Why weights, a checkpoint or a safetensors file could not be read or written.
 ///
 /// Every variant says what is wrong and where; none allocates, so the type works in `no_std`
@@ -62,6 +64,11 @@ pub enum Error {
         /// The tensor the network has at that place, for formats where order matters.
         expected: Option<Name>,
     },
+    /// The file names a tensor twice (safetensors, whose reader would keep the last one).
+    DuplicateTensor {
+        /// The tensor named twice.
+        tensor: Name,
+    },
     /// The header's shape signature is not the network's although every tensor matches: the
     /// header was altered.
     SignatureMismatch {
@@ -76,6 +83,19 @@ pub enum Error {
         tensor: Name,
         /// Its index in the tensor's data, in the file's order.
         index: usize,
+    },
+    /// A value is well-formed but outside what training can continue from (a negative running
+    /// variance, a schedule's learning rate of NaN): refused at load, not left to poison a later
+    /// step.
+    OutOfRange {
+        /// The tensor or counter holding it (`1.running_var`, `extra.lr_bits`).
+        tensor: Name,
+        /// Its index in the tensor's data, in the file's order (0 for a counter).
+        index: usize,
+        /// The value.
+        value: Number,
+        /// What it must be.
+        expected: &'static str,
     },
     /// The bytes do not match their checksum: the file is corrupted.
     ChecksumMismatch {
@@ -132,11 +152,18 @@ impl fmt::Display for Error {
                 tensor,
                 expected: Some(expected),
             } => write!(f, "the file holds {tensor} where the network has {expected}"),
+            Error::DuplicateTensor { tensor } => write!(f, "the file names {tensor} twice"),
             Error::SignatureMismatch { expected, found } => write!(
                 f,
                 "shape signature mismatch: the network's is {expected:#018x}, the file's {found:#018x}"
             ),
             Error::NonFinite { tensor, index } => write!(f, "non-finite value in {tensor} at index {index}"),
+            Error::OutOfRange {
+                tensor,
+                index,
+                value,
+                expected,
+            } => write!(f, "{tensor} holds {value} at index {index}; it must be {expected}"),
             Error::ChecksumMismatch { stored, computed } => write!(
                 f,
                 "checksum mismatch: stored {stored:#010x}, computed {computed:#010x} (the file is corrupted)"

@@ -28,11 +28,11 @@
 //! ```
 //!
 //! Import is strict: every tensor of the network must be in the file with its dtype and shape,
-//! and the file must hold nothing else, except PyTorch's `BatchNorm` step counter
-//! `{layer}.num_batches_tracked` next to a batch norm's `{layer}.running_mean`, which is skipped
-//! (it only matters for PyTorch's `momentum=None`, which [`BatchNorm`](crate::BatchNorm) does
-//! not offer). Export does not write it. Like [`load`](super::load), a failed import leaves the
-//! network unchanged.
+//! exactly once, and the file must hold nothing else, except PyTorch's `BatchNorm` step counter
+//! `{layer}.num_batches_tracked` (an `I64` scalar or `[1]`, as PyTorch writes it) next to a
+//! batch norm's `{layer}.running_mean`, which is skipped (it only matters for PyTorch's
+//! `momentum=None`, which [`BatchNorm`](crate::BatchNorm) does not offer). Export does not write
+//! it. Like [`load`](super::load), a failed import leaves the network unchanged.
 //!
 //! Shapes are PyTorch's ([`TensorInfo::torch_dims`](crate::TensorInfo::torch_dims)): `[out, in]`
 //! for a linear weight, `[out]` for a bias, `[out, in, kernel]` for a convolution weight (import
@@ -44,6 +44,7 @@ use alloc::vec::Vec;
 use core::mem::{size_of, size_of_val};
 
 use safetensors::{Dtype, SafeTensorError, SafeTensors, View};
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use super::container::Entry;
 use super::{Error, Loader, Name, Shape, weight_entries};
@@ -184,7 +185,10 @@ impl Loader {
     /// [`Error::ScalarMismatch`] for a dtype other than the network's;
     /// [`Error::ShapeMismatch`]; [`Error::NonFinite`] (index in PyTorch's row-major order) unless
     /// non-finite values are allowed; [`Error::UnexpectedTensor`] for a tensor the network does
-    /// not have.
+    /// not have; [`Error::DuplicateTensor`] for a name the header gives twice;
+    /// [`Error::OutOfRange`] for a negative running variance; a
+    /// `num_batches_tracked` that is not PyTorch's `I64` scalar is a [`Error::ScalarMismatch`]
+    /// or [`Error::ShapeMismatch`].
     pub fn import_safetensors<T: Real, N: Parameters<T>>(&self, net: &mut N, bytes: &[u8]) -> Result<(), Error> {
         if let Some(len) = bytes.get(..8) {
             let mut n = [0; 8];
@@ -200,6 +204,11 @@ impl Loader {
             }
         }
         let file = SafeTensors::deserialize(bytes).map_err(malformed)?;
+        if let Some(name) = repeated_name(bytes) {
+            return Err(Error::DuplicateTensor {
+                tensor: Name::from_bytes(name.as_bytes()),
+            });
+        }
 
         let mut views = Vec::new();
         for entry in weight_entries::<T, N>() {
@@ -230,20 +239,46 @@ impl Loader {
                     index,
                 });
             }
+            if entry.non_negative {
+                super::container::check_non_negative(
+                    &entry,
+                    data.chunks_exact(size_of::<T>()).map(|v| read::<T>(v).to_f64()),
+                )?;
+            }
             views.push((entry, data));
         }
         let known = |name: &str| views.iter().any(|(entry, _)| key(entry) == name);
         // PyTorch's batch norm saves a step counter beside its running statistics; it only
-        // matters for `momentum=None`, which this crate does not offer, so it is skipped.
+        // matters for `momentum=None`, which this crate does not offer, so it is skipped, but
+        // only in the form PyTorch writes: anything else is not that counter.
         let skipped = |name: &str| {
             name.strip_suffix(".num_batches_tracked")
                 .is_some_and(|layer| known(&alloc::format!("{layer}.running_mean")))
         };
-        if let Some(unexpected) = file.names().into_iter().find(|name| !known(name) && !skipped(name)) {
-            return Err(Error::UnexpectedTensor {
-                tensor: Name::from_bytes(unexpected.as_bytes()),
-                expected: None,
-            });
+        for name in file.names() {
+            if known(name) {
+                continue;
+            }
+            if !skipped(name) {
+                return Err(Error::UnexpectedTensor {
+                    tensor: Name::from_bytes(name.as_bytes()),
+                    expected: None,
+                });
+            }
+            let view = file.tensor(name).map_err(malformed)?;
+            if view.dtype() != Dtype::I64 {
+                return Err(Error::ScalarMismatch {
+                    expected: "I64",
+                    found: dtype_name(view.dtype()),
+                });
+            }
+            if !matches!(view.shape(), [] | [1]) {
+                return Err(Error::ShapeMismatch {
+                    tensor: Name::from_bytes(name.as_bytes()),
+                    expected: Shape::new(&[]),
+                    found: Shape::new(view.shape()),
+                });
+            }
         }
 
         let parameters = N::tensor_infos().count();
@@ -256,6 +291,44 @@ impl Loader {
         }
         Ok(())
     }
+}
+
+/// The first tensor name that the JSON header of a safetensors file (already accepted by the
+/// reader) gives twice, compared after unescaping. The reader keeps the last of equal keys, so
+/// such a file would otherwise load one of two different tensors silently. The key list is
+/// bounded by the header's size.
+fn repeated_name(bytes: &[u8]) -> Option<String> {
+    struct Keys(Vec<String>);
+
+    impl<'de> Deserialize<'de> for Keys {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            struct KeyVisitor;
+            impl<'de> Visitor<'de> for KeyVisitor {
+                type Value = Keys;
+                fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                    f.write_str("a JSON object")
+                }
+                fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Keys, M::Error> {
+                    let mut keys = Vec::new();
+                    while let Some(key) = map.next_key::<String>()? {
+                        map.next_value::<IgnoredAny>()?;
+                        keys.push(key);
+                    }
+                    Ok(Keys(keys))
+                }
+            }
+            deserializer.deserialize_map(KeyVisitor)
+        }
+    }
+
+    let mut len = [0; 8];
+    len.copy_from_slice(bytes.get(..8)?);
+    let end = usize::try_from(u64::from_le_bytes(len)).ok()?.checked_add(8)?;
+    let Keys(mut keys) = serde_json::from_slice(bytes.get(8..end)?).ok()?;
+    keys.sort_unstable();
+    keys.windows(2)
+        .find(|pair| pair[0] == pair[1])
+        .map(|pair| pair[0].clone())
 }
 
 /// Writes PyTorch's row-major data into column-major storage.

@@ -6,7 +6,7 @@ use nalgebra::{SMatrix, SVector};
 
 use super::fields::const_struct;
 use super::norm_gradient::{NormGradient, affine_norm};
-use crate::{Layer, Real, TensorInfo};
+use crate::{BufferFault, Layer, Real, TensorInfo};
 
 /// Batch normalisation of each feature (row) over the `B` samples (columns) of a batch:
 /// PyTorch's `BatchNorm1d(F)` with its defaults (`eps` 1e-5, `momentum` 0.1, affine, tracking
@@ -101,6 +101,19 @@ pub struct BatchNormCache<T, const F: usize, const B: usize> {
 }
 
 impl<T: Real, const F: usize> BatchNorm<T, F> {
+    /// Feature `i`'s running mean and variance after [`Layer::update_buffers`] with `cache`:
+    /// one formula for the update and for the guard's check of it.
+    #[inline]
+    fn updated<const B: usize>(&self, cache: &BatchNormCache<T, F, B>, i: usize) -> (T, T) {
+        let () = TrainingBatch::<B>::HAS_TWO_SAMPLES;
+        let m = self.momentum;
+        let unbiased = T::of(B as f64 / (B - 1) as f64);
+        (
+            (T::one() - m) * self.running_mean[i] + m * cache.mean[i],
+            (T::one() - m) * self.running_var[i] + m * cache.var[i] * unbiased,
+        )
+    }
+
     /// A layer with PyTorch's initial values: γ = 1, β = 0, running mean 0, running variance 1,
     /// `eps` 1e-5, `momentum` 0.1.
     pub fn new() -> Self {
@@ -174,6 +187,11 @@ affine_norm! {
             let defaults = Self::new();
             let template = template.unwrap_or(&defaults);
             (self.eps, self.momentum) = (template.eps, template.momentum);
+        }
+
+        /// A negative running variance makes inference's `√(running_var + eps)` NaN.
+        fn non_negative_buffers() -> impl Iterator<Item = bool> {
+            [false, true].into_iter()
         }
     }
 }
@@ -253,13 +271,28 @@ impl<T: Real, const F: usize, const B: usize> Layer<T, SMatrix<T, F, B>> for Bat
     }
 
     fn update_buffers(&mut self, cache: &BatchNormCache<T, F, B>) {
-        let () = TrainingBatch::<B>::HAS_TWO_SAMPLES;
-        let m = self.momentum;
-        let unbiased = T::of(B as f64 / (B - 1) as f64);
         for i in 0..F {
-            self.running_mean[i] = (T::one() - m) * self.running_mean[i] + m * cache.mean[i];
-            self.running_var[i] = (T::one() - m) * self.running_var[i] + m * cache.var[i] * unbiased;
+            (self.running_mean[i], self.running_var[i]) = self.updated(cache, i);
         }
+    }
+
+    fn check_buffer_update(&self, cache: &BatchNormCache<T, F, B>, position: usize) -> Result<(), BufferFault<T>> {
+        for i in 0..F {
+            let (mean, var) = self.updated(cache, i);
+            let fault = |buffer, value| BufferFault {
+                layer: position,
+                buffer,
+                index: i,
+                value,
+            };
+            if !mean.is_finite() {
+                return Err(fault("running_mean", mean));
+            }
+            if !(var.is_finite() && var >= T::zero()) {
+                return Err(fault("running_var", var));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -271,7 +304,7 @@ const_struct!([T: Real, const F: usize] BatchNorm<T, F> = BatchNorm {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Dense, GradCheck, Mse, Sgd, SgdConfig, Tanh, Workspace};
+    use crate::{Dense, GradCheck, Mse, NonFiniteStep, Sgd, SgdConfig, Tanh, Workspace};
     use crate::{Init, Parameters, Rng, Tensors};
     use bytemuck::Zeroable;
     use nalgebra::{Vector2, Vector3};
@@ -491,5 +524,70 @@ mod tests {
         let before = net.clone();
         let _ = net.forward(&x);
         assert_eq!(net, before);
+    }
+
+    #[test]
+    fn a_step_that_would_overflow_the_running_variance_is_refused_whole() {
+        type Net = (Dense<f32, 2, 3>, BatchNorm<f32, 3>, Dense<f32, 3, 1>);
+        let mut net = Net::build(crate::Init::PyTorch, &mut Rng::new(4));
+        let mut sgd = Sgd::new(SgdConfig {
+            momentum: 0.9,
+            ..SgdConfig::with_lr(0.1)
+        });
+        let mut workspace = Workspace::new();
+        let ordinary = SMatrix::<f32, 2, 4>::from_fn(|i, j| (i + 2 * j) as f32 * 0.3);
+        let target = SMatrix::<f32, 1, 4>::from_element(0.5);
+        workspace
+            .try_train_step(&mut net, &mut sgd, &Mse, &ordinary, &target, None)
+            .unwrap();
+        let (net_before, sgd_before) = (net.clone(), sgd.clone());
+
+        // The batch variance overflows f32, so the normalised output (and with it the loss and
+        // the gradient) is finite while the running variance would become +∞.
+        let huge = ordinary.map(|v| (v - 0.5) * 1e30);
+        let refused = workspace.try_train_step(&mut net, &mut sgd, &Mse, &huge, &target, None);
+        let Err(NonFiniteStep::Buffer(fault)) = refused else {
+            panic!("{refused:?}");
+        };
+        assert_eq!((fault.layer, fault.buffer), (1, "running_var"));
+        assert_eq!(fault.value, f32::INFINITY);
+        assert_eq!(
+            NonFiniteStep::Buffer(fault).to_string(),
+            format!(
+                "1.running_var[{}] would become inf; the step was not taken",
+                fault.index
+            )
+        );
+        assert_eq!(net, net_before);
+        assert_eq!(sgd.steps, sgd_before.steps);
+        assert!(sgd.tensors().flatten().eq(sgd_before.tensors().flatten()));
+
+        // The unguarded step stays available, and does what it is told.
+        workspace.train_step(&mut net, &mut sgd, &Mse, &huge, &target);
+        assert!(net.1.running_var.iter().any(|v| v.is_infinite()));
+    }
+
+    #[test]
+    fn composites_report_the_position_of_the_buffer_that_would_go_wrong() {
+        type Net = (Dense<f64, 2, 3>, [(BatchNorm<f64, 3>, Tanh); 2], Dense<f64, 3, 1>);
+        let mut net = Net::build(crate::Init::PyTorch, &mut Rng::new(2));
+        let mut workspace = Workspace::<f64, Net, SMatrix<f64, 2, 4>>::new();
+        let x = SMatrix::<f64, 2, 4>::from_fn(|i, j| (i * 4 + j) as f64 * 0.1);
+        workspace.compute_gradient(&net, &Mse, &x, &SMatrix::zeros());
+        assert_eq!(net.check_buffer_update(&workspace.cache, 0), Ok(()));
+        // A momentum above 1 extrapolates: the second batch norm's variance would go negative.
+        net.1[1].0.momentum = 2.0;
+        net.1[1].0.running_var = Vector3::repeat(10.0);
+        let fault = net.check_buffer_update(&workspace.cache, 0).unwrap_err();
+        assert_eq!((fault.layer, fault.buffer, fault.index), (3, "running_var", 0));
+        assert!(fault.value < 0.0);
+    }
+
+    #[test]
+    fn variances_are_the_buffers_that_must_not_be_negative() {
+        type Net = (Dense<f64, 2, 3>, [(BatchNorm<f64, 3>, Tanh); 2]);
+        let flags: Vec<bool> = Net::non_negative_buffers().collect();
+        assert_eq!(flags, [false, true, false, true]);
+        assert_eq!(flags.len(), Net::buffer_infos().count());
     }
 }

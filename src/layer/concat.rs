@@ -3,7 +3,7 @@
 use nalgebra::SMatrix;
 
 use crate::ActivationVisitor;
-use crate::{Init, Layer, Parameters, Real, Rng, TensorInfo, Tensors};
+use crate::{BufferFault, Init, Layer, Parameters, Real, Rng, TensorInfo, Tensors};
 
 /// Two branches applied to the same input, their outputs stacked: `y = [a(x); b(x)]`, the
 /// rows of `a(x)` above those of `b(x)` (`torch.cat([a(x), b(x)], dim=features)`).
@@ -110,6 +110,9 @@ impl<T: Real, A: Parameters<T>, B: Parameters<T>, const O: usize> Parameters<T> 
     fn buffer_infos() -> impl Iterator<Item = TensorInfo> {
         A::buffer_infos().chain(B::buffer_infos().map(|t| t.shifted(A::LAYERS)))
     }
+    fn non_negative_buffers() -> impl Iterator<Item = bool> {
+        A::non_negative_buffers().chain(B::non_negative_buffers())
+    }
 }
 
 impl<T, A, B, const I: usize, const OA: usize, const OB: usize, const O: usize, const C: usize>
@@ -163,6 +166,20 @@ where
     fn update_buffers(&mut self, cache: &Self::Cache) {
         self.0.update_buffers(&cache.0);
         self.1.update_buffers(&cache.1);
+    }
+
+    fn check_buffer_update(&self, cache: &Self::Cache, position: usize) -> Result<(), BufferFault<T>> {
+        self.0.check_buffer_update(&cache.0, position)?;
+        self.1.check_buffer_update(&cache.1, position + A::LAYERS)
+    }
+    fn cache_counter_names() -> impl Iterator<Item = &'static str> {
+        A::cache_counter_names().chain(B::cache_counter_names())
+    }
+    fn cache_counters(cache: &Self::Cache) -> impl Iterator<Item = u64> {
+        A::cache_counters(&cache.0).chain(B::cache_counters(&cache.1))
+    }
+    fn cache_counters_mut(cache: &mut Self::Cache) -> impl Iterator<Item = &mut u64> {
+        A::cache_counters_mut(&mut cache.0).chain(B::cache_counters_mut(&mut cache.1))
     }
 
     fn visit_activations(

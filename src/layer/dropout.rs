@@ -157,6 +157,17 @@ impl<T: Real, const R: usize, const C: usize> Layer<T, SMatrix<T, R, C>> for Dro
     ) -> SMatrix<T, R, C> {
         multiply(dy, &cache.mask)
     }
+
+    /// The call counter selects the next mask, so resuming bit for bit needs it.
+    fn cache_counter_names() -> impl Iterator<Item = &'static str> {
+        core::iter::once("dropout_calls")
+    }
+    fn cache_counters(cache: &DropoutCache<T, R, C>) -> impl Iterator<Item = u64> {
+        core::iter::once(cache.calls)
+    }
+    fn cache_counters_mut(cache: &mut DropoutCache<T, R, C>) -> impl Iterator<Item = &mut u64> {
+        core::iter::once(&mut cache.calls)
+    }
 }
 
 /// `a ⊙ b`, over plain slices.

@@ -3,7 +3,7 @@
 use bytemuck::Zeroable;
 
 use crate::ConstExpr;
-use crate::{Init, Layer, Parameters, Real, Rng, Stream, TensorInfo, Tensors};
+use crate::{BufferFault, Init, Layer, Parameters, Real, Rng, Stream, TensorInfo, Tensors};
 
 /// Applies the layer `L` to every time step of a sequence `[X; N]`, with the same parameters
 /// at every step: what PyTorch's `nn.Linear` does to a `(L, N, features)` tensor, and Keras's
@@ -55,6 +55,9 @@ impl<T: Real, L: Parameters<T>> Parameters<T> for EachStep<L> {
     }
     fn buffer_infos() -> impl Iterator<Item = TensorInfo> {
         L::buffer_infos()
+    }
+    fn non_negative_buffers() -> impl Iterator<Item = bool> {
+        L::non_negative_buffers()
     }
 }
 
@@ -111,6 +114,25 @@ impl<T: Real, X, L: Layer<T, X>, const N: usize> Layer<T, [X; N]> for EachStep<L
         for cache in cache {
             self.0.update_buffers(cache);
         }
+    }
+
+    /// Each step's update is checked from the buffers as they are now, not replayed in
+    /// sequence: replaying needs a copy of the layer. For a batch norm, whose update is a
+    /// weighted mean of the running value and the step's statistic, the sequence stays
+    /// within the range of values each check accepted.
+    fn check_buffer_update(&self, cache: &Self::Cache, position: usize) -> Result<(), BufferFault<T>> {
+        cache
+            .iter()
+            .try_for_each(|cache| self.0.check_buffer_update(cache, position))
+    }
+    fn cache_counter_names() -> impl Iterator<Item = &'static str> {
+        (0..N).flat_map(|_| L::cache_counter_names())
+    }
+    fn cache_counters(cache: &Self::Cache) -> impl Iterator<Item = u64> {
+        cache.iter().flat_map(|cache| L::cache_counters(cache))
+    }
+    fn cache_counters_mut(cache: &mut Self::Cache) -> impl Iterator<Item = &mut u64> {
+        cache.iter_mut().flat_map(|cache| L::cache_counters_mut(cache))
     }
 }
 

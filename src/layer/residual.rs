@@ -3,7 +3,7 @@
 use nalgebra::SMatrix;
 
 use crate::ActivationVisitor;
-use crate::{Init, Layer, Parameters, Real, Rng, TensorInfo, Tensors};
+use crate::{BufferFault, Init, Layer, Parameters, Real, Rng, TensorInfo, Tensors};
 
 /// `y = x + f(x)` around a block `f` whose output has exactly the type of its input.
 ///
@@ -66,6 +66,9 @@ impl<T: Real, F: Parameters<T>> Parameters<T> for Residual<F> {
     }
     fn buffer_infos() -> impl Iterator<Item = TensorInfo> {
         F::buffer_infos()
+    }
+    fn non_negative_buffers() -> impl Iterator<Item = bool> {
+        F::non_negative_buffers()
     }
 }
 
@@ -143,6 +146,19 @@ where
 
     fn update_buffers(&mut self, cache: &Self::Cache) {
         self.0.update_buffers(&cache.0);
+    }
+
+    fn check_buffer_update(&self, cache: &Self::Cache, position: usize) -> Result<(), BufferFault<T>> {
+        self.0.check_buffer_update(&cache.0, position)
+    }
+    fn cache_counter_names() -> impl Iterator<Item = &'static str> {
+        F::cache_counter_names()
+    }
+    fn cache_counters(cache: &Self::Cache) -> impl Iterator<Item = u64> {
+        F::cache_counters(&cache.0)
+    }
+    fn cache_counters_mut(cache: &mut Self::Cache) -> impl Iterator<Item = &mut u64> {
+        F::cache_counters_mut(&mut cache.0)
     }
 
     fn visit_activations(

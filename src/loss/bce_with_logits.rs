@@ -7,7 +7,8 @@ use crate::{Loss, Real};
 ///
 /// Each entry contributes `max(z, 0) − z t + ln(1 + e^−|z|)`, the form that never
 /// exponentiates a positive number, so logits of ±1000 give finite, exact values. Gradient:
-/// `(σ(z) − t) / N`. Targets may be soft (any value in `[0, 1]`).
+/// `(σ(z) − t) / N`. Targets may be soft (any value in `[0, 1]`). The mean is taken as `f64`
+/// terms each divided by `N`, so an `f32` loss overflows only where the mean itself does.
 ///
 /// ```
 /// use static_nn::{BceWithLogits, Loss};
@@ -18,18 +19,20 @@ use crate::{Loss, Real};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct BceWithLogits;
 
+/// One entry's loss, in `f64` so that `z t` cannot overflow for `f32` values; `ln(1 + e^−|z|)`
+/// lies in `[0, ln 2]` and is computed in `T`.
 #[inline]
-fn entry<T: Real>(z: T, t: T) -> T {
-    let positive = if z > T::zero() { z } else { T::zero() };
-    positive - z * t + (-z.abs()).exp().ln_1p()
+fn entry<T: Real>(z: T, t: T) -> f64 {
+    let softplus = (-z.abs()).exp().ln_1p().to_f64();
+    let (z, t) = (z.to_f64(), t.to_f64());
+    z.max(0.0) - z * t + softplus
 }
 
 impl<T: Real, const R: usize, const B: usize> Loss<T, SMatrix<T, R, B>> for BceWithLogits {
     type Target = SMatrix<T, R, B>;
 
     fn value(&self, y: &SMatrix<T, R, B>, target: &SMatrix<T, R, B>) -> T {
-        let total = y.zip_fold(target, T::zero(), |s, z, t| s + entry(z, t));
-        total / T::of((R * B) as f64)
+        crate::loss::mean_of(R * B, y.iter().zip(target.iter()).map(|(&z, &t)| entry(z, t)))
     }
 
     fn value_and_gradient(&self, y: &SMatrix<T, R, B>, target: &SMatrix<T, R, B>) -> (T, SMatrix<T, R, B>) {
@@ -69,5 +72,14 @@ mod tests {
         let y = SMatrix::<f64, 2, 3>::new(0.5, -1.0, 2.0, 3.0, -0.2, 0.0);
         let t = SMatrix::<f64, 2, 3>::new(1.0, 0.0, 0.3, 1.0, 0.0, 0.5);
         check_loss(&BceWithLogits, &y, &t);
+    }
+
+    #[test]
+    fn f32_mean_near_the_largest_float_does_not_overflow() {
+        let z = SMatrix::<f32, 2, 2>::from_element(-1e38);
+        let (loss, grad) = BceWithLogits.value_and_gradient(&z, &SMatrix::from_element(1.0));
+        assert_eq!(loss, 1e38);
+        assert_eq!(grad, SMatrix::<f32, 2, 2>::from_element(-0.25));
+        assert_eq!(BceWithLogits.value(&z, &SMatrix::from_element(4.0)), f32::INFINITY);
     }
 }

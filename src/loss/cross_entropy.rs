@@ -30,24 +30,25 @@ impl<T: Real, const C: usize, const B: usize> Loss<T, SMatrix<T, C, B>> for Cros
     type Target = [Class<C>; B];
 
     fn value(&self, y: &SMatrix<T, C, B>, target: &[Class<C>; B]) -> T {
-        let mut total = T::zero();
-        for (z, class) in y.column_iter().zip(target) {
-            total += log_sum_exp(&z) - z[class.index()];
-        }
-        total / T::of(B as f64)
+        let terms = y
+            .column_iter()
+            .zip(target)
+            .map(|(z, class)| log_sum_exp(&z).to_f64() - z[class.index()].to_f64());
+        crate::loss::mean_of(B, terms)
     }
 
     fn value_and_gradient(&self, y: &SMatrix<T, C, B>, target: &[Class<C>; B]) -> (T, SMatrix<T, C, B>) {
         let inv_batch = T::one() / T::of(B as f64);
-        let mut total = T::zero();
+        let mut total = 0.0;
         let mut grad = *y;
         for ((z, mut g), class) in y.column_iter().zip(grad.column_iter_mut()).zip(target) {
             let lse = log_sum_exp(&z);
-            total += lse - z[class.index()];
+            // In f64 and divided first, as in `value`: `lse − z` overflows f32 near 1e38.
+            total += (lse.to_f64() - z[class.index()].to_f64()) / B as f64;
             g.apply(|v| *v = (*v - lse).exp() * inv_batch);
             g[class.index()] -= inv_batch;
         }
-        (total * inv_batch, grad)
+        (T::of(total), grad)
     }
 }
 
@@ -83,5 +84,16 @@ mod tests {
     fn gradient_check() {
         let y = SMatrix::<f64, 4, 3>::from_fn(|i, j| ((i * 3 + j) as f64 * 0.9).cos() * 3.0);
         check_loss(&CrossEntropy, &y, &Class::batch([0, 3, 2]).unwrap());
+    }
+
+    #[test]
+    fn f32_mean_near_the_largest_float_does_not_overflow() {
+        // Each column's loss is 2e38; the sum of the two is not an f32, their mean is.
+        let y = SMatrix::<f32, 2, 2>::new(1e38, 1e38, -1e38, -1e38);
+        let target = Class::batch([1, 1]).unwrap();
+        let (loss, grad) = CrossEntropy.value_and_gradient(&y, &target);
+        assert_eq!(loss, 2e38);
+        assert_eq!(CrossEntropy.value(&y, &target), 2e38);
+        assert_eq!(grad, SMatrix::<f32, 2, 2>::new(0.5, 0.5, -0.5, -0.5));
     }
 }

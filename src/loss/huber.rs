@@ -39,16 +39,16 @@ impl<T: Real, const R: usize, const B: usize> Loss<T, SMatrix<T, R, B>> for Hube
     type Target = SMatrix<T, R, B>;
 
     fn value(&self, y: &SMatrix<T, R, B>, target: &SMatrix<T, R, B>) -> T {
-        let half = T::of(0.5);
-        let total = y.zip_fold(target, T::zero(), |s, y, t| {
-            let r = (y - t).abs();
-            s + if r < self.delta {
-                half * r * r
+        let delta = self.delta.to_f64();
+        let terms = y.iter().zip(target.iter()).map(|(&y, &t)| {
+            let r = (y.to_f64() - t.to_f64()).abs();
+            if r < delta {
+                0.5 * r * r
             } else {
-                self.delta * (r - half * self.delta)
+                delta * (r - 0.5 * delta)
             }
         });
-        total / T::of((R * B) as f64)
+        crate::loss::mean_of(R * B, terms)
     }
 
     fn value_and_gradient(&self, y: &SMatrix<T, R, B>, target: &SMatrix<T, R, B>) -> (T, SMatrix<T, R, B>) {
@@ -85,5 +85,21 @@ mod tests {
         let y = SMatrix::<f64, 3, 2>::new(0.3, -2.5, 1.7, 0.0, 4.0, -0.6);
         let t = SMatrix::<f64, 3, 2>::zeros();
         check_loss(&Huber::new(1.5), &y, &t);
+    }
+
+    #[test]
+    fn f32_mean_near_the_largest_float_does_not_overflow() {
+        // Each entry's loss is about 1e38 and so is their mean; their sum is not an f32.
+        let y = SMatrix::<f32, 2, 2>::from_element(1e38);
+        let (loss, grad) = Huber::new(1.0).value_and_gradient(&y, &SMatrix::zeros());
+        assert_eq!(loss, (1e38_f64 - 0.5) as f32);
+        assert_eq!(grad, SMatrix::<f32, 2, 2>::from_element(0.25));
+        assert_eq!(Huber::new(1.0).value(&y, &(-y)), 2e38);
+        let far = SMatrix::<f32, 2, 2>::from_element(3e38);
+        assert_eq!(
+            Huber::new(1.0).value(&far, &(-far)),
+            f32::INFINITY,
+            "a mean of 6e38 is not an f32"
+        );
     }
 }

@@ -20,15 +20,16 @@ impl<T: Real, const R: usize, const B: usize> Loss<T, SMatrix<T, R, B>> for Mse 
     type Target = SMatrix<T, R, B>;
 
     fn value(&self, y: &SMatrix<T, R, B>, target: &SMatrix<T, R, B>) -> T {
-        let n = T::of((R * B) as f64);
-        (y - target).norm_squared() / n
+        let terms = y.iter().zip(target.iter()).map(|(&y, &t)| {
+            let r = y.to_f64() - t.to_f64();
+            r * r
+        });
+        crate::loss::mean_of(R * B, terms)
     }
 
     fn value_and_gradient(&self, y: &SMatrix<T, R, B>, target: &SMatrix<T, R, B>) -> (T, SMatrix<T, R, B>) {
         let n = T::of((R * B) as f64);
-        let residual = y - target;
-        let value = residual.norm_squared() / n;
-        (value, residual * (T::of(2.0) / n))
+        (self.value(y, target), (y - target) * (T::of(2.0) / n))
     }
 }
 
@@ -49,5 +50,13 @@ mod tests {
         let y = SMatrix::<f64, 3, 2>::new(0.5, -1.0, 2.0, 0.1, 0.2, -0.3);
         let t = SMatrix::<f64, 3, 2>::new(0.0, 1.0, 1.5, -0.5, 0.25, 0.0);
         check_loss(&Mse, &y, &t);
+    }
+
+    #[test]
+    fn f32_mean_near_the_largest_float_does_not_overflow() {
+        let y = SMatrix::<f32, 2, 2>::from_element(1e19);
+        let (loss, grad) = Mse.value_and_gradient(&y, &SMatrix::zeros());
+        assert_eq!(loss, 1e38);
+        assert_eq!(grad, SMatrix::<f32, 2, 2>::from_element(5e18));
     }
 }

@@ -17,7 +17,10 @@
 //! agree with them up to rounding.
 //!
 //! Every schedule is a small `Copy` value whose fields are all public, period counter
-//! included, so it can be saved and restored with the optimizer; none allocates.
+//! included, so it can be saved and restored with the optimizer; none allocates. Period
+//! counters saturate at `u64::MAX` rather than overflow, so any count a checkpoint holds is
+//! safe to step from; [`ReduceLrOnPlateau`]'s learning rate and best metric are checked when a
+//! checkpoint is loaded ([`Counters::check_counter`](crate::Counters::check_counter)).
 //!
 //! ```
 //! use static_nn::optim::{CosineAnnealingLr, LinearWarmup, Schedule};
@@ -126,7 +129,7 @@ impl<T: Real> Schedule<T> for StepLr<T> {
         decayed(self.base_lr, self.gamma, self.steps / self.step_size)
     }
     fn step(&mut self, _metric: T) {
-        self.steps += 1;
+        self.steps = self.steps.saturating_add(1);
     }
 }
 
@@ -165,7 +168,7 @@ impl<T: Real> Schedule<T> for ExponentialLr<T> {
         decayed(self.base_lr, self.gamma, self.steps)
     }
     fn step(&mut self, _metric: T) {
-        self.steps += 1;
+        self.steps = self.steps.saturating_add(1);
     }
 }
 
@@ -222,7 +225,7 @@ impl<T: Real> Schedule<T> for CosineAnnealingLr<T> {
         self.eta_min + (self.base_lr - self.eta_min) * (T::one() + phase.cos()) / T::of(2.0)
     }
     fn step(&mut self, _metric: T) {
-        self.steps += 1;
+        self.steps = self.steps.saturating_add(1);
     }
 }
 
@@ -417,12 +420,12 @@ impl<T: Real> Schedule<T> for ReduceLrOnPlateau<T> {
     }
 
     fn step(&mut self, metric: T) {
-        self.steps += 1;
+        self.steps = self.steps.saturating_add(1);
         if self.is_better(metric) {
             self.best = metric;
             self.bad_periods = 0;
         } else {
-            self.bad_periods += 1;
+            self.bad_periods = self.bad_periods.saturating_add(1);
         }
         if self.cooldown_counter > 0 {
             self.cooldown_counter -= 1;
@@ -444,7 +447,7 @@ impl<T: Real> Schedule<T> for ReduceLrOnPlateau<T> {
 /// holds an `f32` or `f64` exactly.
 mod counters {
     use super::*;
-    use crate::Counters;
+    use crate::{Counters, Number, Rejected};
 
     fn to_bits<T: Real>(x: T) -> u64 {
         x.to_f64().to_bits()
@@ -526,6 +529,25 @@ mod counters {
                 3 => self.cooldown_counter = value,
                 4 => self.steps = value,
                 _ => panic!("ReduceLrOnPlateau has five counters, not {}", index + 1),
+            }
+        }
+        /// The learning rate must be finite and ≥ 0 in `T` (an `f64` beyond `f32::MAX` is not);
+        /// the best metric may be +∞ (nothing seen yet) but not NaN or −∞, which no metric
+        /// could improve on.
+        fn check_counter(&self, index: usize, value: u64) -> Result<(), Rejected> {
+            let real: T = from_bits(value);
+            let (valid, expected) = match index {
+                0 => (real.is_finite() && real >= T::zero(), "finite and ≥ 0"),
+                1 => (real > T::of(f64::NEG_INFINITY), "a number or +∞"),
+                _ => (true, ""),
+            };
+            if valid {
+                Ok(())
+            } else {
+                Err(Rejected {
+                    value: Number::real(f64::from_bits(value)),
+                    expected,
+                })
             }
         }
     }
@@ -644,6 +666,64 @@ mod tests {
         assert_eq!(schedule.learning_rate(), 0.05);
         schedule.step(1.0);
         assert_eq!(schedule.learning_rate(), 0.1);
+    }
+
+    #[test]
+    fn counters_at_their_largest_saturate_instead_of_overflowing() {
+        let mut step = StepLr::new(1.0, 2, 0.5);
+        step.steps = u64::MAX;
+        step.step(0.0);
+        assert_eq!(step.steps, u64::MAX);
+        let mut exponential = ExponentialLr::new(1.0, 0.5);
+        exponential.steps = u64::MAX;
+        exponential.step(0.0);
+        assert_eq!((exponential.steps, exponential.learning_rate()), (u64::MAX, 0.0));
+        let mut cosine = CosineAnnealingLr::new(1.0_f64, 4, 0.0);
+        cosine.steps = u64::MAX;
+        cosine.step(0.0);
+        assert!(cosine.learning_rate().is_finite());
+        let mut plateau = ReduceLrOnPlateau::new(1.0, PlateauConfig::default());
+        plateau.steps = u64::MAX;
+        plateau.bad_periods = u64::MAX;
+        plateau.config.patience = u64::MAX;
+        plateau.step(f64::NAN);
+        assert_eq!((plateau.steps, plateau.bad_periods), (u64::MAX, u64::MAX));
+        assert_eq!(plateau.learning_rate(), 1.0);
+        let mut warmup = LinearWarmup::new(0.5, u64::MAX, FixedLr::new(1.0));
+        warmup.elapsed = u64::MAX;
+        warmup.step(0.0);
+        assert_eq!(warmup.learning_rate(), 1.0);
+    }
+
+    #[test]
+    fn plateau_state_is_checked_before_it_is_restored() {
+        use crate::{Counters, Number, Rejected};
+        let plateau = ReduceLrOnPlateau::<f32>::new(0.1, PlateauConfig::default());
+        let bits = |x: f64| x.to_bits();
+        assert_eq!(plateau.check_counter(0, bits(0.5)), Ok(()));
+        assert_eq!(plateau.check_counter(0, bits(0.0)), Ok(()));
+        assert_eq!(plateau.check_counter(1, bits(f64::INFINITY)), Ok(()));
+        assert_eq!(plateau.check_counter(1, bits(-3.0)), Ok(()));
+        for (index, value, expected) in [
+            (0, -1.0, "finite and ≥ 0"),
+            (0, f64::NAN, "finite and ≥ 0"),
+            (0, f64::INFINITY, "finite and ≥ 0"),
+            (0, 1e300, "finite and ≥ 0"), // finite in f64, infinite as the f32 rate
+            (1, f64::NAN, "a number or +∞"),
+            (1, f64::NEG_INFINITY, "a number or +∞"),
+        ] {
+            assert_eq!(
+                plateau.check_counter(index, bits(value)),
+                Err(Rejected {
+                    value: Number::real(value),
+                    expected
+                }),
+                "{index} {value}"
+            );
+        }
+        for index in 2..5 {
+            assert_eq!(plateau.check_counter(index, u64::MAX), Ok(()));
+        }
     }
 
     #[test]

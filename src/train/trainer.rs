@@ -194,8 +194,9 @@ where
     /// - [`TrainError::EmptyTrainingSet`], [`TrainError::EmptyEvaluationSet`] for an empty set,
     ///   and [`TrainError::TooFewSamples`] when [`LastBatch::Drop`] leaves no batch; nothing is
     ///   changed.
-    /// - [`TrainError::NonFiniteLoss`], [`TrainError::NonFiniteGradient`]: the batch is not
-    ///   applied; the network and the optimizer are as they were before it.
+    /// - [`TrainError::NonFiniteLoss`], [`TrainError::NonFiniteGradient`],
+    ///   [`TrainError::NonFiniteBuffer`]: the batch is not applied; the network and the
+    ///   optimizer are as they were before it.
     pub fn epoch<O, L, Y, const K: usize>(
         &mut self,
         net: &mut N,
