@@ -118,7 +118,7 @@ pub use checkpoint::{Counters, checkpoint_len, load_checkpoint, save_checkpoint}
 pub use codegen::rust_source;
 pub use codegen::{AsConst, ConstExpr};
 pub(crate) use codegen::{const_path, fmt_real};
-pub use error::{Error, Name, Shape};
+pub use error::{Error, Name, NameList, Shape};
 
 use container::{Data, Entry, Kind, Value};
 
