@@ -14,7 +14,9 @@ pub mod conv1d;
 pub mod dense;
 pub mod dropout;
 pub mod each_step;
+pub mod eval;
 pub mod flatten;
+pub mod frozen;
 mod gates;
 pub mod gru;
 pub mod last_step;
@@ -59,6 +61,26 @@ pub trait Parameters<T: Real>: Tensors<T> + Zeroable {
     /// Names, positions and shapes of the buffers, in the order of [`Parameters::buffers`].
     fn buffer_infos() -> impl Iterator<Item = TensorInfo> {
         core::iter::empty()
+    }
+
+    /// Every tensor a PyTorch `state_dict` holds, layer by layer: each layer's trainable tensors,
+    /// then its buffers. [`Frozen`](crate::Frozen) keeps its layers' parameters through it.
+    /// The default, [`Tensors::tensors`] then [`Parameters::buffers`], is right for a single
+    /// layer; composites override it to go layer by layer.
+    fn state_dict(&self) -> impl Iterator<Item = &[T]> {
+        self.tensors().chain(self.buffers())
+    }
+
+    /// The tensors of [`Parameters::state_dict`], mutable, in the same order. The default is
+    /// [`Tensors::tensors_mut`]: a layer with buffers overrides it (both walks borrow the whole
+    /// layer, so only the layer itself can chain them), and so do composites.
+    fn state_dict_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        self.tensors_mut()
+    }
+
+    /// Names, positions and shapes of the tensors of [`Parameters::state_dict`], in its order.
+    fn state_dict_infos() -> impl Iterator<Item = TensorInfo> {
+        Self::tensor_infos().chain(Self::buffer_infos())
     }
 
     /// A freshly initialised value (see [`Parameters::reset`]).
@@ -139,6 +161,34 @@ pub trait Layer<T: Real, X>: Parameters<T> {
         let _ = self.backward(x, y, cache, dy, grad);
     }
 
+    /// Inference-mode forward pass that records for a backward pass: PyTorch's `module.eval()`
+    /// followed by a forward pass with gradients. Batch norm normalises with its running
+    /// statistics and dropout is the identity, as in [`forward`](Layer::forward), while `cache`
+    /// is filled for [`backward_eval`](Layer::backward_eval). [`Eval`](crate::Eval) and
+    /// [`Frozen`](crate::Frozen) train through it.
+    ///
+    /// The default is [`forward_train`](Layer::forward_train), right for every layer whose
+    /// training and inference functions agree. Layers whose modes differ ([`BatchNorm`](crate::BatchNorm),
+    /// [`Dropout`](crate::Dropout)) override both methods, and composites forward them to
+    /// their parts.
+    fn forward_eval(&self, x: &X, cache: &mut Self::Cache) -> Self::Output {
+        self.forward_train(x, cache)
+    }
+
+    /// The backward pass of [`forward_eval`](Layer::forward_eval): adds the parameter gradients
+    /// of the inference-mode function into `grad` and returns its input gradient. The default
+    /// is [`backward`](Layer::backward).
+    fn backward_eval(
+        &self,
+        x: &X,
+        y: &Self::Output,
+        cache: &Self::Cache,
+        dy: &Self::Output,
+        grad: &mut Self::Gradient,
+    ) -> X {
+        self.backward(x, y, cache, dy, grad)
+    }
+
     /// Applies the non-gradient updates recorded by [`forward_train`](Layer::forward_train).
     fn update_buffers(&mut self, cache: &Self::Cache) {
         let _ = cache;
@@ -202,6 +252,15 @@ impl<T: Real, A: Parameters<T>, const N: usize> Parameters<T> for [A; N] {
     }
     fn buffer_infos() -> impl Iterator<Item = TensorInfo> {
         (0..N).flat_map(|i| A::buffer_infos().map(move |t| t.shifted(i * A::LAYERS)))
+    }
+    fn state_dict(&self) -> impl Iterator<Item = &[T]> {
+        self.iter().flat_map(|a| a.state_dict())
+    }
+    fn state_dict_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        self.iter_mut().flat_map(|a| a.state_dict_mut())
+    }
+    fn state_dict_infos() -> impl Iterator<Item = TensorInfo> {
+        (0..N).flat_map(|i| A::state_dict_infos().map(move |t| t.shifted(i * A::LAYERS)))
     }
 }
 
@@ -269,6 +328,25 @@ where
         d
     }
 
+    fn forward_eval(&self, x: &X, cache: &mut Self::Cache) -> X {
+        for (i, layer) in self.iter().enumerate() {
+            let (done, rest) = cache.split_at_mut(i);
+            let input = done.last().map_or(x, |(_, y)| y);
+            let (layer_cache, output) = &mut rest[0];
+            *output = layer.forward_eval(input, layer_cache);
+        }
+        cache.last().map_or_else(|| x.clone(), |(_, y)| y.clone())
+    }
+
+    fn backward_eval(&self, x: &X, _y: &X, cache: &Self::Cache, dy: &X, grad: &mut Self::Gradient) -> X {
+        let mut d = dy.clone();
+        for i in (0..N).rev() {
+            let input = if i == 0 { x } else { &cache[i - 1].1 };
+            d = self[i].backward_eval(input, &cache[i].1, &cache[i].0, &d, &mut grad[i]);
+        }
+        d
+    }
+
     fn update_buffers(&mut self, cache: &Self::Cache) {
         for (layer, (layer_cache, _)) in self.iter_mut().zip(cache) {
             layer.update_buffers(layer_cache);
@@ -305,6 +383,15 @@ impl<T: Real, A: Parameters<T>> Parameters<T> for (A,) {
     fn buffer_infos() -> impl Iterator<Item = TensorInfo> {
         A::buffer_infos()
     }
+    fn state_dict(&self) -> impl Iterator<Item = &[T]> {
+        self.0.state_dict()
+    }
+    fn state_dict_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        self.0.state_dict_mut()
+    }
+    fn state_dict_infos() -> impl Iterator<Item = TensorInfo> {
+        A::state_dict_infos()
+    }
 }
 
 impl<T: Real, X, A: Layer<T, X>> Layer<T, X> for (A,) {
@@ -322,6 +409,12 @@ impl<T: Real, X, A: Layer<T, X>> Layer<T, X> for (A,) {
     }
     fn backward_parameters(&self, x: &X, y: &A::Output, cache: &A::Cache, dy: &A::Output, grad: &mut Self::Gradient) {
         self.0.backward_parameters(x, y, cache, dy, &mut grad.0);
+    }
+    fn forward_eval(&self, x: &X, cache: &mut A::Cache) -> A::Output {
+        self.0.forward_eval(x, cache)
+    }
+    fn backward_eval(&self, x: &X, y: &A::Output, cache: &A::Cache, dy: &A::Output, grad: &mut Self::Gradient) -> X {
+        self.0.backward_eval(x, y, cache, dy, &mut grad.0)
     }
     fn update_buffers(&mut self, cache: &A::Cache) {
         self.0.update_buffers(cache);
@@ -378,6 +471,23 @@ macro_rules! sequential {
                         $M::buffer_infos().map(move |t| t.shifted(start))
                     }))*
                     .chain($Z::buffer_infos().map(move |t| t.shifted(offset)))
+            }
+            fn state_dict(&self) -> impl Iterator<Item = &[T]> {
+                self.$a.state_dict() $(.chain(self.$m.state_dict()))* .chain(self.$z.state_dict())
+            }
+            fn state_dict_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+                self.$a.state_dict_mut() $(.chain(self.$m.state_dict_mut()))* .chain(self.$z.state_dict_mut())
+            }
+            #[allow(unused_assignments, unused_mut)]
+            fn state_dict_infos() -> impl Iterator<Item = TensorInfo> {
+                let mut offset = $A::LAYERS;
+                $A::state_dict_infos()
+                    $(.chain({
+                        let start = offset;
+                        offset += $M::LAYERS;
+                        $M::state_dict_infos().map(move |t| t.shifted(start))
+                    }))*
+                    .chain($Z::state_dict_infos().map(move |t| t.shifted(offset)))
             }
         }
 
@@ -440,6 +550,25 @@ macro_rules! sequential {
                 let d = self.$z.backward(&cache.$zp.1, y, &cache.$z, dy, &mut grad.$z);
                 $(let d = self.$r.backward(&cache.$rp.1, &cache.$r.1, &cache.$r.0, &d, &mut grad.$r);)*
                 self.$a.backward_parameters(x, &cache.$a.1, &cache.$a.0, &d, &mut grad.$a);
+            }
+
+            fn forward_eval(&self, x: &X, cache: &mut Self::Cache) -> Self::Output {
+                cache.$a.1 = self.$a.forward_eval(x, &mut cache.$a.0);
+                $(cache.$m.1 = self.$m.forward_eval(&cache.$mp.1, &mut cache.$m.0);)*
+                self.$z.forward_eval(&cache.$zp.1, &mut cache.$z)
+            }
+
+            fn backward_eval(
+                &self,
+                x: &X,
+                y: &Self::Output,
+                cache: &Self::Cache,
+                dy: &Self::Output,
+                grad: &mut Self::Gradient,
+            ) -> X {
+                let d = self.$z.backward_eval(&cache.$zp.1, y, &cache.$z, dy, &mut grad.$z);
+                $(let d = self.$r.backward_eval(&cache.$rp.1, &cache.$r.1, &cache.$r.0, &d, &mut grad.$r);)*
+                self.$a.backward_eval(x, &cache.$a.1, &cache.$a.0, &d, &mut grad.$a)
             }
 
             fn update_buffers(&mut self, cache: &Self::Cache) {
@@ -658,6 +787,9 @@ mod tests {
         }
         fn buffer_infos() -> impl Iterator<Item = TensorInfo> {
             core::iter::once(TensorInfo::vector("seen", 2))
+        }
+        fn state_dict_mut(&mut self) -> impl Iterator<Item = &mut [f64]> {
+            self.buffers_mut()
         }
     }
 

@@ -149,7 +149,9 @@ pub use layer::conv1d::{Conv1d, ConvHistory};
 pub use layer::dense::Dense;
 pub use layer::dropout::Dropout;
 pub use layer::each_step::EachStep;
+pub use layer::eval::Eval;
 pub use layer::flatten::Flatten;
+pub use layer::frozen::Frozen;
 pub use layer::gru::{Gru, GruStep};
 pub use layer::last_step::LastStep;
 pub use layer::layer_norm::LayerNorm;
@@ -202,10 +204,10 @@ pub mod prelude {
     pub use crate::diagnostics::{ActivationHealth, Monitor, Thresholds};
     pub use crate::{
         Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, AvgPool1d, BatchNorm, BceWithLogits, Causal,
-        Class, Clip, Concat, Conv1d, CrossEntropy, Dense, Dropout, EachStep, Elu, Flatten, Gelu, Gru, Huber, Identity,
-        Init, LastStep, Layer, LayerNorm, LeakyRelu, Loss, Lstm, MaxPool1d, Mse, NonFiniteStep, Optimizer, Parameters,
-        Predict, Real, Relu, Residual, RmsProp, RmsPropConfig, Rng, Same, Sgd, SgdConfig, Sigmoid, Silu, Softmax,
-        Softplus, Stream, Tanh, Tensors, Valid, Workspace, Zeros,
+        Class, Clip, Concat, Conv1d, CrossEntropy, Dense, Dropout, EachStep, Elu, Eval, Flatten, Frozen, Gelu, Gru,
+        Huber, Identity, Init, LastStep, Layer, LayerNorm, LeakyRelu, Loss, Lstm, MaxPool1d, Mse, NonFiniteStep,
+        Optimizer, Parameters, Predict, Real, Relu, Residual, RmsProp, RmsPropConfig, Rng, Same, Sgd, SgdConfig,
+        Sigmoid, Silu, Softmax, Softplus, Stream, Tanh, Tensors, Valid, Workspace, Zeros,
     };
     #[cfg(feature = "alloc")]
     pub use crate::{EarlyStopping, GradCheck, LastBatch, TrainConfig, Trainer};

@@ -369,6 +369,28 @@ fn normalisation_dropout_residual_and_concat_allocate_nothing() {
     );
 }
 
+/// Fine-tuning: a frozen backbone in inference mode first, a layer in eval mode, a trained head.
+type FineTuned<T> = (
+    Frozen<(Dense<T, 4, 8>, BatchNorm<T, 8>, Relu, Dropout<T>)>,
+    Dense<T, 8, 8>,
+    Frozen<(BatchNorm<T, 8>, Tanh)>,
+    Eval<BatchNorm<T, 8>>,
+    Dense<T, 8, 3>,
+);
+
+#[test]
+fn frozen_and_eval_mode_layers_allocate_nothing() {
+    let labels = Class::batch([0, 2, 1, 1, 0]).unwrap();
+    assert_eq!(
+        allocations_per_training::<f32, FineTuned<f32>, _, 4, 5>(CrossEntropy, labels),
+        0
+    );
+    assert_eq!(
+        allocations_per_training::<f64, FineTuned<f64>, _, 4, 5>(CrossEntropy, labels),
+        0
+    );
+}
+
 #[test]
 fn kernel_paths_allocate_nothing() {
     assert_eq!(allocations_with_kernels::<f32>(), 0);

@@ -152,6 +152,22 @@ impl<T: Real, const R: usize, const C: usize> Layer<T, SMatrix<T, R, C>> for Dro
     ) -> SMatrix<T, R, C> {
         multiply(dy, &cache.mask)
     }
+
+    /// Inference mode: the identity.
+    fn forward_eval(&self, x: &SMatrix<T, R, C>, _cache: &mut DropoutCache<T, R, C>) -> SMatrix<T, R, C> {
+        *x
+    }
+
+    fn backward_eval(
+        &self,
+        _x: &SMatrix<T, R, C>,
+        _y: &SMatrix<T, R, C>,
+        _cache: &DropoutCache<T, R, C>,
+        dy: &SMatrix<T, R, C>,
+        _grad: &mut (),
+    ) -> SMatrix<T, R, C> {
+        *dy
+    }
 }
 
 /// `a ⊙ b`, over plain slices.

@@ -2,6 +2,7 @@
 
 use bytemuck::Zeroable;
 
+use crate::diagnostics::ActivationVisitor;
 use crate::format::ConstExpr;
 use crate::{Init, Layer, Parameters, Real, Rng, Stream, TensorInfo, Tensors};
 
@@ -52,6 +53,15 @@ impl<T: Real, L: Parameters<T>> Parameters<T> for EachStep<L> {
     }
     fn buffer_infos() -> impl Iterator<Item = TensorInfo> {
         L::buffer_infos()
+    }
+    fn state_dict(&self) -> impl Iterator<Item = &[T]> {
+        self.0.state_dict()
+    }
+    fn state_dict_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        self.0.state_dict_mut()
+    }
+    fn state_dict_infos() -> impl Iterator<Item = TensorInfo> {
+        L::state_dict_infos()
     }
 }
 
@@ -104,9 +114,43 @@ impl<T: Real, X, L: Layer<T, X>, const N: usize> Layer<T, [X; N]> for EachStep<L
         }
     }
 
+    fn forward_eval(&self, x: &[X; N], cache: &mut Self::Cache) -> Self::Output {
+        let mut y = Self::Output::zeroed();
+        for ((y, x), cache) in y.iter_mut().zip(x).zip(cache.iter_mut()) {
+            *y = self.0.forward_eval(x, cache);
+        }
+        y
+    }
+
+    fn backward_eval(
+        &self,
+        x: &[X; N],
+        y: &Self::Output,
+        cache: &Self::Cache,
+        dy: &Self::Output,
+        grad: &mut L::Gradient,
+    ) -> [X; N] {
+        core::array::from_fn(|t| self.0.backward_eval(&x[t], &y[t], &cache[t], &dy[t], grad))
+    }
+
     fn update_buffers(&mut self, cache: &Self::Cache) {
         for cache in cache {
             self.0.update_buffers(cache);
+        }
+    }
+
+    /// Shows the visitor the wrapped layer's activations at every step, each under the same
+    /// position, so a sequence model's readout reports its health like any other layer.
+    fn visit_activations(
+        &self,
+        x: &[X; N],
+        y: &Self::Output,
+        cache: &Self::Cache,
+        position: usize,
+        visitor: &mut dyn ActivationVisitor<T>,
+    ) {
+        for t in 0..N {
+            self.0.visit_activations(&x[t], &y[t], &cache[t], position, visitor);
         }
     }
 }
