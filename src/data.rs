@@ -159,7 +159,7 @@ fn arg_max<T: Real, const C: usize>(values: &SVectorView<'_, T, C>) -> usize {
 /// ```
 /// use static_nn::Class;
 /// use static_nn::data::gather;
-/// use nalgebra::SMatrix;
+/// use static_nn::nalgebra::SMatrix;
 ///
 /// let samples = [([1.0, 2.0], Class::<3>::new(0).unwrap()), ([3.0, 4.0], Class::new(2).unwrap())];
 /// let mut x = SMatrix::<f64, 2, 2>::zeros();

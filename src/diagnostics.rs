@@ -39,7 +39,7 @@
 //! use static_nn::prelude::*;
 //! use static_nn::Seq;
 //! use static_nn::diagnostics::{ActivationHealth, Monitor, Thresholds};
-//! use nalgebra::SMatrix;
+//! use static_nn::nalgebra::SMatrix;
 //!
 //! // Eight sigmoid layers: the gradient vanishes on its way to the first.
 //! type Deep = Seq![Dense<f32, 4, 16>, Sigmoid, [(Dense<f32, 16, 16>, Sigmoid); 6], Dense<f32, 16, 2>];

@@ -12,6 +12,7 @@ pub mod batch_norm;
 pub mod concat;
 pub mod conv1d;
 pub mod dense;
+pub mod downstream;
 pub mod dropout;
 pub mod each_step;
 pub mod eval;
@@ -37,6 +38,29 @@ pub mod stream;
 ///
 /// Every implementor is [`Zeroable`]: the all-zero value is valid, which is what lets
 /// [`Parameters::build_boxed`] create even a large network directly on the heap.
+///
+/// **Networks longer than eight layers.** Tuples are layers up to eight elements (where
+/// `bytemuck` stops implementing `Zeroable`); a longer network is written with
+/// [`Seq!`](crate::Seq) (its value with [`seq!`](crate::seq)), which nests automatically and keeps
+/// `nn.Sequential`'s positions, or with [`Mlp!`](crate::Mlp) for dense stacks. A nine-element
+/// tuple used where a network is expected says so; calling `build` on one directly gives
+/// rustc's plainer "no function or associated item named `build` found for tuple".
+///
+/// ```
+/// use static_nn::{Dense, Init, Parameters, Rng, Seq, Tanh, Tensors};
+/// type Deep = Seq![
+///     Dense<f32, 2, 8>, Tanh, Dense<f32, 8, 8>, Tanh, Dense<f32, 8, 8>,
+///     Tanh, Dense<f32, 8, 8>, Tanh, Dense<f32, 8, 1>,
+/// ];
+/// let net = Deep::build(Init::PyTorch, &mut Rng::new(0));
+/// assert_eq!(<Deep as Tensors<f32>>::tensor_infos().last().unwrap().layer, 8);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a network with `{T}` parameters",
+    label = "not a network of `{T}`",
+    note = "tuples compose at most 8 layers: write a longer network's type with `Seq![...]` (its value with `seq![...]`) or use `Mlp!`",
+    note = "every layer of a network must use the same scalar type `{T}`"
+)]
 pub trait Parameters<T: Real>: Tensors<T> + Zeroable {
     /// The gradient of a scalar with respect to every trainable tensor, laid out like `Self`.
     type Gradient: Tensors<T> + Zeroable + Clone;
@@ -210,7 +234,7 @@ pub trait Layer<T: Real, X>: Parameters<T> {
     /// ```
     /// use static_nn::prelude::*;
     /// use static_nn::diagnostics::Activations;
-    /// use nalgebra::SMatrix;
+    /// use static_nn::nalgebra::SMatrix;
     ///
     /// type Net = (Dense<f64, 2, 3>, Tanh, Dense<f64, 3, 3>, Relu, Dense<f64, 3, 1>);
     /// let net = Net::build(Init::PyTorch, &mut Rng::new(0));
@@ -272,7 +296,7 @@ impl<T: Real, A: Parameters<T>, const N: usize> Parameters<T> for [A; N] {
 ///
 /// ```
 /// use static_nn::{Adam, AdamConfig, Optimizer};
-/// use nalgebra::Vector2;
+/// use static_nn::nalgebra::Vector2;
 ///
 /// // Minimise f(θ) = (θ₀ − 3)² + (θ₁ + 1)², whose gradient is 2 (θ − (3, −1)).
 /// let mut theta = Vector2::new(0.0_f64, 0.0);
@@ -641,13 +665,15 @@ sequential! {
 /// with no trainable tensors and no buffers: it occupies one layer position, its gradient is
 /// `()`, and [`Parameters::reset`] restores `Default::default()` (so the type must implement
 /// `Default`). The type may mention the scalar as `T`; a type with const parameters lists them
-/// first in brackets.
+/// first in brackets. `Zeroable` derives through the re-exported `bytemuck`
+/// (`#[bytemuck(crate = "static_nn::bytemuck")]`), with no dependency of your own.
 ///
 /// ```
 /// use static_nn::{parameter_free_layer, Parameters, Tensors};
 ///
 /// /// Doubles its input.
-/// #[derive(Clone, Copy, Debug, Default, bytemuck::Zeroable)]
+/// #[derive(Clone, Copy, Debug, Default, static_nn::bytemuck::Zeroable)]
+/// #[bytemuck(crate = "static_nn::bytemuck")]
 /// pub struct Double;
 /// parameter_free_layer!(Double);
 ///

@@ -9,7 +9,7 @@
 //!
 //! ```
 //! use static_nn::prelude::*;
-//! use nalgebra::SMatrix;
+//! use static_nn::nalgebra::SMatrix;
 //!
 //! // 2 inputs, two hidden layers of 16 tanh units, 1 output.
 //! type Xor = (Dense<f64, 2, 16>, Tanh, Dense<f64, 16, 16>, Tanh, Dense<f64, 16, 1>);
@@ -147,6 +147,7 @@ pub use layer::batch_norm::BatchNorm;
 pub use layer::concat::Concat;
 pub use layer::conv1d::{Conv1d, ConvHistory};
 pub use layer::dense::Dense;
+pub use layer::downstream::Downstream;
 pub use layer::dropout::Dropout;
 pub use layer::each_step::EachStep;
 pub use layer::eval::Eval;
@@ -172,7 +173,7 @@ pub use real::Real;
 pub use rng::Rng;
 pub use tensors::{TensorInfo, Tensors, TorchDims, TorchShape};
 #[cfg(feature = "alloc")]
-pub use train::{EarlyStopping, LastBatch, TrainConfig, TrainError, Trainer};
+pub use train::{EarlyStopping, EpochControl, LastBatch, ScheduleStep, TrainConfig, TrainError, Trainer};
 pub use workspace::{NonFiniteStep, Workspace};
 
 /// A value of type `Z` with every byte zero, allocated directly on the heap: the value never

@@ -34,6 +34,38 @@ pub enum LastBatch {
     Drop,
 }
 
+/// When [`Trainer`]'s learning-rate [schedule](Trainer::schedule) takes a step: PyTorch leaves
+/// the `scheduler.step()` call to the user, inside or after the batch loop.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ScheduleStep {
+    /// Once per epoch (default), with the monitored loss (validation, else training); the rate
+    /// is set before the epoch's first batch.
+    #[default]
+    Epoch,
+    /// After every batch, with that batch's loss; the rate is set before each batch, so a
+    /// schedule's period is one optimizer step (warm-up over steps, one-cycle, cosine per step).
+    Batch,
+}
+
+/// What the per-epoch callback of [`Trainer::fit`] returns: `()` to go on, or a
+/// [`ControlFlow`](core::ops::ControlFlow), whose `Break` stops training after that epoch.
+pub trait EpochControl {
+    /// Whether training stops after this epoch.
+    fn stops(&self) -> bool;
+}
+
+impl EpochControl for () {
+    fn stops(&self) -> bool {
+        false
+    }
+}
+
+impl<B> EpochControl for core::ops::ControlFlow<B> {
+    fn stops(&self) -> bool {
+        self.is_break()
+    }
+}
+
 /// Stop when the monitored loss (the validation loss, or the training loss without a
 /// validation set) has not improved for `patience` epochs in a row, as Keras' and Lightning's
 /// `EarlyStopping`.
@@ -61,7 +93,7 @@ impl<T: Real> EarlyStopping<T> {
 }
 
 /// How [`Trainer`] trains. Defaults: 10 epochs, seed 0, shuffled, last batch filled, no
-/// clipping, no early stopping.
+/// clipping, no early stopping, the schedule stepped per epoch.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TrainConfig<T> {
     /// Epochs [`Trainer::fit`] runs, at most.
@@ -77,6 +109,8 @@ pub struct TrainConfig<T> {
     pub clip: Option<Clip<T>>,
     /// Stop when the monitored loss stops improving.
     pub early_stopping: Option<EarlyStopping<T>>,
+    /// When the schedule steps: per epoch (default) or per batch.
+    pub schedule_step: ScheduleStep,
 }
 
 impl<T: Real> Default for TrainConfig<T> {
@@ -88,6 +122,7 @@ impl<T: Real> Default for TrainConfig<T> {
             last_batch: LastBatch::Fill,
             clip: None,
             early_stopping: None,
+            schedule_step: ScheduleStep::Epoch,
         }
     }
 }

@@ -17,7 +17,7 @@ use crate::{Layer, Loss, Optimizer, Real, Tensors};
 ///
 /// ```
 /// use static_nn::{Dense, Init, Mse, Parameters, Rng, Sgd, SgdConfig, Tanh, Workspace};
-/// use nalgebra::SMatrix;
+/// use static_nn::nalgebra::SMatrix;
 ///
 /// type Net = (Dense<f32, 2, 8>, Tanh, Dense<f32, 8, 1>);
 /// let mut net = Net::build(Init::PyTorch, &mut Rng::new(0));
@@ -176,7 +176,7 @@ impl<T: Real, N: Layer<T, X>, X> Workspace<T, N, X> {
     /// ```
     /// use static_nn::prelude::*;
     /// use static_nn::NonFiniteStep;
-    /// use nalgebra::SMatrix;
+    /// use static_nn::nalgebra::SMatrix;
     ///
     /// type Net = (Dense<f64, 2, 4>, Tanh, Dense<f64, 4, 1>);
     /// let mut net = Net::build(Init::PyTorch, &mut Rng::new(0));

@@ -165,7 +165,7 @@ impl<T: Real, const CAP: usize> fmt::Display for StepRecord<T, CAP> {
 /// ```
 /// use static_nn::prelude::*;
 /// use static_nn::diagnostics::{Monitor, Thresholds};
-/// use nalgebra::SMatrix;
+/// use static_nn::nalgebra::SMatrix;
 ///
 /// type Net = (Dense<f64, 2, 8>, Tanh, Dense<f64, 8, 1>);
 /// let mut net = Net::build(Init::XavierUniform, &mut Rng::new(0));

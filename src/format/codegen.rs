@@ -20,7 +20,7 @@ use crate::Real;
 /// ```
 /// use static_nn::format::AsConst;
 /// use static_nn::{Dense, LeakyRelu};
-/// use nalgebra::{Matrix1x2, Vector1};
+/// use static_nn::nalgebra::{Matrix1x2, Vector1};
 ///
 /// let net = (Dense::new(Matrix1x2::new(0.5_f32, -1.0), Vector1::new(0.25)), LeakyRelu::new(0.2_f32));
 /// assert_eq!(

@@ -48,7 +48,7 @@ use crate::{Init, Layer, Parameters, Real, Rng, TensorInfo, Tensors};
 /// ```
 /// use static_nn::{BatchNorm, Layer};
 /// use static_nn::bytemuck::Zeroable;
-/// use nalgebra::{SMatrix, Vector2};
+/// use static_nn::nalgebra::{SMatrix, Vector2};
 ///
 /// let mut bn = BatchNorm::<f64, 2>::new();
 /// // Feature 0 has batch mean 2 and variance 1; feature 1 is constant.

@@ -30,7 +30,7 @@ use crate::{Init, Layer, Parameters, Real, Rng, TensorInfo, Tensors};
 ///
 /// ```
 /// use static_nn::{Concat, Dense, Identity, Layer};
-/// use nalgebra::{Matrix1x2, SMatrix, Vector1};
+/// use static_nn::nalgebra::{Matrix1x2, SMatrix, Vector1};
 ///
 /// // The input (2 features) and a one-unit summary of it, side by side.
 /// let layer: Concat<Identity, Dense<f64, 2, 1>, 3> =

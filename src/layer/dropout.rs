@@ -32,7 +32,7 @@ use crate::{Init, Layer, Parameters, Real, Rng, TensorInfo, Tensors};
 /// ```
 /// use static_nn::{Dropout, Layer};
 /// use static_nn::bytemuck::Zeroable;
-/// use nalgebra::SMatrix;
+/// use static_nn::nalgebra::SMatrix;
 ///
 /// let dropout = Dropout::new(0.25, 7);
 /// let x = SMatrix::<f64, 4, 8>::from_element(3.0);

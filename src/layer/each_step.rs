@@ -17,7 +17,7 @@ use crate::{Init, Layer, Parameters, Real, Rng, Stream, TensorInfo, Tensors};
 ///
 /// ```
 /// use static_nn::{Dense, EachStep, Layer};
-/// use nalgebra::{Matrix1x2, SMatrix, Vector1};
+/// use static_nn::nalgebra::{Matrix1x2, SMatrix, Vector1};
 /// let readout = EachStep(Dense::new(Matrix1x2::new(1.0_f64, -1.0), Vector1::new(0.5)));
 /// let sequence = [SMatrix::<f64, 2, 1>::new(3.0, 1.0), SMatrix::<f64, 2, 1>::new(0.0, 2.0)];
 /// let y = readout.forward(&sequence);

@@ -22,7 +22,7 @@ use crate::{Init, Layer, Parameters, Real, Rng, TensorInfo, Tensors};
 ///
 /// ```
 /// use static_nn::{Dense, Layer, Relu, Residual};
-/// use nalgebra::{Matrix2, Vector2};
+/// use static_nn::nalgebra::{Matrix2, Vector2};
 ///
 /// let block = (Dense::new(Matrix2::new(1.0, 0.0, 0.0, -1.0), Vector2::zeros()), Relu);
 /// let residual = Residual(block);

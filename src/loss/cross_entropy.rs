@@ -14,7 +14,7 @@ use crate::{Class, Loss, Real};
 ///
 /// ```
 /// use static_nn::{Class, CrossEntropy, Loss};
-/// use nalgebra::Vector3;
+/// use static_nn::nalgebra::Vector3;
 /// let logits = Vector3::new(0.0_f64, 0.0, 0.0);
 /// let loss = CrossEntropy.value(&logits, &Class::batch([1]).unwrap());
 /// assert!((loss - 3f64.ln()).abs() < 1e-15);

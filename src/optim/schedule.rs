@@ -22,7 +22,7 @@
 //! ```
 //! use static_nn::optim::{CosineAnnealingLr, LinearWarmup, Schedule};
 //! use static_nn::{Optimizer, Sgd, SgdConfig};
-//! use nalgebra::Vector1;
+//! use static_nn::nalgebra::Vector1;
 //!
 //! // Two epochs of warm-up from a quarter of the rate, then a cosine over eight epochs.
 //! let mut schedule = LinearWarmup::new(0.25, 2, CosineAnnealingLr::new(0.1, 8, 0.0));

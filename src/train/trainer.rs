@@ -4,7 +4,7 @@ use alloc::vec::Vec;
 use bytemuck::Zeroable;
 use nalgebra::SMatrix;
 
-use super::{EpochRecord, Evaluation, History, LastBatch, TrainConfig, TrainError};
+use super::{EpochControl, EpochRecord, Evaluation, History, LastBatch, ScheduleStep, TrainConfig, TrainError};
 use crate::data::{Sample, Target, gather};
 use crate::optim::{FixedLr, Schedule};
 use crate::{Layer, Loss, Optimizer, Real, Rng, Workspace};
@@ -138,9 +138,10 @@ where
             .is_some_and(|e| self.bad_epochs >= e.patience.max(1))
     }
 
-    /// Runs epochs until [`TrainConfig::epochs`] have run in this call or early stopping stops
-    /// them, calling `on_epoch` after each; then, if early stopping asks for it, restores the
-    /// best epoch's parameters and buffers. Allocates the buffers an epoch needs (and the
+    /// Runs epochs until [`TrainConfig::epochs`] have run in this call, early stopping stops
+    /// them, or `on_epoch`, called after each, returns `ControlFlow::Break` (it may also return
+    /// `()`, see [`EpochControl`]); then, if early stopping asks for it, restores the best
+    /// epoch's parameters and buffers. Allocates the buffers an epoch needs (and the
     /// returned history) once, before the first epoch.
     ///
     /// The trainer's state carries over between calls: a second `fit` continues the epoch
@@ -148,14 +149,14 @@ where
     ///
     /// # Errors
     /// As [`Trainer::epoch`]; training stops at the first error.
-    pub fn fit<O, L, Y, const K: usize>(
+    pub fn fit<O, L, Y, C: EpochControl, const K: usize>(
         &mut self,
         net: &mut N,
         optimizer: &mut O,
         loss: &L,
         train: &[Sample<T, I, Y>],
         validation: Option<&[Sample<T, I, Y>]>,
-        mut on_epoch: impl FnMut(&EpochRecord<T>),
+        mut on_epoch: impl FnMut(&EpochRecord<T>) -> C,
     ) -> Result<History<T>, TrainError>
     where
         N: Layer<T, SMatrix<T, I, B>, Output = SMatrix<T, K, B>>,
@@ -165,11 +166,14 @@ where
     {
         self.prepare(net, train.len());
         let mut epochs = Vec::with_capacity(self.config.epochs);
-        let mut stopped_early = false;
+        let (mut stopped_early, mut stopped_by_callback) = (false, false);
         for _ in 0..self.config.epochs {
             let record = self.epoch(net, optimizer, loss, train, validation)?;
-            on_epoch(&record);
+            stopped_by_callback = on_epoch(&record).stops();
             epochs.push(record);
+            if stopped_by_callback {
+                break;
+            }
             if self.should_stop() {
                 stopped_early = true;
                 break;
@@ -183,6 +187,7 @@ where
         Ok(History {
             epochs,
             stopped_early,
+            stopped_by_callback,
             best_epoch: (self.best_epoch > 0).then_some(self.best_epoch),
         })
     }
@@ -231,6 +236,7 @@ where
         }
         let epoch = self.epochs_done + 1;
         let learning_rate = optimizer.learning_rate();
+        let per_batch = self.config.schedule_step == ScheduleStep::Batch;
         // Each epoch's order depends only on the generator's state, not on the last epoch's.
         for (i, index) in self.order.iter_mut().enumerate() {
             *index = i;
@@ -248,11 +254,17 @@ where
                 *index = self.order[(start + j) % n];
             }
             gather(train, &indices, &mut self.inputs, &mut targets);
+            if let (true, Some(schedule)) = (per_batch && batch > 0, &self.schedule) {
+                optimizer.set_learning_rate(schedule.learning_rate());
+            }
             let value = self
                 .workspace
                 .try_train_step(net, optimizer, loss, &self.inputs, &targets, self.config.clip)
                 .map_err(|e| TrainError::non_finite(e, epoch, batch + 1))?;
             loss_sum += value;
+            if let (true, Some(schedule)) = (per_batch, &mut self.schedule) {
+                schedule.step(value);
+            }
             // Samples the filled last batch repeats from the start of the order count once.
             let first_seen = (n - start).min(B);
             for (j, &index) in indices[..first_seen].iter().enumerate() {
@@ -286,7 +298,7 @@ where
         } else {
             self.bad_epochs += 1;
         }
-        if let Some(schedule) = &mut self.schedule {
+        if let (false, Some(schedule)) = (per_batch, &mut self.schedule) {
             schedule.step(monitored);
         }
         Ok(EpochRecord {
