@@ -85,7 +85,8 @@
 //!   [`zeroed_box`]), the gradient checker, the [`Trainer`], [`data::Dataset`] and the splits.
 //! - `libm`: maths for `no_std` targets, e.g.
 //!   `cargo build --no-default-features --features libm --target thumbv7em-none-eabihf`.
-//! - `safetensors`: import and export of PyTorch weights ([`format`]); implies `alloc`.
+//! - `safetensors`: loading and saving PyTorch weights ([`format`]); implies `alloc`.
+//! - `parallel`: [`train::Sweep`] runs its trainings on every core (with `rayon`); implies `std`.
 //! - `plot`: SVG charts of training diagnostics (`diagnostics::plot`, with `plotters`); implies
 //!   `std`.
 //!

@@ -12,9 +12,11 @@ use crate::optim::Clip;
 use crate::{NonFiniteStep, Real};
 
 mod record;
+mod sweep;
 mod trainer;
 
 pub use record::{EpochRecord, Evaluation, History};
+pub use sweep::{Sweep, SweepResults};
 pub use trainer::Trainer;
 
 /// What to do with the last, incomplete batch of an epoch when the number of training samples
