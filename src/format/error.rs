@@ -273,6 +273,7 @@ pub struct NameList {
 impl NameList {
     /// Keeps the first of `names` that fit in [`Name::CAPACITY`] bytes (at least one, cut if
     /// it is longer), of `count` in all.
+    #[cfg(feature = "safetensors")]
     pub(crate) fn new<'a>(names: impl Iterator<Item = &'a [u8]>, count: usize) -> Self {
         let mut joined = Name::empty();
         let mut shown = 0u8;
