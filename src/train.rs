@@ -12,10 +12,12 @@ use crate::optim::Clip;
 use crate::{NonFiniteStep, Real};
 
 mod record;
+mod step;
 mod sweep;
 mod trainer;
 
 pub use record::{EpochRecord, Evaluation, History};
+pub use step::{PlainStep, TrainStep};
 pub use sweep::{Sweep, SweepResults};
 pub use trainer::Trainer;
 

@@ -313,3 +313,24 @@ impl<T: Real, N: Layer<T, X>, X, const CAP: usize> Monitor<T, N, X, CAP> {
         Ok(value)
     }
 }
+
+/// The trainer's steps, recorded: [`Trainer::fit_with`](crate::Trainer::fit_with) with a monitor.
+#[cfg(feature = "alloc")]
+impl<T: Real, N: Layer<T, X>, X, const CAP: usize> crate::train::TrainStep<T, N, X> for Monitor<T, N, X, CAP> {
+    fn train_step<L, O>(
+        &mut self,
+        workspace: &mut Workspace<T, N, X>,
+        net: &mut N,
+        optimizer: &mut O,
+        loss: &L,
+        x: &X,
+        target: &L::Target,
+        clip: Option<Clip<T>>,
+    ) -> Result<T, NonFiniteStep<T>>
+    where
+        L: Loss<T, N::Output>,
+        O: Optimizer<T, N>,
+    {
+        Monitor::train_step(self, workspace, net, optimizer, loss, x, target, clip)
+    }
+}

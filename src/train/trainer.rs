@@ -4,7 +4,10 @@ use alloc::vec::Vec;
 use bytemuck::Zeroable;
 use nalgebra::SMatrix;
 
-use super::{EpochControl, EpochRecord, Evaluation, History, LastBatch, ScheduleStep, TrainConfig, TrainError};
+use super::{
+    EpochControl, EpochRecord, Evaluation, History, LastBatch, PlainStep, ScheduleStep, TrainConfig, TrainError,
+    TrainStep,
+};
 use crate::data::{Sample, Target, gather};
 use crate::optim::{FixedLr, Schedule};
 use crate::{Layer, Loss, Optimizer, Real, Rng, Workspace};
@@ -164,12 +167,64 @@ where
         Y: Target<T, K>,
         L: Loss<T, SMatrix<T, K, B>, Target = Y::Batch<B>> + Loss<T, SMatrix<T, K, 1>, Target = Y::Batch<1>>,
     {
+        self.fit_with(net, optimizer, loss, train, validation, &mut PlainStep, |record, _| {
+            on_epoch(record)
+        })
+    }
+
+    /// [`Trainer::fit`] with every step taken by `step`: a
+    /// [`Monitor`](crate::diagnostics::Monitor) records gradient health, update ratios and the
+    /// first-order check of each step, and `on_epoch` sees it after each epoch (with the last
+    /// step's record).
+    ///
+    /// ```
+    /// use static_nn::prelude::*;
+    /// use static_nn::nalgebra::SMatrix;
+    ///
+    /// type Net = (Dense<f64, 2, 8>, Tanh, Dense<f64, 8, 1>);
+    /// let samples: Vec<([f64; 2], [f64; 1])> =
+    ///     (0..64).map(|i| { let x = i as f64 / 32.0 - 1.0; ([x, -x], [x * x]) }).collect();
+    /// let mut net = Net::build(Init::PyTorch, &mut Rng::new(0));
+    /// let mut adam = Adam::new(AdamConfig::with_lr(0.01));
+    /// let mut monitor = Monitor::<f64, Net, SMatrix<f64, 2, 16>, 8>::new().unwrap();
+    /// let mut trainer = Trainer::<f64, Net, 2, 16>::new(TrainConfig::with_epochs(3));
+    /// let mut healthy = 0;
+    /// trainer
+    ///     .fit_with(&mut net, &mut adam, &Mse, &samples, None, &mut monitor, |_, monitor| {
+    ///         healthy += usize::from(monitor.record().findings(&Thresholds::default()).count() == 0);
+    ///     })
+    ///     .unwrap();
+    /// assert_eq!(monitor.record().step, 12); // 4 batches × 3 epochs, the last one recorded
+    /// assert!(healthy > 0);
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Trainer::fit`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn fit_with<O, L, Y, S2, C, const K: usize>(
+        &mut self,
+        net: &mut N,
+        optimizer: &mut O,
+        loss: &L,
+        train: &[Sample<T, I, Y>],
+        validation: Option<&[Sample<T, I, Y>]>,
+        step: &mut S2,
+        mut on_epoch: impl FnMut(&EpochRecord<T>, &S2) -> C,
+    ) -> Result<History<T>, TrainError>
+    where
+        N: Layer<T, SMatrix<T, I, B>, Output = SMatrix<T, K, B>>,
+        O: Optimizer<T, N>,
+        Y: Target<T, K>,
+        L: Loss<T, SMatrix<T, K, B>, Target = Y::Batch<B>> + Loss<T, SMatrix<T, K, 1>, Target = Y::Batch<1>>,
+        S2: TrainStep<T, N, SMatrix<T, I, B>>,
+        C: EpochControl,
+    {
         self.prepare(net, train.len());
         let mut epochs = Vec::with_capacity(self.config.epochs);
         let (mut stopped_early, mut stopped_by_callback) = (false, false);
         for _ in 0..self.config.epochs {
-            let record = self.epoch(net, optimizer, loss, train, validation)?;
-            stopped_by_callback = on_epoch(&record).stops();
+            let record = self.epoch_with(net, optimizer, loss, train, validation, step)?;
+            stopped_by_callback = on_epoch(&record, step).stops();
             epochs.push(record);
             if stopped_by_callback {
                 break;
@@ -216,6 +271,29 @@ where
         Y: Target<T, K>,
         L: Loss<T, SMatrix<T, K, B>, Target = Y::Batch<B>> + Loss<T, SMatrix<T, K, 1>, Target = Y::Batch<1>>,
     {
+        self.epoch_with(net, optimizer, loss, train, validation, &mut PlainStep)
+    }
+
+    /// [`Trainer::epoch`] with every step taken by `step` (see [`Trainer::fit_with`]).
+    ///
+    /// # Errors
+    /// As [`Trainer::epoch`].
+    pub fn epoch_with<O, L, Y, S2, const K: usize>(
+        &mut self,
+        net: &mut N,
+        optimizer: &mut O,
+        loss: &L,
+        train: &[Sample<T, I, Y>],
+        validation: Option<&[Sample<T, I, Y>]>,
+        step: &mut S2,
+    ) -> Result<EpochRecord<T>, TrainError>
+    where
+        N: Layer<T, SMatrix<T, I, B>, Output = SMatrix<T, K, B>>,
+        O: Optimizer<T, N>,
+        Y: Target<T, K>,
+        L: Loss<T, SMatrix<T, K, B>, Target = Y::Batch<B>> + Loss<T, SMatrix<T, K, 1>, Target = Y::Batch<1>>,
+        S2: TrainStep<T, N, SMatrix<T, I, B>>,
+    {
         let n = train.len();
         if n == 0 {
             return Err(TrainError::EmptyTrainingSet);
@@ -257,9 +335,16 @@ where
             if let (true, Some(schedule)) = (per_batch && batch > 0, &self.schedule) {
                 optimizer.set_learning_rate(schedule.learning_rate());
             }
-            let value = self
-                .workspace
-                .try_train_step(net, optimizer, loss, &self.inputs, &targets, self.config.clip)
+            let value = step
+                .train_step(
+                    &mut self.workspace,
+                    net,
+                    optimizer,
+                    loss,
+                    &self.inputs,
+                    &targets,
+                    self.config.clip,
+                )
                 .map_err(|e| TrainError::non_finite(e, epoch, batch + 1))?;
             loss_sum += value;
             if let (true, Some(schedule)) = (per_batch, &mut self.schedule) {
