@@ -156,6 +156,16 @@ pub enum TrainError {
         /// The batch width.
         batch: usize,
     },
+    /// The learning rate was said twice, differently: the optimizer was built with one rate
+    /// and the trainer's schedule starts from another (which would silently win). Nothing was
+    /// changed. Build the optimizer with the schedule's rate (or call
+    /// [`Optimizer::set_learning_rate`](crate::Optimizer::set_learning_rate) with it).
+    LearningRateTwice {
+        /// The optimizer's learning rate.
+        optimizer: f64,
+        /// The schedule's base rate ([`Schedule::base_learning_rate`](crate::optim::Schedule::base_learning_rate)).
+        schedule: f64,
+    },
     /// A batch's loss was NaN or infinite.
     NonFiniteLoss {
         /// The epoch, counted from 1 over the trainer's life.
@@ -203,6 +213,10 @@ impl fmt::Display for TrainError {
             TrainError::TooFewSamples { samples, batch } => write!(
                 f,
                 "the training set has {samples} samples, fewer than one batch of {batch}, and LastBatch::Drop drops them all"
+            ),
+            TrainError::LearningRateTwice { optimizer, schedule } => write!(
+                f,
+                "the optimizer's learning rate is {optimizer} but the schedule starts from {schedule}: say it once, by building the optimizer with the schedule's rate"
             ),
             TrainError::NonFiniteLoss { epoch, batch, loss } => write!(
                 f,

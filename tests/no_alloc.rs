@@ -208,7 +208,7 @@ fn busy_trainer() -> Trainer<f32, Classifier, 2, 8, LinearWarmup<f32, CosineAnne
 fn a_trainer_epoch_allocates_nothing_after_set_up() {
     let (train, validation) = (three_classes(45), three_classes(13));
     let mut net = Classifier::build_boxed(Init::PyTorch, &mut Rng::new(1));
-    let mut adam = Adam::<f32, Classifier>::new_boxed(AdamConfig::with_lr(0.01));
+    let mut adam = Adam::<f32, Classifier>::new_boxed(AdamConfig::with_lr(0.05));
     let mut trainer = busy_trainer();
     // The first epoch sizes the index buffer and the copy of the best parameters.
     trainer
@@ -234,7 +234,7 @@ fn fit_allocates_only_at_set_up() {
     let (train, validation) = (three_classes(45), three_classes(13));
     let allocations_for = |epochs: usize| {
         let mut net = Classifier::build_boxed(Init::PyTorch, &mut Rng::new(1));
-        let mut adam = Adam::<f32, Classifier>::new_boxed(AdamConfig::with_lr(0.01));
+        let mut adam = Adam::<f32, Classifier>::new_boxed(AdamConfig::with_lr(0.05));
         let mut trainer = busy_trainer();
         trainer.config.epochs = epochs;
         allocation_counter::measure(|| {

@@ -390,9 +390,27 @@ fn the_schedule_sets_each_epochs_rate_and_hears_the_monitored_loss() {
     let data = quadrants(32, 1);
     let validation = quadrants(20, 2);
     let mut net = Classifier::build(Init::PyTorch, &mut Rng::new(2));
+    // The rate is said once: an optimizer built with another rate than the schedule's is refused.
     let mut sgd = Sgd::new(SgdConfig::with_lr(123.0));
     let mut trainer =
         Trainer::<f64, Classifier, 2, 8>::new(TrainConfig::with_epochs(5)).with_schedule(StepLr::new(0.1, 2, 0.5));
+    let before = net.clone();
+    let error = trainer
+        .fit(&mut net, &mut sgd, &CrossEntropy, &data, Some(&validation), |_| {})
+        .unwrap_err();
+    assert_eq!(
+        error,
+        TrainError::LearningRateTwice {
+            optimizer: 123.0,
+            schedule: 0.1
+        }
+    );
+    assert_eq!(
+        (net.0.weight, trainer.epochs_done, sgd.learning_rate()),
+        (before.0.weight, 0, 123.0)
+    );
+
+    let mut sgd = Sgd::new(SgdConfig::with_lr(0.1));
     let history = trainer
         .fit(&mut net, &mut sgd, &CrossEntropy, &data, Some(&validation), |_| {})
         .unwrap();
@@ -401,6 +419,7 @@ fn the_schedule_sets_each_epochs_rate_and_hears_the_monitored_loss() {
     assert_eq!(trainer.schedule.unwrap().steps, 5);
 
     let plateau = ReduceLrOnPlateau::new(0.05, PlateauConfig::default());
+    sgd.set_learning_rate(0.05);
     let mut trainer = Trainer::<f64, Classifier, 2, 8>::new(TrainConfig::with_epochs(4)).with_schedule(plateau);
     let history = trainer
         .fit(&mut net, &mut sgd, &CrossEntropy, &data, Some(&validation), |_| {})

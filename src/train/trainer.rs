@@ -15,7 +15,9 @@ use crate::{Layer, Loss, Optimizer, Real, Rng, Workspace};
 /// Trains a network of type `N` on samples of `I` features, in mini-batches of `B` columns.
 ///
 /// Each epoch:
-/// 1. sets the optimizer's learning rate from the [schedule](Trainer::schedule), if there is one;
+/// 1. sets the optimizer's learning rate from the [schedule](Trainer::schedule), if there is one
+///    (the first epoch refuses an optimizer built with another rate than the schedule's base
+///    rate, [`TrainError::LearningRateTwice`]: the rate is said once);
 /// 2. shuffles the sample indices with its own seeded generator (an index buffer allocated once;
 ///    the samples are never moved) and walks them in batches of `B`, completing or dropping the
 ///    last batch as [`LastBatch`] says;
@@ -307,6 +309,15 @@ where
         };
         if batches == 0 {
             return Err(TrainError::TooFewSamples { samples: n, batch: B });
+        }
+        if let (0, Some(schedule)) = (self.epochs_done, &self.schedule) {
+            let (ours, theirs) = (optimizer.learning_rate(), schedule.base_learning_rate());
+            if ours != theirs {
+                return Err(TrainError::LearningRateTwice {
+                    optimizer: ours.to_f64(),
+                    schedule: theirs.to_f64(),
+                });
+            }
         }
         self.prepare(net, n);
         if let Some(schedule) = &self.schedule {
