@@ -23,12 +23,12 @@ fn binary(c: &mut Criterion) {
     });
     #[cfg(feature = "safetensors")]
     {
-        let file = format::safetensors::export(&*trained).unwrap();
+        let file = format::safetensors::to_vec(&*trained).unwrap();
         group.bench_function("safetensors_export", |b| {
-            b.iter(|| format::safetensors::export(black_box(&*trained)).unwrap())
+            b.iter(|| format::safetensors::to_vec(black_box(&*trained)).unwrap())
         });
         group.bench_function("safetensors_import", |b| {
-            b.iter(|| format::safetensors::import(&mut *net, black_box(&file)).unwrap())
+            b.iter(|| format::safetensors::load(&mut *net, black_box(&file)).unwrap())
         });
     }
     group.finish();

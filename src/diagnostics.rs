@@ -44,7 +44,7 @@
 //! use static_nn::prelude::*;
 //! use static_nn::Seq;
 //! use static_nn::diagnostics::{ActivationHealth, Diagnosis, Monitor, Thresholds};
-//! use nalgebra::SMatrix;
+//! use static_nn::nalgebra::SMatrix;
 //!
 //! // Eight dense layers, seven sigmoids between them: the gradient vanishes on its way down.
 //! type Deep = Seq![Dense<f32, 4, 16>, Sigmoid, [(Dense<f32, 16, 16>, Sigmoid); 6], Dense<f32, 16, 2>];

@@ -121,7 +121,7 @@ pub use checkpoint::checkpoint_to_vec;
 pub use checkpoint::{checkpoint_len, load_checkpoint, save_checkpoint};
 #[cfg(feature = "alloc")]
 pub use codegen::rust_source;
-pub use error::{Error, Name, Shape};
+pub use error::{Error, Name, NameList, Shape};
 
 use container::{Data, Entry, Kind, Value};
 

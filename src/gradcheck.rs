@@ -23,7 +23,7 @@ use crate::{Layer, Loss, Rng, Tensors};
 ///
 /// ```
 /// use static_nn::{Dense, GradCheck, Init, Mse, Parameters, Rng, Tanh};
-/// use nalgebra::SMatrix;
+/// use static_nn::nalgebra::SMatrix;
 ///
 /// let net = <(Dense<f64, 3, 4>, Tanh, Dense<f64, 4, 2>)>::build(Init::PyTorch, &mut Rng::new(0));
 /// let x = SMatrix::<f64, 3, 5>::from_fn(|i, j| (i + j) as f64 * 0.3 - 0.6);

@@ -14,10 +14,13 @@ mod batch_norm;
 mod concat;
 mod conv1d;
 mod dense;
+mod downstream;
 mod dropout;
 mod each_step;
+mod eval;
 mod fields;
 mod flatten;
+mod frozen;
 mod gates;
 mod gru;
 mod last_step;
@@ -38,9 +41,12 @@ pub use batch_norm::*;
 pub use concat::*;
 pub use conv1d::*;
 pub use dense::*;
+pub use downstream::*;
 pub use dropout::*;
 pub use each_step::*;
+pub use eval::*;
 pub use flatten::*;
+pub use frozen::*;
 pub use gru::*;
 pub use last_step::*;
 pub use layer_norm::*;
@@ -62,6 +68,29 @@ pub use visit::*;
 ///
 /// Every implementor is [`Zeroable`]: the all-zero value is valid, which is what lets
 /// [`Parameters::build_boxed`] create even a large network directly on the heap.
+///
+/// **Networks longer than eight layers.** Tuples are layers up to eight elements (where
+/// `bytemuck` stops implementing `Zeroable`); a longer network is written with
+/// [`Seq!`](crate::Seq) (its value with [`seq!`](crate::seq)), which nests automatically and keeps
+/// `nn.Sequential`'s positions, or with [`Mlp!`](crate::Mlp) for dense stacks. A nine-element
+/// tuple used where a network is expected says so; calling `build` on one directly gives
+/// rustc's plainer "no function or associated item named `build` found for tuple".
+///
+/// ```
+/// use static_nn::{Dense, Init, Parameters, Rng, Seq, Tanh, Tensors};
+/// type Deep = Seq![
+///     Dense<f32, 2, 8>, Tanh, Dense<f32, 8, 8>, Tanh, Dense<f32, 8, 8>,
+///     Tanh, Dense<f32, 8, 8>, Tanh, Dense<f32, 8, 1>,
+/// ];
+/// let net = Deep::build(Init::PyTorch, &mut Rng::new(0));
+/// assert_eq!(<Deep as Tensors<f32>>::tensor_infos().last().unwrap().layer, 8);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a network with `{T}` parameters",
+    label = "not a network of `{T}`",
+    note = "tuples compose at most 8 layers: write a longer network's type with `Seq![...]` (its value with `seq![...]`) or use `Mlp!`",
+    note = "every layer of a network must use the same scalar type `{T}`"
+)]
 pub trait Parameters<T: Real>: Tensors<T> + Zeroable {
     /// The gradient of a scalar with respect to every trainable tensor, laid out like `Self`.
     type Gradient: Tensors<T> + Zeroable + Clone;
@@ -103,6 +132,26 @@ pub trait Parameters<T: Real>: Tensors<T> + Zeroable {
     /// must; a layer with such a buffer says so, and composites chain their parts' answers.
     fn non_negative_buffers() -> impl Iterator<Item = bool> {
         Self::buffer_infos().map(|_| false)
+    }
+
+    /// Every tensor a PyTorch `state_dict` holds, layer by layer: each layer's trainable tensors,
+    /// then its buffers. [`Frozen`](crate::Frozen) keeps its layers' parameters through it.
+    /// The default, [`Tensors::tensors`] then [`Parameters::buffers`], is right for a single
+    /// layer; composites override it to go layer by layer.
+    fn state_dict(&self) -> impl Iterator<Item = &[T]> {
+        self.tensors().chain(self.buffers())
+    }
+
+    /// The tensors of [`Parameters::state_dict`], mutable, in the same order. The default is
+    /// [`Tensors::tensors_mut`]: a layer with buffers overrides it (both walks borrow the whole
+    /// layer, so only the layer itself can chain them), and so do composites.
+    fn state_dict_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        self.tensors_mut()
+    }
+
+    /// Names, positions and shapes of the tensors of [`Parameters::state_dict`], in its order.
+    fn state_dict_infos() -> impl Iterator<Item = TensorInfo> {
+        Self::tensor_infos().chain(Self::buffer_infos())
     }
 
     /// A freshly initialised value with every hyperparameter at its default (see
@@ -224,6 +273,34 @@ pub trait Layer<T: Real, X>: Parameters<T> {
         let _ = self.backward(x, y, cache, dy, grad);
     }
 
+    /// Inference-mode forward pass that records for a backward pass: PyTorch's `module.eval()`
+    /// followed by a forward pass with gradients. Batch norm normalises with its running
+    /// statistics and dropout is the identity, as in [`forward`](Layer::forward), while `cache`
+    /// is filled for [`backward_eval`](Layer::backward_eval). [`Eval`](crate::Eval) and
+    /// [`Frozen`](crate::Frozen) train through it.
+    ///
+    /// The default is [`forward_train`](Layer::forward_train), right for every layer whose
+    /// training and inference functions agree. Layers whose modes differ ([`BatchNorm`](crate::BatchNorm),
+    /// [`Dropout`](crate::Dropout)) override both methods, and composites forward them to
+    /// their parts.
+    fn forward_eval(&self, x: &X, cache: &mut Self::Cache) -> Self::Output {
+        self.forward_train(x, cache)
+    }
+
+    /// The backward pass of [`forward_eval`](Layer::forward_eval): adds the parameter gradients
+    /// of the inference-mode function into `grad` and returns its input gradient. The default
+    /// is [`backward`](Layer::backward).
+    fn backward_eval(
+        &self,
+        x: &X,
+        y: &Self::Output,
+        cache: &Self::Cache,
+        dy: &Self::Output,
+        grad: &mut Self::Gradient,
+    ) -> X {
+        self.backward(x, y, cache, dy, grad)
+    }
+
     /// Applies the non-gradient updates recorded by [`forward_train`](Layer::forward_train).
     fn update_buffers(&mut self, cache: &Self::Cache) {
         let _ = cache;
@@ -281,7 +358,7 @@ pub trait Layer<T: Real, X>: Parameters<T> {
     /// ```
     /// use static_nn::prelude::*;
     /// use static_nn::Activations;
-    /// use nalgebra::SMatrix;
+    /// use static_nn::nalgebra::SMatrix;
     ///
     /// type Net = (Dense<f64, 2, 3>, Tanh, Dense<f64, 3, 3>, Relu, Dense<f64, 3, 1>);
     /// let net = Net::build(Init::PyTorch, &mut Rng::new(0));
@@ -347,6 +424,15 @@ impl<T: Real, A: Parameters<T>, const N: usize> Parameters<T> for [A; N] {
     fn non_negative_buffers() -> impl Iterator<Item = bool> {
         (0..N).flat_map(|_| A::non_negative_buffers())
     }
+    fn state_dict(&self) -> impl Iterator<Item = &[T]> {
+        self.iter().flat_map(|a| a.state_dict())
+    }
+    fn state_dict_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        self.iter_mut().flat_map(|a| a.state_dict_mut())
+    }
+    fn state_dict_infos() -> impl Iterator<Item = TensorInfo> {
+        (0..N).flat_map(|i| A::state_dict_infos().map(move |t| t.shifted(i * A::LAYERS)))
+    }
 }
 
 /// A bare matrix or vector of parameters, its own gradient: what lets an optimizer minimise any
@@ -357,7 +443,7 @@ impl<T: Real, A: Parameters<T>, const N: usize> Parameters<T> for [A; N] {
 ///
 /// ```
 /// use static_nn::{Adam, AdamConfig, Optimizer};
-/// use nalgebra::Vector2;
+/// use static_nn::nalgebra::Vector2;
 ///
 /// // Minimise f(θ) = (θ₀ − 3)² + (θ₁ + 1)², whose gradient is 2 (θ − (3, −1)).
 /// let mut theta = Vector2::new(0.0_f64, 0.0);
@@ -409,6 +495,25 @@ where
         for i in (0..N).rev() {
             let input = if i == 0 { x } else { &cache[i - 1].1 };
             d = self[i].backward(input, &cache[i].1, &cache[i].0, &d, &mut grad[i]);
+        }
+        d
+    }
+
+    fn forward_eval(&self, x: &X, cache: &mut Self::Cache) -> X {
+        for (i, layer) in self.iter().enumerate() {
+            let (done, rest) = cache.split_at_mut(i);
+            let input = done.last().map_or(x, |(_, y)| y);
+            let (layer_cache, output) = &mut rest[0];
+            *output = layer.forward_eval(input, layer_cache);
+        }
+        cache.last().map_or_else(|| x.clone(), |(_, y)| y.clone())
+    }
+
+    fn backward_eval(&self, x: &X, _y: &X, cache: &Self::Cache, dy: &X, grad: &mut Self::Gradient) -> X {
+        let mut d = dy.clone();
+        for i in (0..N).rev() {
+            let input = if i == 0 { x } else { &cache[i - 1].1 };
+            d = self[i].backward_eval(input, &cache[i].1, &cache[i].0, &d, &mut grad[i]);
         }
         d
     }
@@ -474,6 +579,15 @@ impl<T: Real, A: Parameters<T>> Parameters<T> for (A,) {
     fn non_negative_buffers() -> impl Iterator<Item = bool> {
         A::non_negative_buffers()
     }
+    fn state_dict(&self) -> impl Iterator<Item = &[T]> {
+        self.0.state_dict()
+    }
+    fn state_dict_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        self.0.state_dict_mut()
+    }
+    fn state_dict_infos() -> impl Iterator<Item = TensorInfo> {
+        A::state_dict_infos()
+    }
 }
 
 impl<T: Real, X, A: Layer<T, X>> Layer<T, X> for (A,) {
@@ -491,6 +605,12 @@ impl<T: Real, X, A: Layer<T, X>> Layer<T, X> for (A,) {
     }
     fn backward_parameters(&self, x: &X, y: &A::Output, cache: &A::Cache, dy: &A::Output, grad: &mut Self::Gradient) {
         self.0.backward_parameters(x, y, cache, dy, &mut grad.0);
+    }
+    fn forward_eval(&self, x: &X, cache: &mut A::Cache) -> A::Output {
+        self.0.forward_eval(x, cache)
+    }
+    fn backward_eval(&self, x: &X, y: &A::Output, cache: &A::Cache, dy: &A::Output, grad: &mut Self::Gradient) -> X {
+        self.0.backward_eval(x, y, cache, dy, &mut grad.0)
     }
     fn update_buffers(&mut self, cache: &A::Cache) {
         self.0.update_buffers(cache);
@@ -568,6 +688,23 @@ macro_rules! sequential {
             fn non_negative_buffers() -> impl Iterator<Item = bool> {
                 $A::non_negative_buffers() $(.chain($M::non_negative_buffers()))* .chain($Z::non_negative_buffers())
             }
+            fn state_dict(&self) -> impl Iterator<Item = &[T]> {
+                self.$a.state_dict() $(.chain(self.$m.state_dict()))* .chain(self.$z.state_dict())
+            }
+            fn state_dict_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+                self.$a.state_dict_mut() $(.chain(self.$m.state_dict_mut()))* .chain(self.$z.state_dict_mut())
+            }
+            #[allow(unused_assignments, unused_mut)]
+            fn state_dict_infos() -> impl Iterator<Item = TensorInfo> {
+                let mut offset = $A::LAYERS;
+                $A::state_dict_infos()
+                    $(.chain({
+                        let start = offset;
+                        offset += $M::LAYERS;
+                        $M::state_dict_infos().map(move |t| t.shifted(start))
+                    }))*
+                    .chain($Z::state_dict_infos().map(move |t| t.shifted(offset)))
+            }
         }
 
         impl<T: Real, X, $A, $YA, $($M, $MOut,)* $Z> Layer<T, X> for ($A, $($M,)* $Z)
@@ -629,6 +766,25 @@ macro_rules! sequential {
                 let d = self.$z.backward(&cache.$zp.1, y, &cache.$z, dy, &mut grad.$z);
                 $(let d = self.$r.backward(&cache.$rp.1, &cache.$r.1, &cache.$r.0, &d, &mut grad.$r);)*
                 self.$a.backward_parameters(x, &cache.$a.1, &cache.$a.0, &d, &mut grad.$a);
+            }
+
+            fn forward_eval(&self, x: &X, cache: &mut Self::Cache) -> Self::Output {
+                cache.$a.1 = self.$a.forward_eval(x, &mut cache.$a.0);
+                $(cache.$m.1 = self.$m.forward_eval(&cache.$mp.1, &mut cache.$m.0);)*
+                self.$z.forward_eval(&cache.$zp.1, &mut cache.$z)
+            }
+
+            fn backward_eval(
+                &self,
+                x: &X,
+                y: &Self::Output,
+                cache: &Self::Cache,
+                dy: &Self::Output,
+                grad: &mut Self::Gradient,
+            ) -> X {
+                let d = self.$z.backward_eval(&cache.$zp.1, y, &cache.$z, dy, &mut grad.$z);
+                $(let d = self.$r.backward_eval(&cache.$rp.1, &cache.$r.1, &cache.$r.0, &d, &mut grad.$r);)*
+                self.$a.backward_eval(x, &cache.$a.1, &cache.$a.0, &d, &mut grad.$a)
             }
 
             fn update_buffers(&mut self, cache: &Self::Cache) {
@@ -731,12 +887,15 @@ sequential! {
 /// [`Parameters::set_hyperparameters`] copies the template or restores `Default::default()` (so
 /// the type must implement `Clone` and `Default`). The type may mention the scalar as `T`; a
 /// type with const parameters lists them first in brackets.
+/// `Zeroable` derives through the re-exported `bytemuck`
+/// (`#[bytemuck(crate = "static_nn::bytemuck")]`), with no dependency of your own.
 ///
 /// ```
 /// use static_nn::{parameter_free_layer, Parameters, Tensors};
 ///
 /// /// Doubles its input.
-/// #[derive(Clone, Copy, Debug, Default, bytemuck::Zeroable)]
+/// #[derive(Clone, Copy, Debug, Default, static_nn::bytemuck::Zeroable)]
+/// #[bytemuck(crate = "static_nn::bytemuck")]
 /// pub struct Double;
 /// parameter_free_layer!(Double);
 ///
@@ -877,6 +1036,9 @@ mod tests {
         }
         fn buffer_infos() -> impl Iterator<Item = TensorInfo> {
             core::iter::once(TensorInfo::vector("seen", 2))
+        }
+        fn state_dict_mut(&mut self) -> impl Iterator<Item = &mut [f64]> {
+            self.buffers_mut()
         }
     }
 

@@ -9,7 +9,7 @@
 //!
 //! ```
 //! use static_nn::prelude::*;
-//! use nalgebra::SMatrix;
+//! use static_nn::nalgebra::SMatrix;
 //!
 //! // 2 inputs, two hidden layers of 16 tanh units, 1 output.
 //! type Xor = (Dense<f64, 2, 16>, Tanh, Dense<f64, 16, 16>, Tanh, Dense<f64, 16, 1>);
@@ -85,7 +85,8 @@
 //!   [`zeroed_box`]), the gradient checker, the [`Trainer`], [`data::Dataset`] and the splits.
 //! - `libm`: maths for `no_std` targets, e.g.
 //!   `cargo build --no-default-features --features libm --target thumbv7em-none-eabihf`.
-//! - `safetensors`: import and export of PyTorch weights ([`format`]); implies `alloc`.
+//! - `safetensors`: loading and saving PyTorch weights ([`format`]); implies `alloc`.
+//! - `parallel`: [`train::Sweep`] runs its trainings on every core (with `rayon`); implies `std`.
 //! - `plot`: SVG charts of training diagnostics (`diagnostics::plot`, with `plotters`); implies
 //!   `std`.
 //!
@@ -155,7 +156,7 @@ pub use real::Real;
 pub use rng::Rng;
 pub use tensors::*;
 #[cfg(feature = "alloc")]
-pub use train::{EarlyStopping, LastBatch, TrainConfig, TrainError, Trainer};
+pub use train::{EarlyStopping, EpochControl, LastBatch, ScheduleStep, TrainConfig, TrainError, Trainer};
 pub use workspace::{NonFiniteStep, Workspace};
 
 /// A value of type `Z` with every byte zero, allocated directly on the heap: the value never

@@ -10,7 +10,7 @@
 ///
 /// ```
 /// use static_nn::prelude::*;
-/// use nalgebra::SMatrix;
+/// use static_nn::nalgebra::SMatrix;
 ///
 /// const PIXELS: usize = 64;
 /// type Digits = Mlp![f32, PIXELS -> 64 -> 10, Relu];

@@ -21,7 +21,7 @@
 //!
 //! ```
 //! use static_nn::{Optimizer, Sgd, SgdConfig};
-//! use nalgebra::Vector2;
+//! use static_nn::nalgebra::Vector2;
 //!
 //! // Rosenbrock's function (1 − a)² + 100 (b − a²)², minimum at (1, 1).
 //! let gradient = |p: &Vector2<f64>| {

@@ -16,7 +16,7 @@ use crate::{Class, Layer, Real};
 /// type Net = (Dense<f32, 4, 8>, Relu, Dense<f32, 8, 3>);
 /// let net = Net::build(Init::HeUniform, &mut Rng::new(0));
 /// let sample = [5.1, 3.5, 1.4, 0.2];
-/// let scores: nalgebra::SVector<f32, 3> = net.predict(&sample);
+/// let scores: static_nn::nalgebra::SVector<f32, 3> = net.predict(&sample);
 /// let class: Class<3> = net.classify(&sample);
 /// assert_eq!(class.index(), scores.imax());
 /// ```

@@ -12,9 +12,13 @@ use crate::optim::Clip;
 use crate::{BufferFault, NonFiniteStep, Real};
 
 mod record;
+mod step;
+mod sweep;
 mod trainer;
 
 pub use record::{EpochRecord, Evaluation, History};
+pub use step::{PlainStep, TrainStep};
+pub use sweep::{Sweep, SweepResults};
 pub use trainer::Trainer;
 
 /// What to do with the last, incomplete batch of an epoch when the number of training samples
@@ -32,6 +36,38 @@ pub enum LastBatch {
     /// Leave it out, as `DataLoader(drop_last=True)`: `⌊n / B⌋` steps per epoch, and the
     /// `n mod B` samples that fall last in the shuffled order sit the epoch out.
     Drop,
+}
+
+/// When [`Trainer`]'s learning-rate [schedule](Trainer::schedule) takes a step: PyTorch leaves
+/// the `scheduler.step()` call to the user, inside or after the batch loop.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ScheduleStep {
+    /// Once per epoch (default), with the monitored loss (validation, else training); the rate
+    /// is set before the epoch's first batch.
+    #[default]
+    Epoch,
+    /// After every batch, with that batch's loss; the rate is set before each batch, so a
+    /// schedule's period is one optimizer step (warm-up over steps, one-cycle, cosine per step).
+    Batch,
+}
+
+/// What the per-epoch callback of [`Trainer::fit`] returns: `()` to go on, or a
+/// [`ControlFlow`](core::ops::ControlFlow), whose `Break` stops training after that epoch.
+pub trait EpochControl {
+    /// Whether training stops after this epoch.
+    fn stops(&self) -> bool;
+}
+
+impl EpochControl for () {
+    fn stops(&self) -> bool {
+        false
+    }
+}
+
+impl<B> EpochControl for core::ops::ControlFlow<B> {
+    fn stops(&self) -> bool {
+        self.is_break()
+    }
 }
 
 /// Stop when the monitored loss (the validation loss, or the training loss without a
@@ -61,7 +97,7 @@ impl<T: Real> EarlyStopping<T> {
 }
 
 /// How [`Trainer`] trains. Defaults: 10 epochs, seed 0, shuffled, last batch filled, no
-/// clipping, no early stopping.
+/// clipping, no early stopping, the schedule stepped per epoch.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TrainConfig<T> {
     /// Epochs [`Trainer::fit`] runs, at most.
@@ -77,6 +113,8 @@ pub struct TrainConfig<T> {
     pub clip: Option<Clip<T>>,
     /// Stop when the monitored loss stops improving.
     pub early_stopping: Option<EarlyStopping<T>>,
+    /// When the schedule steps: per epoch (default) or per batch.
+    pub schedule_step: ScheduleStep,
 }
 
 impl<T: Real> Default for TrainConfig<T> {
@@ -88,6 +126,7 @@ impl<T: Real> Default for TrainConfig<T> {
             last_batch: LastBatch::Fill,
             clip: None,
             early_stopping: None,
+            schedule_step: ScheduleStep::Epoch,
         }
     }
 }
@@ -116,6 +155,16 @@ pub enum TrainError {
         samples: usize,
         /// The batch width.
         batch: usize,
+    },
+    /// The learning rate was said twice, differently: the optimizer was built with one rate
+    /// and the trainer's schedule starts from another (which would silently win). Nothing was
+    /// changed. Build the optimizer with the schedule's rate (or call
+    /// [`Optimizer::set_learning_rate`](crate::Optimizer::set_learning_rate) with it).
+    LearningRateTwice {
+        /// The optimizer's learning rate.
+        optimizer: f64,
+        /// The schedule's base rate ([`Schedule::base_learning_rate`](crate::optim::Schedule::base_learning_rate)).
+        schedule: f64,
     },
     /// A batch's loss was NaN or infinite.
     NonFiniteLoss {
@@ -184,6 +233,10 @@ impl fmt::Display for TrainError {
             TrainError::TooFewSamples { samples, batch } => write!(
                 f,
                 "the training set has {samples} samples, fewer than one batch of {batch}, and LastBatch::Drop drops them all"
+            ),
+            TrainError::LearningRateTwice { optimizer, schedule } => write!(
+                f,
+                "the optimizer's learning rate is {optimizer} but the schedule starts from {schedule}: say it once, by building the optimizer with the schedule's rate"
             ),
             TrainError::NonFiniteLoss { epoch, batch, loss } => write!(
                 f,

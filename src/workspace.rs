@@ -17,7 +17,7 @@ use crate::{BufferFault, Layer, Loss, Optimizer, Real, Tensors};
 ///
 /// ```
 /// use static_nn::{Dense, Init, Mse, Parameters, Rng, Sgd, SgdConfig, Tanh, Workspace};
-/// use nalgebra::SMatrix;
+/// use static_nn::nalgebra::SMatrix;
 ///
 /// type Net = (Dense<f32, 2, 8>, Tanh, Dense<f32, 8, 1>);
 /// let mut net = Net::build(Init::PyTorch, &mut Rng::new(0));
@@ -95,6 +95,61 @@ impl<T: Real, N: Layer<T, X>, X> Workspace<T, N, X> {
         self.accumulate_gradient(net, loss, x, target)
     }
 
+    /// [`compute_gradient`](Workspace::compute_gradient) that also returns `∂loss/∂x`, the
+    /// gradient with respect to the input (training mode, as the step would see it): for
+    /// adversarial training or losses on the input gradient. Follow it with
+    /// [`apply_gradient`](Workspace::apply_gradient) to take the step. The first layer's input
+    /// gradient costs one more product (`Wᵀ dy` for a dense layer).
+    pub fn compute_gradient_and_input<L: Loss<T, N::Output>>(
+        &mut self,
+        net: &N,
+        loss: &L,
+        x: &X,
+        target: &L::Target,
+    ) -> (T, X) {
+        self.grad.set_zero();
+        self.output = net.forward_train(x, &mut self.cache);
+        let (value, dy) = loss.value_and_gradient(&self.output, target);
+        let dx = net.backward(x, &self.output, &self.cache, &dy, &mut self.grad);
+        (value, dx)
+    }
+
+    /// The loss of the trained network and its gradient with respect to the input, `∂loss/∂x`,
+    /// in inference mode ([`Layer::forward_eval`]: batch norm on its running statistics, no
+    /// dropout): PyTorch's `model.eval()`, `x.requires_grad_()`, `loss.backward()`, `x.grad`.
+    /// Saliency maps and adversarial examples start here. [`Workspace::grad`] receives the
+    /// parameter gradient of the same function; the network is not changed.
+    ///
+    /// ```
+    /// use static_nn::prelude::*;
+    /// use static_nn::nalgebra::SMatrix;
+    ///
+    /// type Net = (Dense<f64, 3, 8>, Tanh, Dense<f64, 8, 2>);
+    /// let net = Net::build(Init::PyTorch, &mut Rng::new(0));
+    /// let x = SMatrix::<f64, 3, 1>::new(0.5, -1.0, 2.0);
+    /// let class = [Class::<2>::new(1).unwrap()];
+    /// let mut workspace = Workspace::new();
+    /// let (loss, saliency) = workspace.input_gradient(&net, &CrossEntropy, &x, &class);
+    ///
+    /// // Each entry is the loss's slope along that input.
+    /// let h = 1e-6;
+    /// let mut moved = x;
+    /// moved[2] += h;
+    /// let slope = (CrossEntropy.value(&net.forward(&moved), &class) - loss) / h;
+    /// assert!((saliency[2] - slope).abs() < 1e-5);
+    ///
+    /// // One step of the fast gradient sign method raises the loss.
+    /// let adversarial = x + saliency.map(f64::signum) * 0.1;
+    /// assert!(CrossEntropy.value(&net.forward(&adversarial), &class) > loss);
+    /// ```
+    pub fn input_gradient<L: Loss<T, N::Output>>(&mut self, net: &N, loss: &L, x: &X, target: &L::Target) -> (T, X) {
+        self.grad.set_zero();
+        self.output = net.forward_eval(x, &mut self.cache);
+        let (value, dy) = loss.value_and_gradient(&self.output, target);
+        let dx = net.backward_eval(x, &self.output, &self.cache, &dy, &mut self.grad);
+        (value, dx)
+    }
+
     /// One training step: [`compute_gradient`](Workspace::compute_gradient), then the
     /// network's buffer updates (batch-norm running statistics), then the optimizer's update.
     /// Returns the loss before the update.
@@ -122,7 +177,7 @@ impl<T: Real, N: Layer<T, X>, X> Workspace<T, N, X> {
     /// ```
     /// use static_nn::prelude::*;
     /// use static_nn::NonFiniteStep;
-    /// use nalgebra::SMatrix;
+    /// use static_nn::nalgebra::SMatrix;
     ///
     /// type Net = (Dense<f64, 2, 4>, Tanh, Dense<f64, 4, 1>);
     /// let mut net = Net::build(Init::PyTorch, &mut Rng::new(0));

@@ -50,11 +50,8 @@ fn a_negative_running_variance_is_refused_by_every_loader() {
     );
     #[cfg(feature = "safetensors")]
     {
-        let exported = format::safetensors::export(&poisoned).unwrap();
-        assert_eq!(
-            format::safetensors::import(&mut net, &exported),
-            Err(negative_variance())
-        );
+        let exported = format::safetensors::to_vec(&poisoned).unwrap();
+        assert_eq!(format::safetensors::load(&mut net, &exported), Err(negative_variance()));
     }
     assert_eq!(net, before);
     assert_eq!(
@@ -187,7 +184,7 @@ fn files() -> Files {
     Files {
         weights: format::to_vec(&net).unwrap(),
         checkpoint: format::checkpoint_to_vec(&net, &adam, &extra).unwrap(),
-        safetensors: format::safetensors::export(&net).unwrap(),
+        safetensors: format::safetensors::to_vec(&net).unwrap(),
     }
 }
 
@@ -328,7 +325,7 @@ fn safetensors_survive(bytes: &[u8]) -> Result<(), TestCaseError> {
     let mut net = full(9);
     let before = bits(&net);
     let mut result = Ok(());
-    let allocations = measure(|| result = format::safetensors::import(&mut net, bytes));
+    let allocations = measure(|| result = format::safetensors::load(&mut net, bytes));
     // The JSON header is parsed into owned names and shapes: memory in proportion to the input.
     let bound = 64 * bytes.len() as u64 + 64 * 1024;
     prop_assert!(

@@ -132,7 +132,7 @@ fn loading_a_checkpoint_keeps_hyperparameters() {
 fn importing_safetensors_keeps_hyperparameters() {
     let source = other();
     let mut net = template().initialised(Init::PyTorch, &mut Rng::new(6));
-    format::safetensors::import(&mut net, &format::safetensors::export(&source).unwrap()).unwrap();
+    format::safetensors::load(&mut net, &format::safetensors::to_vec(&source).unwrap()).unwrap();
     assert_eq!(weights(&net), weights(&source));
     assert_eq!(hyperparameters(&net), CHOSEN);
 }

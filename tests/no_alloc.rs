@@ -208,7 +208,7 @@ fn busy_trainer() -> Trainer<f32, Classifier, 2, 8, LinearWarmup<f32, CosineAnne
 fn a_trainer_epoch_allocates_nothing_after_set_up() {
     let (train, validation) = (three_classes(45), three_classes(13));
     let mut net = Classifier::build_boxed(Init::PyTorch, &mut Rng::new(1));
-    let mut adam = Adam::<f32, Classifier>::new_boxed(AdamConfig::with_lr(0.01));
+    let mut adam = Adam::<f32, Classifier>::new_boxed(AdamConfig::with_lr(0.05));
     let mut trainer = busy_trainer();
     // The first epoch sizes the index buffer and the copy of the best parameters.
     trainer
@@ -234,7 +234,7 @@ fn fit_allocates_only_at_set_up() {
     let (train, validation) = (three_classes(45), three_classes(13));
     let allocations_for = |epochs: usize| {
         let mut net = Classifier::build_boxed(Init::PyTorch, &mut Rng::new(1));
-        let mut adam = Adam::<f32, Classifier>::new_boxed(AdamConfig::with_lr(0.01));
+        let mut adam = Adam::<f32, Classifier>::new_boxed(AdamConfig::with_lr(0.05));
         let mut trainer = busy_trainer();
         trainer.config.epochs = epochs;
         allocation_counter::measure(|| {
@@ -365,6 +365,28 @@ fn normalisation_dropout_residual_and_concat_allocate_nothing() {
     );
     assert_eq!(
         allocations_per_training::<f64, Structured<f64>, _, 4, 5>(CrossEntropy, labels),
+        0
+    );
+}
+
+/// Fine-tuning: a frozen backbone in inference mode first, a layer in eval mode, a trained head.
+type FineTuned<T> = (
+    Frozen<(Dense<T, 4, 8>, BatchNorm<T, 8>, Relu, Dropout<T>)>,
+    Dense<T, 8, 8>,
+    Frozen<(BatchNorm<T, 8>, Tanh)>,
+    Eval<BatchNorm<T, 8>>,
+    Dense<T, 8, 3>,
+);
+
+#[test]
+fn frozen_and_eval_mode_layers_allocate_nothing() {
+    let labels = Class::batch([0, 2, 1, 1, 0]).unwrap();
+    assert_eq!(
+        allocations_per_training::<f32, FineTuned<f32>, _, 4, 5>(CrossEntropy, labels),
+        0
+    );
+    assert_eq!(
+        allocations_per_training::<f64, FineTuned<f64>, _, 4, 5>(CrossEntropy, labels),
         0
     );
 }

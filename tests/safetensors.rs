@@ -37,7 +37,7 @@ fn batch<const C: usize>(name: &str) -> SMatrix<f32, C, 6> {
 #[test]
 fn the_pytorch_fixture_reproduces_its_recorded_outputs() {
     let mut net = fresh();
-    st::import(&mut net, MODEL).unwrap();
+    st::load(&mut net, MODEL).unwrap();
     let x = batch::<3>("input");
     let expected = batch::<2>("output");
     let y = net.forward(&x);
@@ -53,23 +53,82 @@ fn the_pytorch_fixture_reproduces_its_recorded_outputs() {
 #[test]
 fn export_writes_what_the_python_package_writes() {
     let mut net = fresh();
-    st::import(&mut net, MODEL).unwrap();
+    st::load(&mut net, MODEL).unwrap();
     // Same names, dtype, shapes, row-major data and tensor order: the very same bytes.
-    assert_eq!(st::export(&net).unwrap(), MODEL);
+    assert_eq!(st::to_vec(&net).unwrap(), MODEL);
 }
 
 #[test]
 fn f64_networks_round_trip() {
     type Net = (Dense<f64, 2, 5>, Sigmoid, Dense<f64, 5, 3>);
     let net = Net::build(Init::PyTorch, &mut Rng::new(4));
-    let bytes = st::export(&net).unwrap();
+    let bytes = st::to_vec(&net).unwrap();
     let file = SafeTensors::deserialize(&bytes).unwrap();
     assert_eq!(file.tensor("2.weight").unwrap().shape(), [3, 5]);
     assert_eq!(file.tensor("2.bias").unwrap().shape(), [3]);
     let mut loaded = Net::build(Init::PyTorch, &mut Rng::new(5));
-    st::import(&mut loaded, &bytes).unwrap();
+    st::load(&mut loaded, &bytes).unwrap();
     assert_eq!(loaded.0.weight, net.0.weight);
     assert_eq!(loaded.2.bias, net.2.bias);
+}
+
+#[test]
+fn every_float_dtype_loads_into_f32_and_f64_networks() {
+    type Wide = (Dense<f64, 2, 5>, Sigmoid, Dense<f64, 5, 3>);
+    type Narrow = (Dense<f32, 2, 5>, Sigmoid, Dense<f32, 5, 3>);
+    let mut wide = Wide::build(Init::PyTorch, &mut Rng::new(4));
+    wide.0.weight[(1, 0)] = 0.1; // not exact in any narrower type
+    let names = st::Names::new();
+
+    // F64 into f32 rounds to the nearest f32, as PyTorch's `.float()` does.
+    let mut narrow = Narrow::build(Init::PyTorch, &mut Rng::new(5));
+    st::load(&mut narrow, &st::to_vec(&wide).unwrap()).unwrap();
+    assert_eq!(narrow.0.weight[(1, 0)], 0.1f32);
+    assert_eq!(narrow.2.bias, wide.2.bias.map(|v| v as f32));
+
+    // F32 into f64 is exact, so f32 -> F32 -> f64 keeps every bit.
+    let mut back = Wide::build(Init::PyTorch, &mut Rng::new(6));
+    st::load(&mut back, &st::to_vec(&narrow).unwrap()).unwrap();
+    assert_eq!(back.2.weight, narrow.2.weight.map(f64::from));
+
+    // Half precision keeps 11 (F16) or 8 (BF16) significant bits, rounded to nearest.
+    for (dtype, bits) in [(st::Dtype::F16, 11), (st::Dtype::BF16, 8)] {
+        let bytes = st::to_vec_with(&wide, &names, dtype).unwrap();
+        let tolerance = 0.5f64.powi(bits); // half an ulp, relative
+        st::load(&mut back, &bytes).unwrap();
+        st::load(&mut narrow, &bytes).unwrap();
+        for (ours, theirs) in back.0.weight.iter().zip(&wide.0.weight) {
+            assert!(
+                (ours - theirs).abs() <= tolerance * theirs.abs(),
+                "{dtype:?}: {ours} vs {theirs}"
+            );
+        }
+        assert_eq!(narrow.0.weight, back.0.weight.map(|v| v as f32)); // half values are exact in f32
+    }
+    assert_eq!(
+        SafeTensors::deserialize(&st::to_vec_with(&wide, &names, st::Dtype::BF16).unwrap())
+            .unwrap()
+            .tensor("0.weight")
+            .unwrap()
+            .dtype(),
+        safetensors::Dtype::BF16
+    );
+
+    // A value beyond F16's range (65504) is refused rather than written as infinity.
+    wide.2.bias[1] = 70000.0;
+    assert_eq!(
+        st::to_vec_with(&wide, &names, st::Dtype::F16).unwrap_err(),
+        Error::NonFinite {
+            tensor: Name::of_layer(2, "bias"),
+            index: 1
+        }
+    );
+    // One beyond f32's range does not load into an f32 network.
+    wide.2.bias[1] = 1e300;
+    assert!(matches!(
+        st::load(&mut narrow, &st::to_vec(&wide).unwrap()),
+        Err(Error::NonFinite { index: 1, .. })
+    ));
 }
 
 /// Writes a safetensors file from `(name, shape, values)` with the reference crate.
@@ -103,7 +162,7 @@ fn tiny_tensors() -> Vec<(&'static str, Vec<usize>, Vec<f32>)> {
 fn import_error(bytes: &[u8]) -> Error {
     let mut net = Tiny::build(Init::PyTorch, &mut Rng::new(3));
     let before = net.clone();
-    let error = st::import(&mut net, bytes).unwrap_err();
+    let error = st::load(&mut net, bytes).unwrap_err();
     assert_eq!(net.0.weight, before.0.weight);
     assert_eq!(net.2.bias, before.2.bias);
     error
@@ -112,7 +171,7 @@ fn import_error(bytes: &[u8]) -> Error {
 #[test]
 fn names_dtypes_and_shapes_are_checked() {
     let mut net = Tiny::build(Init::PyTorch, &mut Rng::new(3));
-    st::import(&mut net, &file_with(&tiny_tensors())).unwrap();
+    st::load(&mut net, &file_with(&tiny_tensors())).unwrap();
     assert_eq!(net.2.bias[0], 2.0);
 
     // A bias is a vector in PyTorch, never a column.
@@ -135,6 +194,21 @@ fn names_dtypes_and_shapes_are_checked() {
             tensor: Name::of_layer(2, "weight")
         }
     );
+
+    // PyTorch module names where positions were looked for: the error lists them and suggests
+    // the mapping, which then loads the file.
+    let mut tensors = tiny_tensors();
+    tensors[2].0 = "head.weight";
+    tensors[3].0 = "head.bias";
+    let error = import_error(&file_with(&tensors));
+    assert!(matches!(error, Error::NamesDiffer { position: 2, .. }), "{error:?}");
+    assert_eq!(
+        error.to_string(),
+        "tensor 2.weight is missing from the file, which holds 2 tensors the network does not use: \
+         head.bias, head.weight; if they are PyTorch module names, map them to layer positions once \
+         with format::safetensors::Names, e.g. Names::new().module(\"head\", 2)"
+    );
+    st::load_with(&mut net, &file_with(&tensors), &st::Names::new().module("head", 2)).unwrap();
 
     let mut tensors = tiny_tensors();
     tensors.push(("1.num_batches_tracked", vec![1], vec![0.0]));
@@ -168,20 +242,23 @@ fn names_dtypes_and_shapes_are_checked() {
     );
     Loader::default()
         .allow_non_finite()
-        .import_safetensors(&mut net, &file_with(&tensors))
+        .load_safetensors(&mut net, &file_with(&tensors), &st::Names::new())
         .unwrap();
     assert!(net.2.bias[0].is_nan());
 
-    let f64_file = st::export(&<(Dense<f64, 2, 3>, Tanh, Dense<f64, 3, 1>)>::build(
-        Init::PyTorch,
-        &mut Rng::new(0),
-    ))
+    let integers: Vec<i64> = vec![1; 6];
+    let view = safetensors::tensor::TensorView::new(
+        safetensors::Dtype::I64,
+        vec![3, 2],
+        bytemuck::cast_slice(integers.as_slice()),
+    )
     .unwrap();
+    let integer_file = safetensors::serialize([("0.weight", view)], None).unwrap();
     assert_eq!(
-        import_error(&f64_file),
+        import_error(&integer_file),
         Error::ScalarMismatch {
             expected: "f32",
-            found: "F64"
+            found: "I64"
         }
     );
 
@@ -198,7 +275,7 @@ fn names_dtypes_and_shapes_are_checked() {
 fn import_never_panics_or_half_writes(bytes: &[u8]) -> Result<(), TestCaseError> {
     let mut net = fresh();
     let before = net.clone();
-    if let Err(error) = st::import(&mut net, bytes) {
+    if let Err(error) = st::load(&mut net, bytes) {
         prop_assert!(
             net.0.weight == before.0.weight && net.4.bias == before.4.bias,
             "{error}"
@@ -286,13 +363,13 @@ fn batch_norm_step_counters_from_pytorch_are_skipped() {
     let with_counter = |name: &str| with_extra(name, safetensors::Dtype::I64, vec![], &counter);
 
     let mut net = Normed::build(Init::PyTorch, &mut Rng::new(0));
-    st::import(&mut net, &with_counter("1.num_batches_tracked")).unwrap();
+    st::load(&mut net, &with_counter("1.num_batches_tracked")).unwrap();
     assert_eq!(net.1.running_var, nalgebra::Vector3::repeat(4.0));
     assert_eq!(net.1.weight, nalgebra::Vector3::repeat(2.0));
 
     // Only next to a batch norm: anywhere else it is an unexpected tensor.
     let before = net.clone();
-    let error = st::import(&mut net, &with_counter("0.num_batches_tracked")).unwrap_err();
+    let error = st::load(&mut net, &with_counter("0.num_batches_tracked")).unwrap_err();
     assert_eq!(
         error,
         Error::UnexpectedTensor {
@@ -304,9 +381,9 @@ fn batch_norm_step_counters_from_pytorch_are_skipped() {
 
     // PyTorch writes an I64 scalar (older versions `[1]`); anything else is not its counter.
     let name = "1.num_batches_tracked";
-    st::import(&mut net, &with_extra(name, safetensors::Dtype::I64, vec![1], &counter)).unwrap();
+    st::load(&mut net, &with_extra(name, safetensors::Dtype::I64, vec![1], &counter)).unwrap();
     let floats = [0u8; 4000];
-    let error = st::import(
+    let error = st::load(
         &mut net,
         &with_extra(name, safetensors::Dtype::F32, vec![1000], &floats),
     )
@@ -318,7 +395,7 @@ fn batch_norm_step_counters_from_pytorch_are_skipped() {
             found: "F32"
         }
     );
-    let error = st::import(&mut net, &with_extra(name, safetensors::Dtype::I64, vec![2], &[0; 16])).unwrap_err();
+    let error = st::load(&mut net, &with_extra(name, safetensors::Dtype::I64, vec![2], &[0; 16])).unwrap_err();
     assert_eq!(
         error,
         Error::ShapeMismatch {
@@ -351,7 +428,7 @@ fn a_tensor_named_twice_is_refused() {
     ];
     let data = [0.5f32; 13];
     let mut net = Tiny::build(Init::PyTorch, &mut Rng::new(3));
-    st::import(&mut net, &raw_file(&format!("{{{}}}", tensors.join(",")), &data)).unwrap();
+    st::load(&mut net, &raw_file(&format!("{{{}}}", tensors.join(",")), &data)).unwrap();
 
     // The reference reader keeps the last of two equal keys; escaped, the name is the same.
     for repeated in [r#""0.bias""#, r#""0.bias""#] {
@@ -374,7 +451,7 @@ fn shapes_are_pytorchs_even_where_a_matrix_looks_like_a_vector() {
     // nn.Linear(1, 3).weight is [3, 1]; a Conv1d weight is [out, in, kernel].
     type OneInput = (Dense<f32, 1, 3>, Relu, Conv1d<f32, 3, 2, 2, 4, 3>);
     let net = OneInput::build(Init::PyTorch, &mut Rng::new(8));
-    let bytes = st::export(&net).unwrap();
+    let bytes = st::to_vec(&net).unwrap();
     let file = SafeTensors::deserialize(&bytes).unwrap();
     assert_eq!(file.tensor("0.weight").unwrap().shape(), [3, 1]);
     assert_eq!(file.tensor("0.bias").unwrap().shape(), [3]);
@@ -385,7 +462,7 @@ fn shapes_are_pytorchs_even_where_a_matrix_looks_like_a_vector() {
     assert_eq!(values[3 * 2 + 2 + 1], net.2.weight[1][(1, 1)]);
 
     let mut loaded = OneInput::build(Init::PyTorch, &mut Rng::new(9));
-    st::import(&mut loaded, &bytes).unwrap();
+    st::load(&mut loaded, &bytes).unwrap();
     assert_eq!(loaded.0.weight, net.0.weight);
     assert_eq!(loaded.2.weight, net.2.weight);
 }

@@ -5,6 +5,7 @@
 use std::cell::RefCell;
 
 use nalgebra::{SMatrix, Vector4};
+use static_nn::ScheduleStep;
 use static_nn::optim::{PlateauConfig, ReduceLrOnPlateau, StepLr};
 use static_nn::prelude::*;
 use static_nn::train::TrainError;
@@ -389,9 +390,27 @@ fn the_schedule_sets_each_epochs_rate_and_hears_the_monitored_loss() {
     let data = quadrants(32, 1);
     let validation = quadrants(20, 2);
     let mut net = Classifier::build(Init::PyTorch, &mut Rng::new(2));
+    // The rate is said once: an optimizer built with another rate than the schedule's is refused.
     let mut sgd = Sgd::new(SgdConfig::with_lr(123.0));
     let mut trainer =
         Trainer::<f64, Classifier, 2, 8>::new(TrainConfig::with_epochs(5)).with_schedule(StepLr::new(0.1, 2, 0.5));
+    let before = net.clone();
+    let error = trainer
+        .fit(&mut net, &mut sgd, &CrossEntropy, &data, Some(&validation), |_| {})
+        .unwrap_err();
+    assert_eq!(
+        error,
+        TrainError::LearningRateTwice {
+            optimizer: 123.0,
+            schedule: 0.1
+        }
+    );
+    assert_eq!(
+        (net.0.weight, trainer.epochs_done, sgd.learning_rate()),
+        (before.0.weight, 0, 123.0)
+    );
+
+    let mut sgd = Sgd::new(SgdConfig::with_lr(0.1));
     let history = trainer
         .fit(&mut net, &mut sgd, &CrossEntropy, &data, Some(&validation), |_| {})
         .unwrap();
@@ -400,6 +419,7 @@ fn the_schedule_sets_each_epochs_rate_and_hears_the_monitored_loss() {
     assert_eq!(trainer.schedule.unwrap().steps, 5);
 
     let plateau = ReduceLrOnPlateau::new(0.05, PlateauConfig::default());
+    sgd.set_learning_rate(0.05);
     let mut trainer = Trainer::<f64, Classifier, 2, 8>::new(TrainConfig::with_epochs(4)).with_schedule(plateau);
     let history = trainer
         .fit(&mut net, &mut sgd, &CrossEntropy, &data, Some(&validation), |_| {})
@@ -411,6 +431,46 @@ fn the_schedule_sets_each_epochs_rate_and_hears_the_monitored_loss() {
         .fold(f64::INFINITY, f64::min);
     assert_eq!(trainer.schedule.unwrap().best, best);
     assert_eq!(trainer.best_loss, best);
+}
+
+#[test]
+fn a_schedule_steps_per_batch_when_asked() {
+    let data = quadrants(32, 1);
+    let mut net = Classifier::build(Init::PyTorch, &mut Rng::new(2));
+    let mut sgd = Sgd::new(SgdConfig::with_lr(0.1));
+    let config = TrainConfig {
+        schedule_step: ScheduleStep::Batch,
+        ..TrainConfig::with_epochs(3)
+    };
+    // 32 samples in batches of 8: 4 steps per epoch, the rate halving every 2 steps.
+    let mut trainer = Trainer::<f64, Classifier, 2, 8>::new(config).with_schedule(StepLr::new(0.1, 2, 0.5));
+    let history = trainer
+        .fit(&mut net, &mut sgd, &CrossEntropy, &data, None, |_| {})
+        .unwrap();
+    let rates: Vec<f64> = history.epochs.iter().map(|r| r.learning_rate).collect();
+    assert_eq!(rates, [0.1, 0.025, 0.00625], "the rate at each epoch's first batch");
+    assert_eq!(trainer.schedule.unwrap().steps, 12);
+    assert_eq!(sgd.learning_rate(), 0.1 * 0.5f64.powi(5), "set before the last batch");
+}
+
+#[test]
+fn the_epoch_callback_can_stop_training() {
+    let data = quadrants(32, 1);
+    let mut net = Classifier::build(Init::PyTorch, &mut Rng::new(2));
+    let mut adam = Adam::new(AdamConfig::with_lr(0.01));
+    let mut trainer = Trainer::<f64, Classifier, 2, 8>::new(TrainConfig::with_epochs(50));
+    let history = trainer
+        .fit(&mut net, &mut adam, &CrossEntropy, &data, None, |record| {
+            if record.epoch == 3 {
+                core::ops::ControlFlow::Break(())
+            } else {
+                core::ops::ControlFlow::Continue(())
+            }
+        })
+        .unwrap();
+    assert_eq!(history.epochs.len(), 3);
+    assert!(history.stopped_by_callback && !history.stopped_early);
+    assert_eq!(trainer.epochs_done, 3);
 }
 
 #[test]

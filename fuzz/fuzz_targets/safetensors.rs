@@ -1,4 +1,4 @@
-//! `format::safetensors::import`: any input is refused with the network untouched, or gives a
+//! `format::safetensors::load`: any input is refused with the network untouched, or gives a
 //! sound network.
 #![no_main]
 
@@ -9,7 +9,7 @@ use static_nn_fuzz::{bits, sound, target};
 fuzz_target!(|data: &[u8]| {
     let mut net = target();
     let before = bits(&net);
-    match safetensors::import(&mut net, data) {
+    match safetensors::load(&mut net, data) {
         Err(_) => assert_eq!(bits(&net), before),
         Ok(()) => assert!(sound(&net)),
     }

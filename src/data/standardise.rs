@@ -84,7 +84,7 @@ impl<T: Real, const I: usize> Standardiser<T, I> {
     /// ```
     /// use static_nn::data::Standardiser;
     /// use static_nn::{Dense, Init, Layer, Parameters, Rng};
-    /// use nalgebra::{Vector2, Vector3};
+    /// use static_nn::nalgebra::{Vector2, Vector3};
     ///
     /// let samples = [([1.0, 10.0], ()), ([3.0, 30.0], ()), ([2.0, 50.0], ())];
     /// let standardiser = Standardiser::<f64, 2>::fit(&samples);

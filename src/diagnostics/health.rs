@@ -84,7 +84,7 @@ fn fraction(part: usize, whole: usize) -> f64 {
 /// ```
 /// use static_nn::prelude::*;
 /// use static_nn::diagnostics::{ActivationHealth, Finding, Thresholds};
-/// use nalgebra::SMatrix;
+/// use static_nn::nalgebra::SMatrix;
 ///
 /// type Net = (Dense<f32, 2, 8>, Sigmoid, Dense<f32, 8, 1>);
 /// let mut net = Net::build(Init::PyTorch, &mut Rng::new(0));

@@ -150,7 +150,7 @@ impl core::error::Error for ImportanceError {}
 /// ```
 /// use static_nn::prelude::*;
 /// use static_nn::diagnostics::{Importance, UnitImportance};
-/// use nalgebra::SMatrix;
+/// use static_nn::nalgebra::SMatrix;
 ///
 /// type Net = (Dense<f64, 2, 4>, Tanh, Dense<f64, 4, 1>);
 /// let mut net = Net::build(Init::PyTorch, &mut Rng::new(1));

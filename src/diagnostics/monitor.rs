@@ -165,7 +165,7 @@ impl<T: Real, const CAP: usize> fmt::Display for StepRecord<T, CAP> {
 /// ```
 /// use static_nn::prelude::*;
 /// use static_nn::diagnostics::{Monitor, Thresholds};
-/// use nalgebra::SMatrix;
+/// use static_nn::nalgebra::SMatrix;
 ///
 /// type Net = (Dense<f64, 2, 8>, Tanh, Dense<f64, 8, 1>);
 /// let mut net = Net::build(Init::XavierUniform, &mut Rng::new(0));
@@ -311,5 +311,26 @@ impl<T: Real, N: Layer<T, X>, X, const CAP: usize> Monitor<T, N, X, CAP> {
             self.record.has_first_order = true;
         }
         Ok(value)
+    }
+}
+
+/// The trainer's steps, recorded: [`Trainer::fit_with`](crate::Trainer::fit_with) with a monitor.
+#[cfg(feature = "alloc")]
+impl<T: Real, N: Layer<T, X>, X, const CAP: usize> crate::train::TrainStep<T, N, X> for Monitor<T, N, X, CAP> {
+    fn train_step<L, O>(
+        &mut self,
+        workspace: &mut Workspace<T, N, X>,
+        net: &mut N,
+        optimizer: &mut O,
+        loss: &L,
+        x: &X,
+        target: &L::Target,
+        clip: Option<Clip<T>>,
+    ) -> Result<T, NonFiniteStep<T>>
+    where
+        L: Loss<T, N::Output>,
+        O: Optimizer<T, N>,
+    {
+        Monitor::train_step(self, workspace, net, optimizer, loss, x, target, clip)
     }
 }

@@ -186,7 +186,7 @@ impl core::error::Error for CapacityError {}
 /// ```
 /// use static_nn::prelude::*;
 /// use static_nn::diagnostics::GradientStats;
-/// use nalgebra::SMatrix;
+/// use static_nn::nalgebra::SMatrix;
 ///
 /// type Net = (Dense<f64, 3, 4>, Tanh, Dense<f64, 4, 2>);
 /// let net = Net::build(Init::PyTorch, &mut Rng::new(0));

@@ -45,7 +45,7 @@ where
 /// ```
 /// use static_nn::format;
 /// use static_nn::prelude::*;
-/// use nalgebra::SMatrix;
+/// use static_nn::nalgebra::SMatrix;
 ///
 /// type Net = (Dense<f64, 2, 4>, Tanh, Dense<f64, 4, 1>);
 /// let config = SgdConfig { lr: 0.1, momentum: 0.9, ..SgdConfig::default() };

@@ -57,6 +57,18 @@ pub enum Error {
         /// The tensor the file should hold.
         tensor: Name,
     },
+    /// The network has a tensor the file lacks, while the file holds tensors the network does not
+    /// use: usually PyTorch's module names (`gru.weight_ih_l0`) where positional names
+    /// (`0.weight_ih_l0`) were looked for, which a
+    /// [`safetensors::Names`](super::safetensors::Names) maps.
+    NamesDiffer {
+        /// The first tensor of the network the file lacks, by the name looked for.
+        missing: Name,
+        /// The position of its layer.
+        position: usize,
+        /// The file's tensors that the network does not use.
+        unused: NameList,
+    },
     /// The file holds a tensor the network does not have at that place.
     UnexpectedTensor {
         /// The file's tensor.
@@ -145,6 +157,33 @@ impl fmt::Display for Error {
                 "shape mismatch for {tensor}: the network has {expected}, the file {found}"
             ),
             Error::MissingTensor { tensor } => write!(f, "tensor {tensor} is missing from the file"),
+            Error::NamesDiffer {
+                missing,
+                position,
+                unused,
+            } => {
+                write!(
+                    f,
+                    "tensor {missing} is missing from the file, which holds {} tensors the network does not use: {unused}; \
+                     if they are PyTorch module names, map them to layer positions once with format::safetensors::Names, \
+                     e.g. Names::new().module(\"",
+                    unused.count()
+                )?;
+                let first = unused.names().next().unwrap_or_default();
+                let prefix = first
+                    .iter()
+                    .rposition(|&b| b == b'.')
+                    .map_or(&first[..0], |dot| &first[..dot]);
+                write!(f, "{}\", {position})", Name::from_bytes(prefix))?;
+                if missing.as_bytes().ends_with(b"_l0") {
+                    write!(
+                        f,
+                        ", or .stacked(\"{}\", {position}, num_layers) for a multi-layer nn.GRU or nn.LSTM",
+                        Name::from_bytes(prefix)
+                    )?;
+                }
+                Ok(())
+            }
             Error::UnexpectedTensor { tensor, expected: None } => {
                 write!(f, "the file holds {tensor}, which the network does not have")
             }
@@ -245,6 +284,72 @@ impl fmt::Display for Name {
 impl fmt::Debug for Name {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "\"{self}\"")
+    }
+}
+
+/// The first names of a list of tensor names, as many as fit in one [`Name`] joined by `, `,
+/// and how many there are in all: inline, so errors stay small and allocation-free.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct NameList {
+    joined: Name,
+    shown: u8,
+    // u32 (saturating) keeps `Error` within 128 bytes, the size clippy asks error types to keep.
+    count: u32,
+}
+
+impl NameList {
+    /// Keeps the first of `names` that fit in [`Name::CAPACITY`] bytes (at least one, cut if
+    /// it is longer), of `count` in all.
+    #[cfg(feature = "safetensors")]
+    pub(crate) fn new<'a>(names: impl Iterator<Item = &'a [u8]>, count: usize) -> Self {
+        let mut joined = Name::empty();
+        let mut shown = 0u8;
+        for name in names {
+            let separator: &[u8] = if shown == 0 { b"" } else { b", " };
+            if shown > 0 && joined.as_bytes().len() + separator.len() + name.len() > Name::CAPACITY || shown == u8::MAX
+            {
+                break;
+            }
+            joined.push(separator);
+            joined.push(name);
+            shown += 1;
+        }
+        Self {
+            joined,
+            shown,
+            count: u32::try_from(count).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// The names kept, in order (the first one cut if it alone is longer than
+    /// [`Name::CAPACITY`]).
+    pub fn names(&self) -> impl Iterator<Item = &[u8]> {
+        self.joined
+            .as_bytes()
+            .split(|&b| b == b',')
+            .map(|name| name.strip_prefix(b" ").unwrap_or(name))
+            .take(usize::from(self.shown))
+    }
+
+    /// How many names the list has in all.
+    pub const fn count(&self) -> usize {
+        self.count as usize
+    }
+}
+
+impl fmt::Display for NameList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.joined)?;
+        if self.count() > usize::from(self.shown) {
+            write!(f, " and {} more", self.count() - usize::from(self.shown))?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for NameList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[{}] of {}", self.joined, self.count)
     }
 }
 

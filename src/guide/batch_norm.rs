@@ -89,7 +89,7 @@
 //! ```
 //! use static_nn::{BatchNorm, Layer};
 //! use static_nn::bytemuck::Zeroable;
-//! use nalgebra::SMatrix;
+//! use static_nn::nalgebra::SMatrix;
 //!
 //! let mut bn = BatchNorm::<f64, 2>::new(); // γ = 1, β = 0, running mean 0, variance 1
 //! let x = SMatrix::<f64, 2, 4>::new(

@@ -25,7 +25,7 @@
 //!
 //! ```
 //! use static_nn::prelude::*;
-//! use nalgebra::SMatrix;
+//! use static_nn::nalgebra::SMatrix;
 //!
 //! let net = <(Dense<f64, 3, 5>, Tanh, Dense<f64, 5, 2>)>::build(Init::PyTorch, &mut Rng::new(0));
 //! let x = SMatrix::<f64, 3, 4>::from_fn(|i, j| 0.3 * i as f64 - 0.2 * j as f64);
@@ -41,7 +41,7 @@
 //!
 //! ```
 //! use static_nn::{GradCheck, Loss};
-//! use nalgebra::SMatrix;
+//! use static_nn::nalgebra::SMatrix;
 //!
 //! /// Squared error, summed, with a wrong gradient.
 //! struct Buggy;
@@ -73,7 +73,7 @@
 //!
 //! ```
 //! use static_nn::prelude::*;
-//! use nalgebra::SMatrix;
+//! use static_nn::nalgebra::SMatrix;
 //!
 //! // Inputs of ±6 drive the sigmoids deep into saturation: gradients around 1e-3 to 1e-6.
 //! let net = <(Dense<f64, 2, 3>, Sigmoid, Dense<f64, 3, 1>)>::build(Init::PyTorch, &mut Rng::new(4));

@@ -15,7 +15,7 @@
 //!
 //! ```
 //! use static_nn::optim::{clip_grad_norm, clip_grad_value};
-//! use nalgebra::Vector2;
+//! use static_nn::nalgebra::Vector2;
 //!
 //! let mut by_norm = Vector2::new(3.0_f64, 4.0);
 //! let total = clip_grad_norm(&mut by_norm, 1.0).unwrap();

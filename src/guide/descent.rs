@@ -13,7 +13,7 @@
 //! along, by trying 360 directions:
 //!
 //! ```
-//! use nalgebra::Vector2;
+//! use static_nn::nalgebra::Vector2;
 //!
 //! let loss = |p: Vector2<f64>| p[0] * p[0] + 10.0 * p[1] * p[1];
 //! let gradient = |p: Vector2<f64>| Vector2::new(2.0 * p[0], 20.0 * p[1]);
@@ -50,7 +50,7 @@
 //!
 //! ```
 //! use static_nn::{Optimizer, Sgd, SgdConfig};
-//! use nalgebra::Vector2;
+//! use static_nn::nalgebra::Vector2;
 //!
 //! let loss = |p: &Vector2<f64>| p[0] * p[0] + 10.0 * p[1] * p[1];
 //! let gradient = |p: &Vector2<f64>| Vector2::new(2.0 * p[0], 20.0 * p[1]);
@@ -100,7 +100,7 @@
 //!
 //! ```
 //! use static_nn::{Optimizer, Sgd, SgdConfig};
-//! use nalgebra::Vector2;
+//! use static_nn::nalgebra::Vector2;
 //!
 //! let gradient = |p: &Vector2<f64>| Vector2::new(2.0 * p[0], 20.0 * p[1]);
 //! let run = |lr: f64| {

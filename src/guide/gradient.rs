@@ -26,7 +26,7 @@
 //! slope along any direction is the dot product with the gradient:
 //!
 //! ```
-//! use nalgebra::Vector2;
+//! use static_nn::nalgebra::Vector2;
 //!
 //! let loss = |p: Vector2<f64>| (p[0] * p[1] - 1.0).powi(2);
 //! let gradient = |p: Vector2<f64>| {

@@ -90,7 +90,7 @@
 //! ```
 //! use static_nn::{Dense, Layer, Sigmoid};
 //! use static_nn::bytemuck::Zeroable;
-//! use nalgebra::{Matrix1x2, Matrix2, Vector1, Vector2};
+//! use static_nn::nalgebra::{Matrix1x2, Matrix2, Vector1, Vector2};
 //!
 //! let net = (
 //!     Dense::new(Matrix2::new(10.0, 0.0, 0.0, 1.0), Vector2::zeros()),
@@ -158,7 +158,7 @@
 //! use static_nn::prelude::*;
 //! use static_nn::bytemuck::Zeroable;
 //! use static_nn::data::{parse_csv, stratified_split, ConfusionMatrix, Header, Standardiser};
-//! use nalgebra::SVector;
+//! use static_nn::nalgebra::SVector;
 //!
 //! let iris = parse_csv::<f32, 4, 3>(include_str!("../../data/iris.csv"), Header::Counts).unwrap();
 //! let (mut train, mut test) = stratified_split(&iris.samples, 0.2, 0);

@@ -21,7 +21,7 @@
 //!
 //! ```
 //! use static_nn::{Adam, AdamConfig, Optimizer, Sgd, SgdConfig};
-//! use nalgebra::Vector2;
+//! use static_nn::nalgebra::Vector2;
 //!
 //! let loss = |p: &Vector2<f64>| 0.5 * (p[0] * p[0] + 100.0 * p[1] * p[1]);
 //! let gradient = |p: &Vector2<f64>| Vector2::new(p[0], 100.0 * p[1]);

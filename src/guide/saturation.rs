@@ -16,7 +16,7 @@
 //!
 //! ```
 //! use static_nn::{Layer, Sigmoid, Tanh};
-//! use nalgebra::Vector3;
+//! use static_nn::nalgebra::Vector3;
 //!
 //! let z = Vector3::new(0.0_f64, 4.0, 10.0);
 //! let y = Sigmoid.forward(&z);
@@ -41,7 +41,7 @@
 //!
 //! ```
 //! use static_nn::prelude::*;
-//! use nalgebra::SMatrix;
+//! use static_nn::nalgebra::SMatrix;
 //!
 //! type Net = (Dense<f64, 2, 4>, Relu, Dense<f64, 4, 2>);
 //! let mut net = Net::build(Init::HeUniform, &mut Rng::new(1));
@@ -67,7 +67,7 @@
 //! ```
 //! use static_nn::prelude::*;
 //! use static_nn::diagnostics::ActivationHealth;
-//! use nalgebra::SMatrix;
+//! use static_nn::nalgebra::SMatrix;
 //!
 //! type Deep = (Dense<f64, 8, 16>, Sigmoid, [(Dense<f64, 16, 16>, Sigmoid); 6], Dense<f64, 16, 3>);
 //! let net = Deep::build(Init::PyTorch, &mut Rng::new(0));
@@ -166,7 +166,7 @@
 //!
 //! ```
 //! use static_nn::prelude::*;
-//! use nalgebra::SMatrix;
+//! use static_nn::nalgebra::SMatrix;
 //!
 //! type Linear = ([Dense<f64, 16, 16>; 8], Dense<f64, 16, 1>);
 //! let mut net = Linear::build(Init::XavierNormal, &mut Rng::new(0));

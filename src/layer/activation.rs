@@ -44,7 +44,8 @@ pub use tanh::*;
 /// | [`Gelu`] | z Φ(z) (exact, erf) | Φ(z) + z φ(z) |
 /// | [`Silu`] | z s(z) | s(z) (1 + z s(-z)) |
 ///
-/// Implement it (plus `Default`, `Clone` and `bytemuck::Zeroable`) and invoke
+/// Implement it (plus `Default`, `Clone` and `Zeroable`, derived through `static_nn::bytemuck`)
+/// and invoke
 /// [`elementwise_layer!`](crate::elementwise_layer) to get the [`Layer`](crate::Layer)
 /// implementation.
 pub trait Activation<T: Real> {
@@ -103,14 +104,20 @@ pub fn map_gradients<T: Real, A: Activation<T>>(activation: &A, x: &[T], y: &[T]
 /// Implements [`Parameters`](crate::Parameters) and [`Layer`](crate::Layer) on every
 /// `SMatrix<T, R, C>` and every sequence `[SMatrix<T, R, C>; N]`, and
 /// [`Stream`](crate::Stream) on frames, for a type that implements [`Activation`]. The type may
-/// mention the scalar as `T` (`LeakyRelu<T>`).
+/// mention the scalar as `T` (`LeakyRelu<T>`); a type with const parameters lists them first in
+/// brackets, as [`parameter_free_layer!`](crate::parameter_free_layer) takes them.
+///
+/// The type must be `Default`, `Clone` and `Zeroable`; the derive works through the re-exported
+/// `bytemuck`, with no `bytemuck` dependency of your own, when told where the crate is
+/// (`#[bytemuck(crate = "static_nn::bytemuck")]`):
 ///
 /// ```
 /// use static_nn::{elementwise_layer, Activation, Layer, Real};
-/// use nalgebra::Vector2;
+/// use static_nn::nalgebra::Vector2;
 ///
 /// /// f(z) = z³.
-/// #[derive(Clone, Copy, Debug, Default, bytemuck::Zeroable)]
+/// #[derive(Clone, Copy, Debug, Default, static_nn::bytemuck::Zeroable)]
+/// #[bytemuck(crate = "static_nn::bytemuck")]
 /// pub struct Cube;
 ///
 /// impl<T: Real> Activation<T> for Cube {
@@ -120,18 +127,31 @@ pub fn map_gradients<T: Real, A: Activation<T>>(activation: &A, x: &[T], y: &[T]
 /// elementwise_layer!(Cube);
 ///
 /// assert_eq!(Cube.forward(&Vector2::new(2.0_f64, -1.0)), Vector2::new(8.0, -1.0));
+///
+/// /// f(z) = K z, for a compile-time K.
+/// #[derive(Clone, Copy, Debug, Default, static_nn::bytemuck::Zeroable)]
+/// #[bytemuck(crate = "static_nn::bytemuck")]
+/// pub struct Scale<const K: usize>;
+///
+/// impl<T: Real, const K: usize> Activation<T> for Scale<K> {
+///     fn value(&self, z: T) -> T { T::of(K as f64) * z }
+///     fn derivative(&self, _z: T, _y: T) -> T { T::of(K as f64) }
+/// }
+/// elementwise_layer!([const K: usize] Scale<K>);
+///
+/// assert_eq!(Scale::<3>.forward(&Vector2::new(2.0_f64, -1.0)), Vector2::new(6.0, -3.0));
 /// ```
 #[macro_export]
 macro_rules! elementwise_layer {
-    ($ty:ty) => {
-        $crate::parameter_free_layer!($ty);
+    ([$($generics:tt)*] $ty:ty) => {
+        $crate::parameter_free_layer!([$($generics)*] $ty);
 
-        impl<T: $crate::Real, const R: usize, const C: usize> $crate::Layer<T, $crate::nalgebra::SMatrix<T, R, C>>
+        impl<T: $crate::Real, const ROWS__: usize, const COLUMNS__: usize, $($generics)*> $crate::Layer<T, $crate::nalgebra::SMatrix<T, ROWS__, COLUMNS__>>
             for $ty
         where
             $ty: $crate::Activation<T>,
         {
-            type Output = $crate::nalgebra::SMatrix<T, R, C>;
+            type Output = $crate::nalgebra::SMatrix<T, ROWS__, COLUMNS__>;
             type Cache = ();
 
             #[inline(always)]
@@ -169,7 +189,7 @@ macro_rules! elementwise_layer {
                     position,
                     kind: $crate::Activation::<T>::kind(self),
                     function: self,
-                    units: R,
+                    units: ROWS__,
                     input: x.as_slice(),
                     output: y.as_slice(),
                 });
@@ -177,17 +197,17 @@ macro_rules! elementwise_layer {
         }
 
         /// Every time step of a sequence (as PyTorch applies activations to any shape).
-        impl<T: $crate::Real, const R: usize, const C: usize, const N: usize>
-            $crate::Layer<T, [$crate::nalgebra::SMatrix<T, R, C>; N]> for $ty
+        impl<T: $crate::Real, const ROWS__: usize, const COLUMNS__: usize, const STEPS__: usize, $($generics)*>
+            $crate::Layer<T, [$crate::nalgebra::SMatrix<T, ROWS__, COLUMNS__>; STEPS__]> for $ty
         where
             $ty: $crate::Activation<T>,
         {
-            type Output = [$crate::nalgebra::SMatrix<T, R, C>; N];
+            type Output = [$crate::nalgebra::SMatrix<T, ROWS__, COLUMNS__>; STEPS__];
             type Cache = ();
 
             #[inline]
             fn forward(&self, x: &Self::Output) -> Self::Output {
-                ::core::array::from_fn(|t| $crate::Layer::<T, $crate::nalgebra::SMatrix<T, R, C>>::forward(self, &x[t]))
+                ::core::array::from_fn(|t| $crate::Layer::<T, $crate::nalgebra::SMatrix<T, ROWS__, COLUMNS__>>::forward(self, &x[t]))
             }
             #[inline]
             fn forward_train(&self, x: &Self::Output, _cache: &mut ()) -> Self::Output {
@@ -203,7 +223,7 @@ macro_rules! elementwise_layer {
                 _grad: &mut (),
             ) -> Self::Output {
                 ::core::array::from_fn(|t| {
-                    $crate::Layer::<T, $crate::nalgebra::SMatrix<T, R, C>>::backward(
+                    $crate::Layer::<T, $crate::nalgebra::SMatrix<T, ROWS__, COLUMNS__>>::backward(
                         self,
                         &x[t],
                         &y[t],
@@ -213,7 +233,7 @@ macro_rules! elementwise_layer {
                     )
                 })
             }
-            /// One visit for the whole sequence: the `R` units over `C · N` columns (every sample
+            /// One visit for the whole sequence: the `ROWS__` units over `COLUMNS__ · STEPS__` columns (every sample
             /// at every step), so a unit is dead only if it is zero at every step of every sample.
             fn visit_activations(
                 &self,
@@ -227,19 +247,19 @@ macro_rules! elementwise_layer {
                     position,
                     kind: $crate::Activation::<T>::kind(self),
                     function: self,
-                    units: R,
+                    units: ROWS__,
                     input: $crate::bytemuck::cast_slice(x.as_slice()),
                     output: $crate::bytemuck::cast_slice(y.as_slice()),
                 });
             }
         }
 
-        impl<T: $crate::Real, const R: usize, const C: usize> $crate::Stream<T, $crate::nalgebra::SMatrix<T, R, C>>
+        impl<T: $crate::Real, const ROWS__: usize, const COLUMNS__: usize, $($generics)*> $crate::Stream<T, $crate::nalgebra::SMatrix<T, ROWS__, COLUMNS__>>
             for $ty
         where
             $ty: $crate::Activation<T>,
         {
-            type Output = $crate::nalgebra::SMatrix<T, R, C>;
+            type Output = $crate::nalgebra::SMatrix<T, ROWS__, COLUMNS__>;
             type State = ();
 
             #[inline]
@@ -247,6 +267,10 @@ macro_rules! elementwise_layer {
                 $crate::Layer::<T, Self::Output>::forward(self, x)
             }
         }
+    };
+    // After the bracketed arm: `[..]` alone would parse as a slice type.
+    ($ty:ty) => {
+        $crate::elementwise_layer!([] $ty);
     };
 }
 

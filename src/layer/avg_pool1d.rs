@@ -17,7 +17,7 @@ use crate::{Layer, Real};
 ///
 /// ```
 /// use static_nn::{AvgPool1d, Layer};
-/// use nalgebra::Vector1;
+/// use static_nn::nalgebra::Vector1;
 /// let x = [1.0_f32, 3.0, 2.0, 0.0, 5.0].map(Vector1::new);
 /// assert_eq!(AvgPool1d::<2, 5, 2>.forward(&x), [2.0, 1.0].map(Vector1::new));
 /// ```

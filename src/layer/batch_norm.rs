@@ -49,7 +49,7 @@ use crate::{BufferFault, Layer, Real, TensorInfo};
 /// ```
 /// use static_nn::{BatchNorm, Layer};
 /// use static_nn::bytemuck::Zeroable;
-/// use nalgebra::{SMatrix, Vector2};
+/// use static_nn::nalgebra::{SMatrix, Vector2};
 ///
 /// let mut bn = BatchNorm::<f64, 2>::new();
 /// // Feature 0 has batch mean 2 and variance 1; feature 1 is constant.
@@ -193,6 +193,17 @@ affine_norm! {
         fn non_negative_buffers() -> impl Iterator<Item = bool> {
             [false, true].into_iter()
         }
+
+        /// The state dict holds the buffers after the tensors, as PyTorch's does.
+        fn state_dict_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+            [
+                self.weight.as_mut_slice(),
+                self.bias.as_mut_slice(),
+                self.running_mean.as_mut_slice(),
+                self.running_var.as_mut_slice(),
+            ]
+            .into_iter()
+        }
     }
 }
 
@@ -268,6 +279,36 @@ impl<T: Real, const F: usize, const B: usize> Layer<T, SMatrix<T, F, B>> for Bat
         grad: &mut NormGradient<T, F>,
     ) {
         self.accumulate(x, cache, dy, grad);
+    }
+
+    /// Inference mode with gradients (PyTorch's `bn.eval()` then `backward()`): the
+    /// [`forward`](Layer::forward) function, with any batch width, 1 included. Records nothing.
+    fn forward_eval(&self, x: &SMatrix<T, F, B>, _cache: &mut BatchNormCache<T, F, B>) -> SMatrix<T, F, B> {
+        self.forward(x)
+    }
+
+    /// The running statistics are constants here, so with `s_i = 1/√(running_var_i + eps)` and
+    /// `x̂_ij = (x_ij − running_mean_i) s_i`: `∂L/∂x_ij = γ_i s_i dy_ij`,
+    /// `∂L/∂γ_i += Σ_j dy_ij x̂_ij`, `∂L/∂β_i += Σ_j dy_ij`.
+    fn backward_eval(
+        &self,
+        x: &SMatrix<T, F, B>,
+        _y: &SMatrix<T, F, B>,
+        _cache: &BatchNormCache<T, F, B>,
+        dy: &SMatrix<T, F, B>,
+        grad: &mut NormGradient<T, F>,
+    ) -> SMatrix<T, F, B> {
+        let inv_std = self.inverse_std(&self.running_var);
+        let mut dx = *dy;
+        for ((mut d, x_col), dy_col) in dx.column_iter_mut().zip(x.column_iter()).zip(dy.column_iter()) {
+            for i in 0..F {
+                let x_hat = (x_col[i] - self.running_mean[i]) * inv_std[i];
+                grad.weight[i] += dy_col[i] * x_hat;
+                grad.bias[i] += dy_col[i];
+                d[i] = self.weight[i] * inv_std[i] * dy_col[i];
+            }
+        }
+        dx
     }
 
     fn update_buffers(&mut self, cache: &BatchNormCache<T, F, B>) {
@@ -451,6 +492,38 @@ mod tests {
             let single: SMatrix<f64, 3, 1> = x.column(b).into();
             assert_eq!(bn.forward(&single), y.column(b));
         }
+    }
+
+    #[test]
+    fn inference_mode_backward_checks_with_one_sample_and_more() {
+        fn check<const B: usize>() {
+            let mut bn = BatchNorm::<f64, 3>::new();
+            bn.weight = Vector3::new(1.3, -0.6, 2.0);
+            bn.bias = Vector3::new(0.2, -0.4, 1.0);
+            bn.running_mean = Vector3::new(0.5, -1.0, 0.1);
+            bn.running_var = Vector3::new(2.0, 0.3, 1.5);
+            let x = SMatrix::<f64, 3, B>::from_fn(|i, j| ((i * B + j) as f64 * 1.7).sin() * (i + 1) as f64);
+            let report = GradCheck::default().strict().layer(&crate::Eval(bn.clone()), &x);
+            assert!(report.passed(), "B = {B}\n{report}");
+            assert_eq!(report.tensors.len(), 3, "weight, bias and the input");
+
+            // dx = γ dy / √(running_var + eps), entry by entry.
+            let dy = SMatrix::<f64, 3, B>::from_fn(|i, j| (i + 2 * j) as f64 - 1.5);
+            let mut grad = NormGradient::zeroed();
+            let mut cache = Zeroable::zeroed();
+            let y = bn.forward_eval(&x, &mut cache);
+            assert_eq!(y, bn.forward(&x));
+            let dx = bn.backward_eval(&x, &y, &cache, &dy, &mut grad);
+            for i in 0..3 {
+                for j in 0..B {
+                    let expected = bn.weight[i] * dy[(i, j)] / (bn.running_var[i] + bn.eps).sqrt();
+                    assert!((dx[(i, j)] - expected).abs() < 1e-15);
+                }
+            }
+            assert_eq!(grad.bias, dy.column_sum());
+        }
+        check::<1>();
+        check::<4>();
     }
 
     #[test]

@@ -30,7 +30,7 @@ use crate::{BufferFault, Init, Layer, Parameters, Real, Rng, TensorInfo, Tensors
 ///
 /// ```
 /// use static_nn::{Concat, Dense, Identity, Layer};
-/// use nalgebra::{Matrix1x2, SMatrix, Vector1};
+/// use static_nn::nalgebra::{Matrix1x2, SMatrix, Vector1};
 ///
 /// // The input (2 features) and a one-unit summary of it, side by side.
 /// let layer: Concat<Identity, Dense<f64, 2, 1>, 3> =
@@ -113,6 +113,15 @@ impl<T: Real, A: Parameters<T>, B: Parameters<T>, const O: usize> Parameters<T> 
     fn non_negative_buffers() -> impl Iterator<Item = bool> {
         A::non_negative_buffers().chain(B::non_negative_buffers())
     }
+    fn state_dict(&self) -> impl Iterator<Item = &[T]> {
+        self.0.state_dict().chain(self.1.state_dict())
+    }
+    fn state_dict_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        self.0.state_dict_mut().chain(self.1.state_dict_mut())
+    }
+    fn state_dict_infos() -> impl Iterator<Item = TensorInfo> {
+        A::state_dict_infos().chain(B::state_dict_infos().map(|t| t.shifted(A::LAYERS)))
+    }
 }
 
 impl<T, A, B, const I: usize, const OA: usize, const OB: usize, const O: usize, const C: usize>
@@ -161,6 +170,27 @@ where
         let (dya, dyb) = split(dy);
         self.0.backward_parameters(x, &ya, &cache.0, &dya, &mut grad.0);
         self.1.backward_parameters(x, &yb, &cache.1, &dyb, &mut grad.1);
+    }
+
+    fn forward_eval(&self, x: &SMatrix<T, I, C>, cache: &mut Self::Cache) -> SMatrix<T, O, C> {
+        stack(
+            &self.0.forward_eval(x, &mut cache.0),
+            &self.1.forward_eval(x, &mut cache.1),
+        )
+    }
+
+    fn backward_eval(
+        &self,
+        x: &SMatrix<T, I, C>,
+        y: &SMatrix<T, O, C>,
+        cache: &Self::Cache,
+        dy: &SMatrix<T, O, C>,
+        grad: &mut Self::Gradient,
+    ) -> SMatrix<T, I, C> {
+        let (ya, yb) = split(y);
+        let (dya, dyb) = split(dy);
+        self.0.backward_eval(x, &ya, &cache.0, &dya, &mut grad.0)
+            + self.1.backward_eval(x, &yb, &cache.1, &dyb, &mut grad.1)
     }
 
     fn update_buffers(&mut self, cache: &Self::Cache) {

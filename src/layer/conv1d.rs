@@ -47,12 +47,33 @@ use crate::{Layer, Real, Stream, TensorInfo};
 /// error[E0080]: evaluation panicked: Conv1d: LO must be (LI + padding − dilation·(K − 1) − 1) / stride + 1
 /// ```
 ///
-/// **Streaming.** A [`Causal`] convolution with stride 1 implements [`Stream`]: its state is a
-/// ring buffer of the last `K·D` input frames ([`ConvHistory`]).
+/// **Streaming.** A [`Causal`] convolution with stride 1 implements [`Stream`] frame for frame:
+/// its state is a ring buffer of the last `K·D` input frames ([`ConvHistory`]). Every other
+/// padding ([`Valid`], [`Zeros`](crate::Zeros), [`Same`](crate::Same)) streams with any stride,
+/// on `Option` frames ([`ConvWindow`]): `None` until the window `dilation·(K − 1) + 1` is full
+/// (counting the zeros before the input), then an output every `S` frames, each equal to the
+/// whole-sequence [`Layer::forward`]'s; the layers after it go in a
+/// [`Downstream`](crate::Downstream). Outputs whose window reaches into the padding after the
+/// end need the end of the sequence, which a stream does not have: they are not produced. (A
+/// causal convolution with a stride above 1 streams as `Zeros<{D·(K − 1)}>` does: the same
+/// windows.)
+///
+/// ```
+/// use static_nn::{Conv1d, Init, Layer, Parameters, Rng, Stream};
+/// use static_nn::nalgebra::SMatrix;
+///
+/// // Kernel 3, stride 2, no padding: length 9 -> 4 outputs, at input frames 3, 5, 7 and 9.
+/// let conv = Conv1d::<f64, 1, 2, 3, 9, 4, 2>::build(Init::PyTorch, &mut Rng::new(0));
+/// let x: [SMatrix<f64, 1, 1>; 9] = core::array::from_fn(|t| SMatrix::from_element(t as f64));
+/// let whole = conv.forward(&x);
+/// let mut state = Conv1d::<f64, 1, 2, 3, 9, 4, 2>::stream_state();
+/// let streamed: Vec<_> = x.iter().filter_map(|frame| conv.step(&Some(*frame), &mut state)).collect();
+/// assert_eq!(streamed, whole);
+/// ```
 ///
 /// ```
 /// use static_nn::{Conv1d, Init, Layer, Parameters, Rng};
-/// use nalgebra::SMatrix;
+/// use static_nn::nalgebra::SMatrix;
 ///
 /// // 2 channels in, 4 out, kernel 3, stride 2, no padding: length 9 -> (9 - 2 - 1) / 2 + 1 = 4.
 /// let conv = Conv1d::<f32, 2, 4, 3, 9, 4, 2>::build(Init::PyTorch, &mut Rng::new(0));
@@ -88,6 +109,18 @@ pub struct Conv1d<
 pub struct ConvHistory<T, const CI: usize, const B: usize, const K: usize, const D: usize> {
     frames: [[SMatrix<T, CI, B>; K]; D],
     next: usize,
+}
+
+/// The state of a streaming [`Conv1d`] on `Option` frames: the last `K·D` input frames, how
+/// many have arrived (counted up to the window's length), and where the stride stands. Zero is
+/// the state before the first frame; the zero frames in the history are the padding before the
+/// input.
+#[derive(Clone, Debug, PartialEq, bytemuck::Zeroable)]
+#[zeroable(bound = "T: Real")]
+pub struct ConvWindow<T, const CI: usize, const B: usize, const K: usize, const D: usize> {
+    history: ConvHistory<T, CI, B, K, D>,
+    received: usize,
+    phase: usize,
 }
 
 impl<
@@ -296,7 +329,6 @@ where
     }
 }
 
-/// A causal convolution with stride 1 streams: output `t` needs inputs up to `t` only.
 impl<
     T,
     const CI: usize,
@@ -304,17 +336,20 @@ impl<
     const K: usize,
     const LI: usize,
     const LO: usize,
+    const S: usize,
+    P,
     const D: usize,
-    const B: usize,
-> Stream<T, SMatrix<T, CI, B>> for Conv1d<T, CI, CO, K, LI, LO, 1, Causal, D>
+> Conv1d<T, CI, CO, K, LI, LO, S, P, D>
 where
     T: Real,
+    P: Padding,
 {
-    type Output = SMatrix<T, CO, B>;
-    type State = ConvHistory<T, CI, B, K, D>;
-
-    fn step(&self, x: &SMatrix<T, CI, B>, state: &mut Self::State) -> SMatrix<T, CO, B> {
-        let () = Self::CHECK;
+    /// Pushes `x` into the history and returns the output whose window ends at it.
+    fn push_and_convolve<const B: usize>(
+        &self,
+        x: &SMatrix<T, CI, B>,
+        state: &mut ConvHistory<T, CI, B, K, D>,
+    ) -> SMatrix<T, CO, B> {
         let ring = state.frames.as_flattened_mut();
         let len = ring.len();
         ring[state.next] = *x;
@@ -335,7 +370,102 @@ where
         state.next = (state.next + 1) % len;
         y
     }
+
+    /// One frame into a window stream: the output whose window ends at it, when that window is
+    /// one of the forward pass's (full, and on the stride).
+    fn step_window<const B: usize>(
+        &self,
+        x: &SMatrix<T, CI, B>,
+        state: &mut ConvWindow<T, CI, B, K, D>,
+    ) -> Option<SMatrix<T, CO, B>> {
+        let () = Self::CHECK;
+        let reach = D * (K - 1);
+        // While few frames have arrived, the padded index of this one says where the stride
+        // stands (output t's window ends at index t·S + reach); after that, the phase does.
+        let phase = if state.received <= reach {
+            (Self::BEFORE + state.received).checked_sub(reach)
+        } else {
+            Some(state.phase)
+        };
+        state.received = (state.received + 1).min(reach + 1);
+        match phase {
+            Some(phase) if phase % S == 0 => {
+                state.phase = (phase + 1) % S;
+                Some(self.push_and_convolve(x, &mut state.history))
+            }
+            Some(phase) => {
+                state.phase = (phase + 1) % S;
+                self.push_history(x, &mut state.history);
+                None
+            }
+            None => {
+                self.push_history(x, &mut state.history);
+                None
+            }
+        }
+    }
+
+    /// Pushes `x` into the history without computing an output.
+    fn push_history<const B: usize>(&self, x: &SMatrix<T, CI, B>, state: &mut ConvHistory<T, CI, B, K, D>) {
+        let ring = state.frames.as_flattened_mut();
+        let len = ring.len();
+        ring[state.next] = *x;
+        state.next = (state.next + 1) % len;
+    }
 }
+
+/// A causal convolution with stride 1 streams: output `t` needs inputs up to `t` only.
+impl<
+    T,
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    const LI: usize,
+    const LO: usize,
+    const D: usize,
+    const B: usize,
+> Stream<T, SMatrix<T, CI, B>> for Conv1d<T, CI, CO, K, LI, LO, 1, Causal, D>
+where
+    T: Real,
+{
+    type Output = SMatrix<T, CO, B>;
+    type State = ConvHistory<T, CI, B, K, D>;
+
+    fn step(&self, x: &SMatrix<T, CI, B>, state: &mut Self::State) -> SMatrix<T, CO, B> {
+        let () = Self::CHECK;
+        self.push_and_convolve(x, state)
+    }
+}
+
+/// Implements `Stream` on `Option` frames for the non-causal paddings, with any stride.
+macro_rules! stream_window {
+    ($($padding:ty $(, const $n:ident)?);+) => {$(
+        impl<
+            T,
+            const CI: usize,
+            const CO: usize,
+            const K: usize,
+            const LI: usize,
+            const LO: usize,
+            const S: usize,
+            const D: usize,
+            const B: usize,
+            $(const $n: usize,)?
+        > Stream<T, Option<SMatrix<T, CI, B>>> for Conv1d<T, CI, CO, K, LI, LO, S, $padding, D>
+        where
+            T: Real,
+        {
+            type Output = Option<SMatrix<T, CO, B>>;
+            type State = ConvWindow<T, CI, B, K, D>;
+
+            fn step(&self, x: &Option<SMatrix<T, CI, B>>, state: &mut Self::State) -> Option<SMatrix<T, CO, B>> {
+                x.as_ref().and_then(|x| self.step_window(x, state))
+            }
+        }
+    )+};
+}
+
+stream_window!(Valid; crate::layer::padding::Same; crate::layer::padding::Zeros<N>, const N);
 
 #[cfg(test)]
 mod tests {
@@ -479,5 +609,71 @@ mod tests {
         for t in 0..12 {
             assert_eq!(conv.step(&x[t], &mut state), y[t], "step {t}");
         }
+    }
+
+    /// Streams `x` frame by frame and returns the outputs that came out.
+    fn streamed<C, const CI: usize, const CO: usize, const L: usize>(
+        conv: &C,
+        x: &[SMatrix<f64, CI, 2>; L],
+    ) -> Vec<SMatrix<f64, CO, 2>>
+    where
+        C: Stream<f64, Option<SMatrix<f64, CI, 2>>, Output = Option<SMatrix<f64, CO, 2>>>,
+    {
+        let mut state = C::stream_state();
+        x.iter()
+            .filter_map(|frame| conv.step(&Some(*frame), &mut state))
+            .collect()
+    }
+
+    #[test]
+    fn streaming_valid_strided_and_padded_convolutions_equals_the_whole_sequence() {
+        let mut rng = Rng::new(13);
+        let x = sequence::<2, 2, 13>(0.3);
+
+        // Every output comes out, at the frame where its window ends.
+        let valid = Conv1d::<f64, 2, 3, 3, 13, 5, 2, Valid, 2>::build(Init::PyTorch, &mut rng);
+        assert_eq!(streamed(&valid, &x), valid.forward(&x));
+        let wide_stride = Conv1d::<f64, 2, 3, 2, 13, 3, 5>::build(Init::PyTorch, &mut rng);
+        assert_eq!(streamed(&wide_stride, &x), wide_stride.forward(&x));
+        let plain = Conv1d::<f64, 2, 3, 4, 13, 10>::build(Init::PyTorch, &mut rng);
+        assert_eq!(streamed(&plain, &x), plain.forward(&x));
+
+        // With padding after the end, all but the outputs that need it.
+        let zeros = Conv1d::<f64, 2, 3, 3, 13, 8, 2, Zeros<2>>::build(Init::PyTorch, &mut rng);
+        let whole = zeros.forward(&x);
+        let stream = streamed(&zeros, &x);
+        assert_eq!(stream.len(), 7);
+        assert_eq!(stream, whole[..7]);
+        // More zeros in front than the kernel reaches: outputs of padding alone come first.
+        let deep = Conv1d::<f64, 2, 3, 2, 13, 9, 2, Zeros<3>>::build(Init::PyTorch, &mut rng);
+        let whole = deep.forward(&x);
+        let stream = streamed(&deep, &x);
+        assert_eq!(
+            stream,
+            whole[1..8],
+            "output 0 sees padding only: it precedes every frame"
+        );
+        let same = Conv1d::<f64, 2, 3, 5, 13, 13, 1, Same>::build(Init::PyTorch, &mut rng);
+        let stream = streamed(&same, &x);
+        assert_eq!(stream, same.forward(&x)[..11]);
+    }
+
+    #[test]
+    fn a_strided_convolution_streams_into_a_recurrent_network() {
+        type Net = (
+            Conv1d<f64, 2, 4, 3, 13, 6, 2>,
+            crate::Downstream<(
+                crate::Relu,
+                crate::Gru<f64, 4, 5>,
+                crate::LastStep,
+                crate::Dense<f64, 5, 1>,
+            )>,
+        );
+        let net = Net::build(Init::PyTorch, &mut Rng::new(14));
+        let x = sequence::<2, 2, 13>(0.9);
+        let mut state = Net::stream_state();
+        let last = x.iter().filter_map(|frame| net.step(&Some(*frame), &mut state)).last();
+        let whole = net.forward(&x);
+        assert!((last.unwrap() - whole).abs().max() < 1e-15);
     }
 }

@@ -19,7 +19,7 @@ use crate::{Layer, Real, Stream, TensorInfo, matmul};
 ///
 /// ```
 /// use static_nn::{Dense, Layer};
-/// use nalgebra::{Matrix2x3, Vector2, Vector3};
+/// use static_nn::nalgebra::{Matrix2x3, Vector2, Vector3};
 ///
 /// let layer = Dense::new(Matrix2x3::new(1.0, 0.0, 2.0, 0.0, 1.0, -1.0), Vector2::new(0.5, 0.0));
 /// let y = layer.forward(&Vector3::new(1.0_f64, 2.0, 3.0));

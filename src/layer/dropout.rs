@@ -33,7 +33,7 @@ use crate::{Init, Layer, Parameters, Real, Rng, TensorInfo, Tensors};
 /// ```
 /// use static_nn::{Dropout, Layer};
 /// use static_nn::bytemuck::Zeroable;
-/// use nalgebra::SMatrix;
+/// use static_nn::nalgebra::SMatrix;
 ///
 /// let dropout = Dropout::new(0.25, 7);
 /// let x = SMatrix::<f64, 4, 8>::from_element(3.0);
@@ -167,6 +167,22 @@ impl<T: Real, const R: usize, const C: usize> Layer<T, SMatrix<T, R, C>> for Dro
     }
     fn cache_counters_mut(cache: &mut DropoutCache<T, R, C>) -> impl Iterator<Item = &mut u64> {
         core::iter::once(&mut cache.calls)
+    }
+
+    /// Inference mode: the identity.
+    fn forward_eval(&self, x: &SMatrix<T, R, C>, _cache: &mut DropoutCache<T, R, C>) -> SMatrix<T, R, C> {
+        *x
+    }
+
+    fn backward_eval(
+        &self,
+        _x: &SMatrix<T, R, C>,
+        _y: &SMatrix<T, R, C>,
+        _cache: &DropoutCache<T, R, C>,
+        dy: &SMatrix<T, R, C>,
+        _grad: &mut (),
+    ) -> SMatrix<T, R, C> {
+        *dy
     }
 }
 

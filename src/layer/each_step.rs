@@ -2,7 +2,7 @@
 
 use bytemuck::Zeroable;
 
-use crate::ConstExpr;
+use crate::{ActivationVisitor, ConstExpr};
 use crate::{BufferFault, Init, Layer, Parameters, Real, Rng, Stream, TensorInfo, Tensors};
 
 /// Applies the layer `L` to every time step of a sequence `[X; N]`, with the same parameters
@@ -16,7 +16,7 @@ use crate::{BufferFault, Init, Layer, Parameters, Real, Rng, Stream, TensorInfo,
 ///
 /// ```
 /// use static_nn::{Dense, EachStep, Layer};
-/// use nalgebra::{Matrix1x2, SMatrix, Vector1};
+/// use static_nn::nalgebra::{Matrix1x2, SMatrix, Vector1};
 /// let readout = EachStep(Dense::new(Matrix1x2::new(1.0_f64, -1.0), Vector1::new(0.5)));
 /// let sequence = [SMatrix::<f64, 2, 1>::new(3.0, 1.0), SMatrix::<f64, 2, 1>::new(0.0, 2.0)];
 /// let y = readout.forward(&sequence);
@@ -58,6 +58,15 @@ impl<T: Real, L: Parameters<T>> Parameters<T> for EachStep<L> {
     }
     fn non_negative_buffers() -> impl Iterator<Item = bool> {
         L::non_negative_buffers()
+    }
+    fn state_dict(&self) -> impl Iterator<Item = &[T]> {
+        self.0.state_dict()
+    }
+    fn state_dict_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        self.0.state_dict_mut()
+    }
+    fn state_dict_infos() -> impl Iterator<Item = TensorInfo> {
+        L::state_dict_infos()
     }
 }
 
@@ -110,6 +119,25 @@ impl<T: Real, X, L: Layer<T, X>, const N: usize> Layer<T, [X; N]> for EachStep<L
         }
     }
 
+    fn forward_eval(&self, x: &[X; N], cache: &mut Self::Cache) -> Self::Output {
+        let mut y = Self::Output::zeroed();
+        for ((y, x), cache) in y.iter_mut().zip(x).zip(cache.iter_mut()) {
+            *y = self.0.forward_eval(x, cache);
+        }
+        y
+    }
+
+    fn backward_eval(
+        &self,
+        x: &[X; N],
+        y: &Self::Output,
+        cache: &Self::Cache,
+        dy: &Self::Output,
+        grad: &mut L::Gradient,
+    ) -> [X; N] {
+        core::array::from_fn(|t| self.0.backward_eval(&x[t], &y[t], &cache[t], &dy[t], grad))
+    }
+
     fn update_buffers(&mut self, cache: &Self::Cache) {
         for cache in cache {
             self.0.update_buffers(cache);
@@ -133,6 +161,20 @@ impl<T: Real, X, L: Layer<T, X>, const N: usize> Layer<T, [X; N]> for EachStep<L
     }
     fn cache_counters_mut(cache: &mut Self::Cache) -> impl Iterator<Item = &mut u64> {
         cache.iter_mut().flat_map(|cache| L::cache_counters_mut(cache))
+    }
+    /// Shows the visitor the wrapped layer's activations at every step, each under the same
+    /// position, so a sequence model's readout reports its health like any other layer.
+    fn visit_activations(
+        &self,
+        x: &[X; N],
+        y: &Self::Output,
+        cache: &Self::Cache,
+        position: usize,
+        visitor: &mut dyn ActivationVisitor<T>,
+    ) {
+        for t in 0..N {
+            self.0.visit_activations(&x[t], &y[t], &cache[t], position, visitor);
+        }
     }
 }
 

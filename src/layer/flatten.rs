@@ -16,7 +16,7 @@ use crate::{Layer, Real};
 ///
 /// ```
 /// use static_nn::{Flatten, Layer};
-/// use nalgebra::{SMatrix, Vector2};
+/// use static_nn::nalgebra::{SMatrix, Vector2};
 /// // Two channels, three steps.
 /// let x = [Vector2::new(1.0_f32, 10.0), Vector2::new(2.0, 20.0), Vector2::new(3.0, 30.0)];
 /// let y: SMatrix<f32, 6, 1> = Flatten::<6>.forward(&x);

@@ -61,7 +61,7 @@ use crate::{Layer, Real, Stream};
 ///
 /// ```
 /// use static_nn::{Dense, Gru, Init, LastStep, Layer, Parameters, Rng};
-/// use nalgebra::SMatrix;
+/// use static_nn::nalgebra::SMatrix;
 ///
 /// // A many-to-one model: 2 features per step, 8 hidden units, one output.
 /// type Net = (Gru<f64, 2, 8>, LastStep, Dense<f64, 8, 1>);

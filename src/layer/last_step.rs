@@ -14,7 +14,7 @@ use crate::{Layer, Real, Stream, Tensors};
 ///
 /// ```
 /// use static_nn::{Layer, LastStep};
-/// use nalgebra::Vector2;
+/// use static_nn::nalgebra::Vector2;
 /// let sequence = [Vector2::new(1.0_f32, 2.0), Vector2::new(3.0, 4.0)];
 /// assert_eq!(LastStep.forward(&sequence), Vector2::new(3.0, 4.0));
 /// ```

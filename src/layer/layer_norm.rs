@@ -27,7 +27,7 @@ use crate::{Layer, Real};
 ///
 /// ```
 /// use static_nn::{Layer, LayerNorm};
-/// use nalgebra::{Vector2, Vector4};
+/// use static_nn::nalgebra::{Vector2, Vector4};
 ///
 /// let mut ln = LayerNorm::<f64, 4>::new();
 /// ln.bias = Vector4::from_element(1.0);

@@ -50,7 +50,7 @@ pub type LstmState<T, const H: usize, const B: usize> = (SMatrix<T, H, B>, SMatr
 ///
 /// ```
 /// use static_nn::{Init, Layer, Lstm, Parameters, Rng};
-/// use nalgebra::SMatrix;
+/// use static_nn::nalgebra::SMatrix;
 ///
 /// let lstm = Lstm::<f32, 1, 4>::build(Init::PyTorch, &mut Rng::new(0));
 /// let x = [SMatrix::<f32, 1, 1>::new(1.0); 3];

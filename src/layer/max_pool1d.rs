@@ -19,7 +19,7 @@ use crate::{Layer, Real};
 ///
 /// ```
 /// use static_nn::{Layer, MaxPool1d};
-/// use nalgebra::Vector1;
+/// use static_nn::nalgebra::Vector1;
 /// let x = [1.0_f32, 3.0, 2.0, 0.0, 5.0].map(Vector1::new);
 /// let y = MaxPool1d::<2, 5, 2>.forward(&x);
 /// assert_eq!(y, [3.0, 2.0].map(Vector1::new));

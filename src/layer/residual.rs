@@ -22,7 +22,7 @@ use crate::{BufferFault, Init, Layer, Parameters, Real, Rng, TensorInfo, Tensors
 ///
 /// ```
 /// use static_nn::{Dense, Layer, Relu, Residual};
-/// use nalgebra::{Matrix2, Vector2};
+/// use static_nn::nalgebra::{Matrix2, Vector2};
 ///
 /// let block = (Dense::new(Matrix2::new(1.0, 0.0, 0.0, -1.0), Vector2::zeros()), Relu);
 /// let residual = Residual(block);
@@ -69,6 +69,15 @@ impl<T: Real, F: Parameters<T>> Parameters<T> for Residual<F> {
     }
     fn non_negative_buffers() -> impl Iterator<Item = bool> {
         F::non_negative_buffers()
+    }
+    fn state_dict(&self) -> impl Iterator<Item = &[T]> {
+        self.0.state_dict()
+    }
+    fn state_dict_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        self.0.state_dict_mut()
+    }
+    fn state_dict_infos() -> impl Iterator<Item = TensorInfo> {
+        F::state_dict_infos()
     }
 }
 
@@ -142,6 +151,24 @@ where
     ) {
         self.0
             .backward_parameters(x, &cache.1, &cache.0, SameAs::from_input(dy), grad);
+    }
+
+    fn forward_eval(&self, x: &SMatrix<T, R, C>, cache: &mut Self::Cache) -> SMatrix<T, R, C> {
+        cache.1 = self.0.forward_eval(x, &mut cache.0);
+        x + cache.1.as_input()
+    }
+
+    fn backward_eval(
+        &self,
+        x: &SMatrix<T, R, C>,
+        _y: &SMatrix<T, R, C>,
+        cache: &Self::Cache,
+        dy: &SMatrix<T, R, C>,
+        grad: &mut F::Gradient,
+    ) -> SMatrix<T, R, C> {
+        dy + self
+            .0
+            .backward_eval(x, &cache.1, &cache.0, SameAs::from_input(dy), grad)
     }
 
     fn update_buffers(&mut self, cache: &Self::Cache) {

@@ -15,7 +15,7 @@ use crate::{Layer, Real, Stream};
 ///
 /// ```
 /// use static_nn::{Layer, Softmax};
-/// use nalgebra::Vector3;
+/// use static_nn::nalgebra::Vector3;
 /// let p = Softmax.forward(&Vector3::new(1000.0_f64, 1000.0, -1000.0));
 /// assert_eq!(p, Vector3::new(0.5, 0.5, 0.0));
 /// ```

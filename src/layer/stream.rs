@@ -16,12 +16,17 @@ use crate::{Parameters, Real};
 /// [`LastStep`](crate::LastStep) passes every frame through, so each frame's output is what the
 /// whole-sequence forward would give if the sequence ended at that frame.
 ///
+/// A convolution that does not emit a frame for every input frame (valid or zero padding,
+/// stride above 1) streams `Option` frames: `None` until its window is full, then an output
+/// every `stride` frames. The layers after it go in a [`Downstream`](crate::Downstream), which
+/// steps them on the frames that arrive.
+///
 /// Tuples and arrays of streaming layers stream, so a whole network steps at once. A step
 /// allocates nothing and runs in inference mode.
 ///
 /// ```
 /// use static_nn::{Dense, Gru, Init, Parameters, Rng, Stream};
-/// use nalgebra::SMatrix;
+/// use static_nn::nalgebra::SMatrix;
 ///
 /// type Net = (Gru<f32, 1, 8>, Dense<f32, 8, 1>);
 /// let net = Net::build(Init::PyTorch, &mut Rng::new(0));
@@ -33,7 +38,7 @@ use crate::{Parameters, Real};
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot stream frames of type `{X}`",
-    note = "streaming layers take one time step (`SMatrix<T, channels, B>`) at a time; non-causal convolutions, pooling and flattening cannot stream"
+    note = "streaming layers take one time step (`SMatrix<T, channels, B>`) at a time; a convolution that is not causal with stride 1 streams `Option` frames, with the layers after it in a `Downstream`; pooling and flattening cannot stream"
 )]
 pub trait Stream<T: Real, X>: Parameters<T> {
     /// One frame of output.

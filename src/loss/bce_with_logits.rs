@@ -12,7 +12,7 @@ use crate::{Loss, Real};
 ///
 /// ```
 /// use static_nn::{BceWithLogits, Loss};
-/// use nalgebra::Vector2;
+/// use static_nn::nalgebra::Vector2;
 /// let loss = BceWithLogits.value(&Vector2::new(0.0_f64, 0.0), &Vector2::new(1.0, 0.0));
 /// assert!((loss - 2f64.ln()).abs() < 1e-15);
 /// ```

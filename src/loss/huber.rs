@@ -11,7 +11,7 @@ use crate::{Loss, Real};
 ///
 /// ```
 /// use static_nn::{Huber, Loss};
-/// use nalgebra::Vector2;
+/// use static_nn::nalgebra::Vector2;
 /// let loss = Huber::new(1.0).value(&Vector2::new(0.5_f64, 3.0), &Vector2::new(0.0, 0.0));
 /// assert_eq!(loss, (0.125 + 2.5) / 2.0);
 /// ```

@@ -8,7 +8,7 @@ use crate::{Loss, Real};
 ///
 /// ```
 /// use static_nn::{Loss, Mse};
-/// use nalgebra::Vector2;
+/// use static_nn::nalgebra::Vector2;
 /// let (loss, grad) = Mse.value_and_gradient(&Vector2::new(1.0_f64, 3.0), &Vector2::new(0.0, 1.0));
 /// assert_eq!(loss, 2.5);
 /// assert_eq!(grad, Vector2::new(1.0, 2.0));

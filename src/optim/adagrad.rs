@@ -55,7 +55,7 @@ impl<T: Real> AdagradConfig<T> {
 ///
 /// ```
 /// use static_nn::{Adagrad, AdagradConfig, Optimizer};
-/// use nalgebra::Vector1;
+/// use static_nn::nalgebra::Vector1;
 ///
 /// let mut p = Vector1::new(1.0_f64);
 /// let mut adagrad = Adagrad::new(AdagradConfig::with_lr(0.5));

@@ -62,7 +62,7 @@ impl<T: Real> AdamConfig<T> {
 ///
 /// ```
 /// use static_nn::{Adam, AdamConfig, Dense, Optimizer};
-/// use nalgebra::{Matrix1, Vector1};
+/// use static_nn::nalgebra::{Matrix1, Vector1};
 ///
 /// let mut net = Dense::<f64, 1, 1>::new(Matrix1::new(1.0), Vector1::new(0.0));
 /// let grad = Dense::new(Matrix1::new(0.5), Vector1::new(-4.0));

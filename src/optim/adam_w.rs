@@ -76,7 +76,7 @@ impl<T: Real> AdamWConfig<T> {
 ///
 /// ```
 /// use static_nn::{AdamW, AdamWConfig, Optimizer};
-/// use nalgebra::Vector1;
+/// use static_nn::nalgebra::Vector1;
 ///
 /// // With a zero gradient only the decay acts: p ← p (1 − 0.1 · 0.01).
 /// let mut p = Vector1::new(2.0_f64);

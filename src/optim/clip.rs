@@ -13,7 +13,7 @@ use crate::{Real, Tensors};
 ///
 /// ```
 /// use static_nn::optim::global_norm;
-/// use nalgebra::Vector2;
+/// use static_nn::nalgebra::Vector2;
 /// assert_eq!(global_norm(&(Vector2::new(3.0_f64, 0.0), Vector2::new(0.0, 4.0))), 5.0);
 /// assert_eq!(global_norm(&Vector2::new(3e30_f32, 4e30)), 5e30);
 /// ```
@@ -71,7 +71,7 @@ pub(crate) fn sum_of_squares<T: Real>(values: &[T]) -> T {
 ///
 /// ```
 /// use static_nn::optim::clip_grad_norm;
-/// use nalgebra::Vector2;
+/// use static_nn::nalgebra::Vector2;
 ///
 /// let mut grad = Vector2::new(30.0_f64, 40.0);
 /// let norm = clip_grad_norm(&mut grad, 5.0).unwrap();
@@ -109,7 +109,7 @@ pub fn clip_grad_norm<T: Real, G: Tensors<T>>(grad: &mut G, max_norm: T) -> Resu
 ///
 /// ```
 /// use static_nn::optim::clip_grad_value;
-/// use nalgebra::Vector3;
+/// use static_nn::nalgebra::Vector3;
 /// let mut grad = Vector3::new(-5.0_f64, 0.5, 2.0);
 /// clip_grad_value(&mut grad, 1.0);
 /// assert_eq!(grad, Vector3::new(-1.0, 0.5, 1.0));

@@ -68,7 +68,7 @@ impl<T: Real> RmsPropConfig<T> {
 ///
 /// ```
 /// use static_nn::{Optimizer, RmsProp, RmsPropConfig};
-/// use nalgebra::Vector2;
+/// use static_nn::nalgebra::Vector2;
 ///
 /// let mut p = Vector2::new(1.0_f64, 1.0);
 /// let mut rms_prop = RmsProp::new(RmsPropConfig::with_lr(0.01));

@@ -25,7 +25,7 @@
 //! ```
 //! use static_nn::optim::{CosineAnnealingLr, LinearWarmup, Schedule};
 //! use static_nn::{Optimizer, Sgd, SgdConfig};
-//! use nalgebra::Vector1;
+//! use static_nn::nalgebra::Vector1;
 //!
 //! // Two epochs of warm-up from a quarter of the rate, then a cosine over eight epochs.
 //! let mut schedule = LinearWarmup::new(0.25, 2, CosineAnnealingLr::new(0.1, 8, 0.0));
@@ -52,6 +52,15 @@ pub trait Schedule<T: Real> {
     /// Ends the current period. `metric` is what was measured in it (a validation loss, say);
     /// only schedules that watch a metric ([`ReduceLrOnPlateau`]) read it.
     fn step(&mut self, metric: T);
+
+    /// The rate the schedule is built around, before any warm-up: what the optimizer's own rate
+    /// must be when a [`Trainer`](crate::Trainer) starts with this schedule, so that the rate is
+    /// said once ([`TrainError::LearningRateTwice`](crate::TrainError::LearningRateTwice)
+    /// otherwise). The default, the current [`learning_rate`](Schedule::learning_rate), is the
+    /// base rate of every schedule that has not stepped yet, warm-ups aside.
+    fn base_learning_rate(&self) -> T {
+        self.learning_rate()
+    }
 }
 
 /// `base · γᵏ` for a period count `k`, with the count converted once.
@@ -287,6 +296,9 @@ impl<T: Real, S: Schedule<T>> Schedule<T> for LinearWarmup<T, S> {
         let rise = (T::one() - self.start_factor) * T::of(self.elapsed as f64) / T::of(self.periods as f64);
         let factor = self.start_factor + rise;
         self.inner.learning_rate() * factor
+    }
+    fn base_learning_rate(&self) -> T {
+        self.inner.base_learning_rate()
     }
     fn step(&mut self, metric: T) {
         if self.elapsed < self.periods {

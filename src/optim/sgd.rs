@@ -55,7 +55,7 @@ impl<T: Real> SgdConfig<T> {
 ///
 /// ```
 /// use static_nn::{Dense, Optimizer, Parameters, Sgd, SgdConfig};
-/// use nalgebra::{Matrix1, Vector1};
+/// use static_nn::nalgebra::{Matrix1, Vector1};
 ///
 /// let mut net = Dense::<f64, 1, 1>::new(Matrix1::new(1.0), Vector1::new(0.0));
 /// let grad = Dense::new(Matrix1::new(0.5), Vector1::new(-1.0));

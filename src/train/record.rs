@@ -75,6 +75,8 @@ pub struct History<T> {
     pub epochs: Vec<EpochRecord<T>>,
     /// Whether early stopping ended training before the configured number of epochs.
     pub stopped_early: bool,
+    /// Whether the per-epoch callback ended training (it returned `ControlFlow::Break`).
+    pub stopped_by_callback: bool,
     /// The epoch with the best monitored loss, whose parameters were restored if early stopping
     /// asked for it.
     pub best_epoch: Option<usize>,

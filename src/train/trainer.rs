@@ -4,14 +4,19 @@ use alloc::vec::Vec;
 use bytemuck::Zeroable;
 use nalgebra::SMatrix;
 
-use super::{EpochRecord, Evaluation, History, LastBatch, TrainConfig, TrainError};
+use super::{
+    EpochControl, EpochRecord, Evaluation, History, LastBatch, PlainStep, ScheduleStep, TrainConfig, TrainError,
+    TrainStep,
+};
 use crate::optim::{FixedLr, Schedule};
 use crate::{Layer, Loss, Optimizer, Real, Rng, Sample, Target, Workspace, gather};
 
 /// Trains a network of type `N` on samples of `I` features, in mini-batches of `B` columns.
 ///
 /// Each epoch:
-/// 1. sets the optimizer's learning rate from the [schedule](Trainer::schedule), if there is one;
+/// 1. sets the optimizer's learning rate from the [schedule](Trainer::schedule), if there is one
+///    (the first epoch refuses an optimizer built with another rate than the schedule's base
+///    rate, [`TrainError::LearningRateTwice`]: the rate is said once);
 /// 2. shuffles the sample indices with its own seeded generator (an index buffer allocated once;
 ///    the samples are never moved) and walks them in batches of `B`, completing or dropping the
 ///    last batch as [`LastBatch`] says;
@@ -137,9 +142,10 @@ where
             .is_some_and(|e| self.bad_epochs >= e.patience.max(1))
     }
 
-    /// Runs epochs until [`TrainConfig::epochs`] have run in this call or early stopping stops
-    /// them, calling `on_epoch` after each; then, if early stopping asks for it, restores the
-    /// best epoch's parameters and buffers. Allocates the buffers an epoch needs (and the
+    /// Runs epochs until [`TrainConfig::epochs`] have run in this call, early stopping stops
+    /// them, or `on_epoch`, called after each, returns `ControlFlow::Break` (it may also return
+    /// `()`, see [`EpochControl`]); then, if early stopping asks for it, restores the best
+    /// epoch's parameters and buffers. Allocates the buffers an epoch needs (and the
     /// returned history) once, before the first epoch.
     ///
     /// The trainer's state carries over between calls: a second `fit` continues the epoch
@@ -147,14 +153,14 @@ where
     ///
     /// # Errors
     /// As [`Trainer::epoch`]; training stops at the first error.
-    pub fn fit<O, L, Y, const K: usize>(
+    pub fn fit<O, L, Y, C: EpochControl, const K: usize>(
         &mut self,
         net: &mut N,
         optimizer: &mut O,
         loss: &L,
         train: &[Sample<T, I, Y>],
         validation: Option<&[Sample<T, I, Y>]>,
-        mut on_epoch: impl FnMut(&EpochRecord<T>),
+        mut on_epoch: impl FnMut(&EpochRecord<T>) -> C,
     ) -> Result<History<T>, TrainError>
     where
         N: Layer<T, SMatrix<T, I, B>, Output = SMatrix<T, K, B>>,
@@ -162,13 +168,68 @@ where
         Y: Target<T, K>,
         L: Loss<T, SMatrix<T, K, B>, Target = Y::Batch<B>> + Loss<T, SMatrix<T, K, 1>, Target = Y::Batch<1>>,
     {
+        self.fit_with(net, optimizer, loss, train, validation, &mut PlainStep, |record, _| {
+            on_epoch(record)
+        })
+    }
+
+    /// [`Trainer::fit`] with every step taken by `step`: a
+    /// [`Monitor`](crate::diagnostics::Monitor) records gradient health, update ratios and the
+    /// first-order check of each step, and `on_epoch` sees it after each epoch (with the last
+    /// step's record).
+    ///
+    /// ```
+    /// use static_nn::prelude::*;
+    /// use static_nn::nalgebra::SMatrix;
+    ///
+    /// type Net = (Dense<f64, 2, 8>, Tanh, Dense<f64, 8, 1>);
+    /// let samples: Vec<([f64; 2], [f64; 1])> =
+    ///     (0..64).map(|i| { let x = i as f64 / 32.0 - 1.0; ([x, -x], [x * x]) }).collect();
+    /// let mut net = Net::build(Init::PyTorch, &mut Rng::new(0));
+    /// let mut adam = Adam::new(AdamConfig::with_lr(0.01));
+    /// let mut monitor = Monitor::<f64, Net, SMatrix<f64, 2, 16>, 8>::new().unwrap();
+    /// let mut trainer = Trainer::<f64, Net, 2, 16>::new(TrainConfig::with_epochs(3));
+    /// let mut healthy = 0;
+    /// trainer
+    ///     .fit_with(&mut net, &mut adam, &Mse, &samples, None, &mut monitor, |_, monitor| {
+    ///         healthy += usize::from(monitor.record().findings(&Thresholds::default()).count() == 0);
+    ///     })
+    ///     .unwrap();
+    /// assert_eq!(monitor.record().step, 12); // 4 batches × 3 epochs, the last one recorded
+    /// assert!(healthy > 0);
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Trainer::fit`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn fit_with<O, L, Y, S2, C, const K: usize>(
+        &mut self,
+        net: &mut N,
+        optimizer: &mut O,
+        loss: &L,
+        train: &[Sample<T, I, Y>],
+        validation: Option<&[Sample<T, I, Y>]>,
+        step: &mut S2,
+        mut on_epoch: impl FnMut(&EpochRecord<T>, &S2) -> C,
+    ) -> Result<History<T>, TrainError>
+    where
+        N: Layer<T, SMatrix<T, I, B>, Output = SMatrix<T, K, B>>,
+        O: Optimizer<T, N>,
+        Y: Target<T, K>,
+        L: Loss<T, SMatrix<T, K, B>, Target = Y::Batch<B>> + Loss<T, SMatrix<T, K, 1>, Target = Y::Batch<1>>,
+        S2: TrainStep<T, N, SMatrix<T, I, B>>,
+        C: EpochControl,
+    {
         self.prepare(net, train.len());
         let mut epochs = Vec::with_capacity(self.config.epochs);
-        let mut stopped_early = false;
+        let (mut stopped_early, mut stopped_by_callback) = (false, false);
         for _ in 0..self.config.epochs {
-            let record = self.epoch(net, optimizer, loss, train, validation)?;
-            on_epoch(&record);
+            let record = self.epoch_with(net, optimizer, loss, train, validation, step)?;
+            stopped_by_callback = on_epoch(&record, step).stops();
             epochs.push(record);
+            if stopped_by_callback {
+                break;
+            }
             if self.should_stop() {
                 stopped_early = true;
                 break;
@@ -182,6 +243,7 @@ where
         Ok(History {
             epochs,
             stopped_early,
+            stopped_by_callback,
             best_epoch: (self.best_epoch > 0).then_some(self.best_epoch),
         })
     }
@@ -211,6 +273,29 @@ where
         Y: Target<T, K>,
         L: Loss<T, SMatrix<T, K, B>, Target = Y::Batch<B>> + Loss<T, SMatrix<T, K, 1>, Target = Y::Batch<1>>,
     {
+        self.epoch_with(net, optimizer, loss, train, validation, &mut PlainStep)
+    }
+
+    /// [`Trainer::epoch`] with every step taken by `step` (see [`Trainer::fit_with`]).
+    ///
+    /// # Errors
+    /// As [`Trainer::epoch`].
+    pub fn epoch_with<O, L, Y, S2, const K: usize>(
+        &mut self,
+        net: &mut N,
+        optimizer: &mut O,
+        loss: &L,
+        train: &[Sample<T, I, Y>],
+        validation: Option<&[Sample<T, I, Y>]>,
+        step: &mut S2,
+    ) -> Result<EpochRecord<T>, TrainError>
+    where
+        N: Layer<T, SMatrix<T, I, B>, Output = SMatrix<T, K, B>>,
+        O: Optimizer<T, N>,
+        Y: Target<T, K>,
+        L: Loss<T, SMatrix<T, K, B>, Target = Y::Batch<B>> + Loss<T, SMatrix<T, K, 1>, Target = Y::Batch<1>>,
+        S2: TrainStep<T, N, SMatrix<T, I, B>>,
+    {
         let n = train.len();
         if n == 0 {
             return Err(TrainError::EmptyTrainingSet);
@@ -225,12 +310,22 @@ where
         if batches == 0 {
             return Err(TrainError::TooFewSamples { samples: n, batch: B });
         }
+        if let (0, Some(schedule)) = (self.epochs_done, &self.schedule) {
+            let (ours, theirs) = (optimizer.learning_rate(), schedule.base_learning_rate());
+            if ours != theirs {
+                return Err(TrainError::LearningRateTwice {
+                    optimizer: ours.to_f64(),
+                    schedule: theirs.to_f64(),
+                });
+            }
+        }
         self.prepare(net, n);
         if let Some(schedule) = &self.schedule {
             optimizer.set_learning_rate(schedule.learning_rate());
         }
         let epoch = self.epochs_done + 1;
         let learning_rate = optimizer.learning_rate();
+        let per_batch = self.config.schedule_step == ScheduleStep::Batch;
         // Each epoch's order depends only on the generator's state, not on the last epoch's.
         for (i, index) in self.order.iter_mut().enumerate() {
             *index = i;
@@ -248,11 +343,24 @@ where
                 *index = self.order[(start + j) % n];
             }
             gather(train, &indices, &mut self.inputs, &mut targets);
-            let value = self
-                .workspace
-                .try_train_step(net, optimizer, loss, &self.inputs, &targets, self.config.clip)
+            if let (true, Some(schedule)) = (per_batch && batch > 0, &self.schedule) {
+                optimizer.set_learning_rate(schedule.learning_rate());
+            }
+            let value = step
+                .train_step(
+                    &mut self.workspace,
+                    net,
+                    optimizer,
+                    loss,
+                    &self.inputs,
+                    &targets,
+                    self.config.clip,
+                )
                 .map_err(|e| TrainError::non_finite(e, epoch, batch + 1))?;
             loss_sum += value;
+            if let (true, Some(schedule)) = (per_batch, &mut self.schedule) {
+                schedule.step(value);
+            }
             // Samples the filled last batch repeats from the start of the order count once.
             let first_seen = (n - start).min(B);
             for (j, &index) in indices[..first_seen].iter().enumerate() {
@@ -286,7 +394,7 @@ where
         } else {
             self.bad_epochs += 1;
         }
-        if let Some(schedule) = &mut self.schedule {
+        if let (false, Some(schedule)) = (per_batch, &mut self.schedule) {
             schedule.step(monitored);
         }
         Ok(EpochRecord {

@@ -1,4 +1,5 @@
-// A `Same`-padded convolution needs future frames, so it cannot stream; a causal one can.
+// A `Same`-padded convolution streams `Option` frames (its outputs lag its inputs), so the layers
+// after it must be in a `Downstream`; here they are not.
 use static_nn::prelude::*;
 use static_nn::nalgebra::SMatrix;
 

@@ -4,7 +4,7 @@ use crate::{Activation, Real};
 ///
 /// ```
 /// use static_nn::{Identity, Layer};
-/// use nalgebra::Vector2;
+/// use static_nn::nalgebra::Vector2;
 /// assert_eq!(Identity.forward(&Vector2::new(1.0_f32, -2.0)), Vector2::new(1.0, -2.0));
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, bytemuck::Zeroable)]

@@ -1,0 +1,29 @@
+// Tuples compose at most eight layers; the error says to use `Seq!`.
+use static_nn::prelude::*;
+
+type Net = (
+    Dense<f32, 2, 4>,
+    Tanh,
+    Dense<f32, 4, 4>,
+    Tanh,
+    Dense<f32, 4, 4>,
+    Tanh,
+    Dense<f32, 4, 4>,
+    Tanh,
+    Dense<f32, 4, 1>,
+);
+
+fn main() {
+    let net: Net = (
+        Dense::zeros(),
+        Tanh,
+        Dense::zeros(),
+        Tanh,
+        Dense::zeros(),
+        Tanh,
+        Dense::zeros(),
+        Tanh,
+        Dense::zeros(),
+    );
+    let _ = static_nn::format::to_vec::<f32, _>(&net);
+}
