@@ -310,13 +310,17 @@ fn accepts(entry: &Entry, shape: &[usize]) -> bool {
 
 fn dtype_name(dtype: safetensors::Dtype) -> &'static str {
     match dtype {
+        safetensors::Dtype::F16 => "F16",
+        safetensors::Dtype::BF16 => "BF16",
+        safetensors::Dtype::F32 => "F32",
+        safetensors::Dtype::F64 => "F64",
         safetensors::Dtype::I64 => "I64",
         safetensors::Dtype::I32 => "I32",
         safetensors::Dtype::I16 => "I16",
         safetensors::Dtype::I8 => "I8",
         safetensors::Dtype::U8 => "U8",
         safetensors::Dtype::BOOL => "BOOL",
-        _ => "a dtype other than F16, BF16, F32 or F64",
+        _ => "another dtype",
     }
 }
 
