@@ -98,7 +98,8 @@
 //! ([`Sgd::new_boxed`], [`Adam::new_boxed`], ...). They are zero-initialised in place and never
 //! pass through the stack; [`Trainer`] keeps its buffers on the heap too.
 #![cfg_attr(not(test), no_std)]
-// `unsafe` only in `src/x86.rs` (vector intrinsics after run-time feature detection); see ARCHITECTURE.md.
+// `unsafe` only in `src/x86.rs` and `src/x86_int8.rs` (vector intrinsics after run-time feature detection); see
+// ARCHITECTURE.md.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -127,6 +128,7 @@ mod matmul;
 mod mlp;
 pub mod optim;
 mod predict;
+pub mod quantised;
 mod real;
 mod rng;
 mod simd;
@@ -136,6 +138,8 @@ pub mod train;
 mod workspace;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 mod x86;
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+mod x86_int8;
 
 pub use bytemuck;
 pub use nalgebra;

@@ -95,6 +95,21 @@ where
     N: Layer<f32, SMatrix<f32, I, B>, Output = SMatrix<f32, C, B>>
         + Layer<f32, SMatrix<f32, I, 1>, Output = SMatrix<f32, C, 1>>,
 {
+    cross_validate_then::<N, I, C, B>(data, settings, output, |_, _, _| {})
+}
+
+/// [`cross_validate`], calling `trained(net, train, test)` with each fold's trained network and
+/// its standardised training and held-out samples.
+pub fn cross_validate_then<N, const I: usize, const C: usize, const B: usize>(
+    data: &Labelled<f32, I, C>,
+    settings: &Settings,
+    output: Output,
+    mut trained: impl FnMut(&N, &[([f32; I], Class<C>)], &[([f32; I], Class<C>)]),
+) -> Report<C>
+where
+    N: Layer<f32, SMatrix<f32, I, B>, Output = SMatrix<f32, C, B>>
+        + Layer<f32, SMatrix<f32, I, 1>, Output = SMatrix<f32, C, 1>>,
+{
     let folds = Folds::stratified(&data.samples, settings.folds, settings.seed);
     let bar = progress_bar(settings, output);
     let mut report = Report {
@@ -137,6 +152,7 @@ where
             .expect("training failed");
         let seconds = start.elapsed().as_secs_f64();
 
+        trained(&*net, &train, &test);
         let confusion = ConfusionMatrix::of(&*net, &test);
         for (total, fold_row) in report.confusion.counts.iter_mut().zip(confusion.counts) {
             for (t, c) in total.iter_mut().zip(fold_row) {

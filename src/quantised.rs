@@ -1,0 +1,94 @@
+//! `int8` inference: post-training quantisation to TensorFlow Lite's 8-bit specification, and
+//! compile-time-shaped `int8` layers that give the same integers as TFLite Micro's reference
+//! kernels for the same quantised parameters.
+//!
+//! ```
+//! use static_nn::quantised::{Int8Network, Ranges};
+//! use static_nn::{Dense, Init, Parameters, Relu, Rng, Tanh};
+//!
+//! type Net = (Dense<f32, 4, 16>, Relu, Dense<f32, 16, 8>, Tanh, Dense<f32, 8, 3>);
+//! let net = Net::build(Init::PyTorch, &mut Rng::new(3));
+//! let mut rng = Rng::new(4);
+//! let calibration: Vec<[f32; 4]> = (0..100).map(|_| core::array::from_fn(|_| rng.uniform(-1.0, 1.0) as f32)).collect();
+//!
+//! let int8 = Int8Network::quantise(&net, &calibration, Ranges::MinMax).unwrap();
+//! let class = int8.classify(&[0.1_f32, -0.3, 0.8, 0.0]);
+//! assert!(class < 3);
+//! ```
+//!
+//! # What follows TFLite, and where
+//!
+//! From the [TFLite 8-bit quantisation specification](https://ai.google.dev/edge/litert/models/quantization_spec):
+//!
+//! > `real_value = (int8_value - zero_point) * scale` … Per-axis (aka per-channel in Conv ops)
+//! > or per-tensor weights are represented by int8 two's complement values in the range
+//! > `[-127, 127]` with zero-point equal to 0. Per-tensor activations/inputs are represented by
+//! > int8 two's complement values in the range `[-128, 127]`, with a zero-point in range
+//! > `[-128, 127]`.
+//!
+//! and, for `FULLY_CONNECTED`, bias `int32` with "scale: input0_scale * input1_scale[...]" and
+//! zero point 0; for `TANH` output scale `1.0 / 128.0`, zero point 0; for `LOGISTIC` output
+//! scale `1.0 / 256.0`, zero point −128.
+//!
+//! | piece | TFLite source it follows | here |
+//! |---|---|---|
+//! | weights per output channel, symmetric | `SymmetricPerChannelQuantizeValues` | [`Quantise`] for [`Dense`](crate::Dense) |
+//! | activation ranges | `GetAsymmetricQuantizationParams` (min/max of calibration) | [`Affine::from_range`], [`Ranges`] |
+//! | bias | `SymmetricPerChannelBiasQuantize` | as weights |
+//! | multiplier | `QuantizeMultiplier`, `PopulateConvolutionQuantizationParams` | [`quantize_multiplier`] |
+//! | requantisation | `MultiplyByQuantizedMultiplier` (`SaturatingRoundingDoublingHighMul`, `RoundingDivideByPOT`) | [`multiply_by_quantized_multiplier`] |
+//! | fully connected | `reference_integer_ops::FullyConnectedPerChannel` | [`Int8Dense`] |
+//! | fused ReLU | `CalculateActivationRangeQuantized` | [`Int8Dense::output_min`] |
+//! | tanh, logistic | `LUTPopulate` + `lut[128 + q]` | [`Int8Lookup`] |
+//!
+//! Rounding, in the code TFLite runs: `SaturatingRoundingDoublingHighMul` adds a nudge of
+//! `2^30` (or `1 − 2^30` for a negative product) and divides with C's truncation, so a tie
+//! rounds away from zero when the product is positive and toward zero when it is negative;
+//! `RoundingDivideByPOT` rounds ties away from zero. The tests pin both to the integers.
+//!
+//! # The output
+//!
+//! The last layer's integers decode with [`Int8Network::output`]; for classification the
+//! class is their argmax ([`Int8Network::classify`]), which decoding cannot change. An `int8`
+//! softmax (TFLite's fixed-point exponential) is not offered: a classifier does not need it,
+//! and [`Int8Network::predict`] gives the real logits for an `f32` softmax.
+//!
+//! # Costs
+//!
+//! Inference is `no_std` and allocates nothing; conversion needs `alloc`. The product runs on
+//! AVX-512 VNNI (`vpdpbusd`) or AVX2 when the CPU has them (chosen at run time) and as plain
+//! Rust elsewhere, with the same integers.
+
+mod affine;
+mod arithmetic;
+#[cfg(feature = "alloc")]
+mod convert;
+mod dense;
+#[cfg(feature = "alloc")]
+mod error;
+mod kernel;
+mod layer;
+mod lookup;
+mod network;
+#[cfg(feature = "alloc")]
+mod ranges;
+mod relu;
+
+pub use affine::Affine;
+pub use arithmetic::{
+    multiply_by_quantized_multiplier, quantize_multiplier, rounding_divide_by_power_of_two,
+    saturating_rounding_doubling_high_mul,
+};
+#[cfg(feature = "alloc")]
+pub use convert::{Converted, Quantise, QuantiseContext};
+pub use dense::Int8Dense;
+#[cfg(feature = "alloc")]
+pub use error::QuantiseError;
+pub use kernel::Int8Kernel;
+pub(crate) use kernel::Requantisation;
+pub use layer::Int8Layer;
+pub use lookup::{Int8Lookup, SIGMOID_OUTPUT, TANH_OUTPUT};
+pub use network::Int8Network;
+#[cfg(feature = "alloc")]
+pub use ranges::Ranges;
+pub use relu::Int8Relu;

@@ -1,0 +1,183 @@
+//! The `int8` fully connected layer.
+
+#[cfg(feature = "alloc")]
+use alloc::vec::Vec;
+use nalgebra::SMatrix;
+
+use super::kernel::{self, Requantisation};
+#[cfg(feature = "alloc")]
+use super::{
+    Affine, Converted, Quantise, QuantiseContext, QuantiseError, arithmetic::quantize_multiplier, ranges::values_of,
+};
+use super::{Int8Kernel, Int8Layer};
+#[cfg(feature = "alloc")]
+use crate::{Dense, Layer, Real};
+
+/// A fully connected layer in TFLite's `int8` arithmetic (`FullyConnectedPerChannel`), for an
+/// input of width `I` and `O` outputs.
+///
+/// For each output `o` and sample `x`:
+///
+/// ```text
+/// acc = Σ_i weight[o][i] · (x[i] − input_zero_point)       int32
+/// acc += bias[o]
+/// acc = MultiplyByQuantizedMultiplier(acc, multiplier[o], shift[o])
+/// y[o] = clamp(acc + output_zero_point, output_min, output_max)
+/// ```
+///
+/// Weights are symmetric per output channel (zero point 0, values in `[-127, 127]`); the bias
+/// is `int32` in units of `input_scale · weight_scale[o]`; `multiplier[o] · 2^(shift[o] − 31)`
+/// is `input_scale · weight_scale[o] / output_scale` ([`quantize_multiplier`]). A folded ReLU
+/// is `output_min = output_zero_point`.
+///
+/// ```
+/// use static_nn::quantised::{Int8Dense, Int8Layer};
+/// use nalgebra::Vector2;
+///
+/// // One output, multiplier 1/2 (2^30 · 2^(0 − 31)).
+/// let layer = Int8Dense::<2, 1> {
+///     weight: [[3, -2]],
+///     bias: [4],
+///     multiplier: [1 << 30],
+///     shift: [0],
+///     input_zero_point: 1,
+///     output_zero_point: -10,
+///     output_min: -128,
+///     output_max: 127,
+/// };
+/// // 3 (5 − 1) − 2 (2 − 1) + 4 = 14, halved = 7, plus −10.
+/// assert_eq!(layer.forward(&Vector2::new(5_i8, 2))[0], -3);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, bytemuck::Zeroable)]
+pub struct Int8Dense<const I: usize, const O: usize> {
+    /// `weight[o]` holds output `o`'s `I` weights (TFLite's row-major `[O, I]`).
+    pub weight: [[i8; I]; O],
+    /// The bias of each output, `int32`, zero point 0.
+    pub bias: [i32; O],
+    /// The mantissa of each output's requantisation multiplier.
+    pub multiplier: [i32; O],
+    /// The exponent of each output's requantisation multiplier (positive: left shift).
+    pub shift: [i8; O],
+    /// The zero point of the input encoding.
+    pub input_zero_point: i8,
+    /// The zero point of the output encoding.
+    pub output_zero_point: i8,
+    /// The smallest output: −128, or the zero point when a ReLU is folded in.
+    pub output_min: i8,
+    /// The largest output: 127, or the encoding of 6 for ReLU6.
+    pub output_max: i8,
+}
+
+impl<const I: usize, const O: usize> Int8Dense<I, O> {
+    pub(crate) fn requantisation(&self) -> Requantisation<'_> {
+        Requantisation {
+            bias: &self.bias,
+            multiplier: &self.multiplier,
+            shift: &self.shift,
+            input_zero_point: i32::from(self.input_zero_point),
+            output_zero_point: i32::from(self.output_zero_point),
+            min: i32::from(self.output_min),
+            max: i32::from(self.output_max),
+        }
+    }
+}
+
+impl<const I: usize, const O: usize, const B: usize> Int8Layer<SMatrix<i8, I, B>> for Int8Dense<I, O> {
+    type Output = SMatrix<i8, O, B>;
+
+    #[inline]
+    fn forward(&self, x: &SMatrix<i8, I, B>) -> SMatrix<i8, O, B> {
+        self.forward_with(Int8Kernel::best(), x)
+    }
+}
+
+impl<const I: usize, const O: usize> Int8Dense<I, O> {
+    /// [`forward`](Int8Layer::forward) with a chosen kernel (the portable one if the CPU lacks
+    /// it): for tests and benchmarks, since every kernel gives the same integers.
+    pub fn forward_with<const B: usize>(&self, kernel: Int8Kernel, x: &SMatrix<i8, I, B>) -> SMatrix<i8, O, B> {
+        let mut y = SMatrix::<i8, O, B>::zeros();
+        kernel::dense(
+            kernel,
+            self.weight.as_flattened(),
+            x.as_slice(),
+            y.as_mut_slice(),
+            (O, I, B),
+            &self.requantisation(),
+        );
+        y
+    }
+}
+
+/// Per channel symmetric weights, `int32` biases and multipliers, as TFLite's converter
+/// (`SymmetricPerChannelQuantizeValues`, `SymmetricPerChannelBiasQuantize`) and TFLite Micro's
+/// `PopulateConvolutionQuantizationParams` compute them:
+///
+/// ```text
+/// weight_scale[o] = max_i |W[o][i]| / 127   (1 for an all-zero row)
+/// weight[o][i] = clamp(round(W[o][i] · (1 / weight_scale[o])), -127, 127)
+/// bias[o] = round(b[o] · (1 / (input_scale · weight_scale[o])))
+/// multiplier[o], shift[o] = QuantizeMultiplier(input_scale · weight_scale[o] / output_scale)   (in double)
+/// ```
+/// The output encoding covers the calibration outputs, clamped first to the next layer's clamp
+/// when it folds one (ReLU: `output_min` is then the zero point).
+#[cfg(feature = "alloc")]
+impl<T: Real, const I: usize, const O: usize> Quantise<T, SMatrix<T, I, 1>> for Dense<T, I, O> {
+    type Int8 = Int8Dense<I, O>;
+
+    fn quantise(
+        &self,
+        calibration: &[SMatrix<T, I, 1>],
+        context: QuantiseContext,
+    ) -> Result<Converted<Int8Dense<I, O>, SMatrix<T, O, 1>>, QuantiseError> {
+        let real = |v: T| v.to_f64() as f32;
+        if self
+            .weight
+            .iter()
+            .chain(self.bias.iter())
+            .any(|&v| !real(v).is_finite())
+        {
+            return Err(QuantiseError::NonFinite);
+        }
+        let outputs: Vec<_> = calibration.iter().map(|x| self.forward(x)).collect();
+        let mut values = values_of::<T, _>(&outputs);
+        let (low, high) = context.clamp.unwrap_or((f32::NEG_INFINITY, f32::INFINITY));
+        for v in &mut values {
+            *v = v.clamp(low, high);
+        }
+        let (min, max) = context.ranges.range(&mut values)?;
+        let output = Affine::from_range(min, max);
+        let input_scale = context.input.scale;
+
+        let mut layer = Int8Dense {
+            weight: [[0; I]; O],
+            bias: [0; O],
+            multiplier: [0; O],
+            shift: [0; O],
+            input_zero_point: context.input.zero_point,
+            output_zero_point: output.zero_point,
+            output_min: if low.is_finite() { output.quantise(low) } else { -128 },
+            output_max: if high.is_finite() { output.quantise(high) } else { 127 },
+        };
+        for o in 0..O {
+            let range = (0..I).fold(0.0f32, |m, i| m.max(real(self.weight[(o, i)]).abs()));
+            let weight_scale = if range == 0.0 { 1.0 } else { range / 127.0 };
+            let inverse = 1.0 / weight_scale;
+            for (i, q) in layer.weight[o].iter_mut().enumerate() {
+                *q = libm::roundf(real(self.weight[(o, i)]) * inverse).clamp(-127.0, 127.0) as i8;
+            }
+            let bias_scale = input_scale * weight_scale;
+            let bias_inverse = if bias_scale == 0.0 { 0.0 } else { 1.0 / bias_scale };
+            layer.bias[o] =
+                libm::roundf(real(self.bias[o]) * bias_inverse).clamp(-2_147_483_647.0, 2_147_483_647.0) as i32;
+            let (multiplier, shift) =
+                quantize_multiplier(f64::from(input_scale) * f64::from(weight_scale) / f64::from(output.scale));
+            layer.multiplier[o] = multiplier;
+            layer.shift[o] = shift as i8;
+        }
+        Ok(Converted {
+            layer,
+            output,
+            calibration: outputs,
+        })
+    }
+}

@@ -1,0 +1,109 @@
+//! A quantised network with the encodings of its input and output.
+
+use nalgebra::SMatrix;
+
+use super::{Affine, Int8Layer};
+#[cfg(feature = "alloc")]
+use super::{Quantise, QuantiseContext, QuantiseError, Ranges};
+use crate::Real;
+
+/// An `int8` network `N` for `I` real inputs, with the encoding of its input (applied by
+/// [`quantise_input`](Self::quantise_input)) and of its output (undone by
+/// [`predict`](Self::predict)).
+///
+/// ```
+/// use static_nn::quantised::{Int8Network, Ranges};
+/// use static_nn::{Dense, Init, Parameters, Relu, Rng};
+///
+/// type Net = (Dense<f32, 2, 8>, Relu, Dense<f32, 8, 3>);
+/// let net = Net::build(Init::PyTorch, &mut Rng::new(1));
+/// let calibration: Vec<[f32; 2]> = (0..50).map(|i| [i as f32 / 25.0 - 1.0, 1.0 - i as f32 / 50.0]).collect();
+/// let int8 = Int8Network::quantise(&net, &calibration, Ranges::MinMax).unwrap();
+///
+/// let real = static_nn::Predict::predict(&net, &[0.5, -0.25]);
+/// let approximate = int8.predict(&[0.5_f32, -0.25]);
+/// for (r, a) in real.iter().zip(&approximate) {
+///     assert!((r - a).abs() < 0.05, "{real:?} vs {approximate:?}");
+/// }
+/// ```
+#[derive(Clone, Debug, PartialEq, bytemuck::Zeroable)]
+pub struct Int8Network<N, const I: usize> {
+    /// The encoding of the real input.
+    pub input: Affine,
+    /// The `int8` layers.
+    pub network: N,
+    /// The encoding of the last layer's output.
+    pub output: Affine,
+}
+
+impl<N, const I: usize> Int8Network<N, I> {
+    /// Post-training quantisation of `net`, with activation ranges from its values on
+    /// `calibration` (a representative subset of the training inputs) under `ranges`.
+    ///
+    /// # Errors
+    /// No calibration samples, a non-finite input, weight or intermediate value, or a
+    /// percentile outside `(50, 100]`.
+    #[cfg(feature = "alloc")]
+    pub fn quantise<T: Real, F>(net: &F, calibration: &[[T; I]], ranges: Ranges) -> Result<Self, QuantiseError>
+    where
+        F: Quantise<T, SMatrix<T, I, 1>, Int8 = N>,
+    {
+        let inputs: alloc::vec::Vec<SMatrix<T, I, 1>> =
+            calibration.iter().map(|x| SMatrix::from_column_slice(x)).collect();
+        let mut values = super::ranges::values_of::<T, _>(&inputs);
+        let (min, max) = ranges.range(&mut values)?;
+        let input = Affine::from_range(min, max);
+        let converted = net.quantise(
+            &inputs,
+            QuantiseContext {
+                input,
+                ranges,
+                clamp: None,
+            },
+        )?;
+        Ok(Self {
+            input,
+            network: converted.layer,
+            output: converted.output,
+        })
+    }
+
+    /// The sample encoded as the network's input.
+    pub fn quantise_input<T: Real>(&self, x: &[T; I]) -> SMatrix<i8, I, 1> {
+        SMatrix::from_fn(|i, _| self.input.quantise(x[i].to_f64() as f32))
+    }
+
+    /// The `int8` output for a batch of encoded inputs.
+    #[inline]
+    pub fn forward<const B: usize>(&self, x: &SMatrix<i8, I, B>) -> N::Output
+    where
+        N: Int8Layer<SMatrix<i8, I, B>>,
+    {
+        self.network.forward(x)
+    }
+
+    /// The real output for one sample: encode, run in `int8`, decode.
+    pub fn predict<T: Real, const K: usize>(&self, x: &[T; I]) -> [f32; K]
+    where
+        N: Int8Layer<SMatrix<i8, I, 1>, Output = SMatrix<i8, K, 1>>,
+    {
+        let y = self.network.forward(&self.quantise_input(x));
+        core::array::from_fn(|k| self.output.dequantise(y[k]))
+    }
+
+    /// The class with the largest output for one sample (the first of equals), read off the
+    /// integers: decoding is increasing, so it cannot change the order.
+    pub fn classify<T: Real, const K: usize>(&self, x: &[T; I]) -> usize
+    where
+        N: Int8Layer<SMatrix<i8, I, 1>, Output = SMatrix<i8, K, 1>>,
+    {
+        let y = self.network.forward(&self.quantise_input(x));
+        let mut best = 0;
+        for k in 1..K {
+            if y[k] > y[best] {
+                best = k;
+            }
+        }
+        best
+    }
+}
