@@ -131,7 +131,7 @@ mod tensors;
 #[cfg(feature = "alloc")]
 pub mod train;
 mod workspace;
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[cfg(x86_kernels)]
 mod x86;
 
 pub use bytemuck;
@@ -161,6 +161,7 @@ pub use layer::softmax::Softmax;
 pub use layer::stream::Stream;
 pub use layer::{Layer, Parameters};
 pub use loss::{BceWithLogits, Class, ClassOutOfRange, CrossEntropy, Huber, Loss, Mse};
+pub use matmul::{InstructionSet, instruction_set};
 pub use optim::{
     Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Clip, Optimizer, RmsProp, RmsPropConfig, Sgd,
     SgdConfig,
