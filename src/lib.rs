@@ -136,7 +136,7 @@ mod tensors;
 #[cfg(feature = "alloc")]
 pub mod train;
 mod workspace;
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[cfg(x86_kernels)]
 mod x86;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 mod x86_int8;
@@ -151,6 +151,7 @@ pub use gradcheck::{GradCheck, GradCheckReport, TensorCheck};
 pub use init::Init;
 pub use layer::*;
 pub use loss::*;
+pub use matmul::{InstructionSet, instruction_set};
 pub use optim::{
     Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Clip, Optimizer, RmsProp, RmsPropConfig, Sgd,
     SgdConfig,

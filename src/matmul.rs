@@ -32,6 +32,7 @@ mod dispatch;
 
 use crate::Real;
 
+pub use dispatch::{InstructionSet, instruction_set};
 pub(crate) use dispatch::{forward, input_gradient, weight_gradient};
 
 /// Whether a product of an `m × k` by a `k × n` matrix goes to the tiled kernels rather than

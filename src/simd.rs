@@ -5,7 +5,7 @@
 /// the loops it calls are `#[inline(always)]`; each call costs a cached feature test.
 #[inline(always)]
 pub(crate) fn widest<R>(f: impl FnOnce() -> R) -> R {
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[cfg(x86_kernels)]
     if let Some(isa) = crate::x86::Isa::best() {
         return isa.run(f);
     }

@@ -327,13 +327,31 @@ macro_rules! typed {
 }
 
 impl Isa {
-    /// The instruction sets this CPU has, narrowest first.
+    /// The instruction sets this CPU has, narrowest first: found at run time with `std`, and
+    /// without it taken from the compile-time target features, which a binary built for them
+    /// may assume.
     pub(crate) fn detect() -> impl Iterator<Item = Isa> {
-        let avx2 = std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma");
-        let avx512 = avx2 && std::is_x86_feature_detected!("avx512f");
+        #[cfg(feature = "std")]
+        let (avx2, avx512) = {
+            let avx2 = std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma");
+            (avx2, avx2 && std::is_x86_feature_detected!("avx512f"))
+        };
+        #[cfg(not(feature = "std"))]
+        let (avx2, avx512) = {
+            let avx2 = cfg!(all(target_feature = "avx2", target_feature = "fma"));
+            (avx2, avx2 && cfg!(target_feature = "avx512f"))
+        };
         [(avx2, Level::Avx2), (avx512, Level::Avx512)]
             .into_iter()
             .filter_map(|(found, level)| found.then_some(Isa(level)))
+    }
+
+    /// The public name of this instruction set.
+    pub(crate) fn instruction_set(self) -> crate::InstructionSet {
+        match self.0 {
+            Level::Avx2 => crate::InstructionSet::Avx2Fma,
+            Level::Avx512 => crate::InstructionSet::Avx512,
+        }
     }
 
     /// The widest instruction set this CPU has: one relaxed load once known, since it is asked

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use dfdx::optim::{Adam, AdamConfig};
 use dfdx::prelude::*;
 
-use crate::{Contender, classes, input, regression_target};
+use crate::{Batches, Contender, next};
 
 type W1 = (Linear<2, 16>, Tanh, Linear<16, 16>, Tanh, Linear<16, 1>);
 type W2 = (Linear<8, 32>, ReLU, Linear<32, 32>, ReLU, Linear<32, 4>);
@@ -21,22 +21,32 @@ type W4 = (
 );
 
 /// Builds the contender for model `$model` with inputs `$i × $b`, outputs `$o`, the loss
-/// function `$loss` and a target given row-major `B × O`.
+/// function `$loss`, and targets given row-major `B × O`, one per batch of `$batches`.
 macro_rules! contender {
-    ($model:ty, $i:literal, $o:literal, $b:literal, $loss:ident, $target:expr) => {{
+    ($model:ty, $i:literal, $o:literal, $b:literal, $loss:ident, $batches:expr, $targets:expr) => {{
         let dev: Cpu = Cpu::seed_from_u64(1);
         let model = Rc::new(RefCell::new(dev.build_module::<$model, f32>()));
         let mut grads = Some(model.borrow().alloc_grads());
         let mut adam = Adam::new(&*model.borrow(), AdamConfig::default());
-        let x: Tensor<Rank2<$b, $i>, f32, Cpu> = dev.tensor_from_vec(input($i * $b), (Const::<$b>, Const::<$i>));
-        let target: Tensor<Rank2<$b, $o>, f32, Cpu> = dev.tensor_from_vec($target, (Const::<$b>, Const::<$o>));
-        let (trained, x2) = (model.clone(), x.clone());
+        let batches: &Batches = $batches;
+        let xs: Vec<Tensor<Rank2<$b, $i>, f32, Cpu>> = batches
+            .inputs
+            .iter()
+            .map(|v| dev.tensor_from_vec(v.clone(), (Const::<$b>, Const::<$i>)))
+            .collect();
+        let targets: Vec<Tensor<Rank2<$b, $o>, f32, Cpu>> = $targets
+            .into_iter()
+            .map(|v| dev.tensor_from_vec(v, (Const::<$b>, Const::<$o>)))
+            .collect();
+        let (trained, xs2) = (model.clone(), xs.clone());
+        let (mut i, mut j) = (0, 0);
         Contender {
             name: "dfdx 0.13",
             train: Box::new(move || {
+                let k = next(&mut i, xs.len());
                 let mut model = trained.borrow_mut();
-                let y = model.forward_mut(black_box(&x).trace(grads.take().unwrap()));
-                let loss = $loss(y, target.clone());
+                let y = model.forward_mut(black_box(&xs[k]).trace(grads.take().unwrap()));
+                let loss = $loss(y, targets[k].clone());
                 black_box(loss.array());
                 let mut g = loss.backward();
                 adam.update(&mut *model, &g).unwrap();
@@ -44,27 +54,48 @@ macro_rules! contender {
                 grads = Some(g);
             }),
             infer: Box::new(move || {
-                black_box(model.borrow().forward(black_box(x2.clone())));
+                let k = next(&mut j, xs2.len());
+                black_box(model.borrow().forward(black_box(xs2[k].clone())));
             }),
         }
     }};
 }
 
-/// `K × B` column-major is `B × K` row-major: the same vector.
-fn one_hot(b: usize) -> Vec<f32> {
-    let mut v = vec![0.0; b * 10];
-    for (j, c) in classes(b).into_iter().enumerate() {
-        v[j * 10 + c] = 1.0;
-    }
-    v
+/// Regression targets: `K × B` column-major is `B × K` row-major, the same vector.
+fn regression(batches: &Batches) -> Vec<Vec<f32>> {
+    batches.targets.clone()
 }
 
-/// The dfdx version of workload `k` (0 for W1 ... 3 for W4).
-pub fn contender(k: usize) -> Contender {
+/// One-hot rows `B × 10` of each batch's classes.
+fn one_hot(batches: &Batches) -> Vec<Vec<f32>> {
+    batches
+        .classes
+        .iter()
+        .map(|classes| {
+            let mut v = vec![0.0; classes.len() * 10];
+            for (j, &c) in classes.iter().enumerate() {
+                v[j * 10 + c] = 1.0;
+            }
+            v
+        })
+        .collect()
+}
+
+/// The dfdx version of workload `k` (0 for W1 ... 3 for W4), cycling through `count` batches.
+pub fn contender(k: usize, count: usize) -> Contender {
+    let batches = Batches::of_workload(k, count);
     match k {
-        0 => contender!(W1, 2, 1, 1, mse_loss, regression_target(1, 1)),
-        1 => contender!(W2, 8, 4, 8, mse_loss, regression_target(4, 8)),
-        2 => contender!(W3, 784, 10, 32, cross_entropy_with_logits_loss, one_hot(32)),
-        _ => contender!(W4, 16, 16, 16, mse_loss, regression_target(16, 16)),
+        0 => contender!(W1, 2, 1, 1, mse_loss, &batches, regression(&batches)),
+        1 => contender!(W2, 8, 4, 8, mse_loss, &batches, regression(&batches)),
+        2 => contender!(
+            W3,
+            784,
+            10,
+            32,
+            cross_entropy_with_logits_loss,
+            &batches,
+            one_hot(&batches)
+        ),
+        _ => contender!(W4, 16, 16, 16, mse_loss, &batches, regression(&batches)),
     }
 }

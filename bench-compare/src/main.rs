@@ -7,9 +7,12 @@
 //! - W4 16-(64 × 6)-16 relu, MSE, batch 16
 //!
 //! A training step is forward, loss, backward and an Adam update (lr 1e-3, PyTorch's defaults);
-//! inference is one forward pass. Every implementation gets the same input. The program prints
-//! median times per step, ratios to static-nn, and heap allocations per step counted by the
-//! global allocator of this binary.
+//! inference is one forward pass. Every implementation cycles through the same
+//! [`FRESH_BATCHES`] random batches with random targets (fixed seeds), one per step. The program
+//! prints the CPU, the instruction sets in use and the measured one-core peak, then median times
+//! per step, ratios to static-nn, and heap allocations per step counted by the global allocator
+//! of this binary; last, a separately labelled row times W1 after a long run on one fixed batch
+//! (the subnormal regime).
 //!
 //! `cargo run --release -p bench-compare` (add `-- quick` for a shorter run). `-- long [STEPS]`
 //! trains W1 for millions of steps and prints the time per step as Adam's state decays
@@ -21,7 +24,6 @@ mod peak;
 mod static_nn_impl;
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -68,21 +70,62 @@ pub struct Workload {
     pub contenders: Vec<Contender>,
 }
 
-/// The same pseudo-random input for every implementation: `I × B` values in [-1, 1], sample
-/// after sample (column-major `I × B`, which is also row-major `B × I`).
-pub fn input(len: usize) -> Vec<f32> {
-    let mut rng = static_nn::Rng::new(3);
-    (0..len).map(|_| rng.uniform(-1.0, 1.0) as f32).collect()
+/// How many distinct batches each implementation cycles through: every step trains on the next
+/// one, as a real training loop does. Training on one fixed batch instead lets a network converge
+/// until its gradients and optimizer state are subnormal numbers, whose arithmetic is many times
+/// slower on x86-64; that measures the CPU's subnormal penalty, not the implementation, so it is
+/// a separate, labelled row ([`SUBNORMAL_STEPS`]).
+pub const FRESH_BATCHES: usize = 8;
+
+/// Steps on one fixed batch before the labelled subnormal-regime row is timed.
+pub const SUBNORMAL_STEPS: u64 = 300_000;
+
+/// The batches of one workload, the same values for every implementation: inputs `I × B`
+/// column-major (which is also row-major `B × I`) uniform in [-1, 1], regression targets
+/// `K × B` column-major uniform in [-1, 1], or classes uniform in `0..K`.
+pub struct Batches {
+    pub inputs: Vec<Vec<f32>>,
+    pub targets: Vec<Vec<f32>>,
+    pub classes: Vec<Vec<usize>>,
 }
 
-/// A regression target in {-0.5, 0, 0.5}, `K × B` column-major.
-pub fn regression_target(k: usize, b: usize) -> Vec<f32> {
-    (0..k * b).map(|n| ((n % k + n / k) % 3) as f32 * 0.5 - 0.5).collect()
+impl Batches {
+    /// `count` batches of `batch` samples with `inputs` features and `outputs` targets (or
+    /// classes), drawn from one fixed seed.
+    pub fn new(count: usize, inputs: usize, outputs: usize, batch: usize) -> Self {
+        let mut rng = static_nn::Rng::new(3);
+        let mut draw = |len: usize| (0..len).map(|_| rng.uniform(-1.0, 1.0) as f32).collect::<Vec<f32>>();
+        let inputs_and_targets: Vec<(Vec<f32>, Vec<f32>)> = (0..count)
+            .map(|_| (draw(inputs * batch), draw(outputs * batch)))
+            .collect();
+        let mut rng = static_nn::Rng::new(4);
+        let classes = (0..count)
+            .map(|_| (0..batch).map(|_| rng.below(outputs as u64) as usize).collect())
+            .collect();
+        let (inputs, targets) = inputs_and_targets.into_iter().unzip();
+        Self {
+            inputs,
+            targets,
+            classes,
+        }
+    }
+
+    /// The batches of workload `k` (0 for W1 ... 3 for W4).
+    pub fn of_workload(k: usize, count: usize) -> Self {
+        let (inputs, outputs, batch) = WORKLOAD_SHAPES[k];
+        Self::new(count, inputs, outputs, batch)
+    }
 }
 
-/// The classes of W3's batch.
-pub fn classes(b: usize) -> Vec<usize> {
-    (0..b).map(|i| (i * 7) % 10).collect()
+/// `(inputs, outputs, batch)` of W1 ... W4.
+pub const WORKLOAD_SHAPES: [(usize, usize, usize); 4] = [(2, 1, 1), (8, 4, 8), (784, 10, 32), (16, 16, 16)];
+
+/// The index after `i` in a cycle of `n`.
+#[inline(always)]
+pub fn next(i: &mut usize, n: usize) -> usize {
+    let current = *i;
+    *i = if current + 1 == n { 0 } else { current + 1 };
+    current
 }
 
 fn allocations_per_call(f: &mut dyn FnMut(), calls: u64) -> f64 {
@@ -182,26 +225,67 @@ fn measure(workload: &mut Workload, rounds: usize, round_seconds: f64) -> Vec<Ti
         .collect()
 }
 
+/// The CPU's model name as the kernel reports it (`/proc/cpuinfo`), and the vector instruction
+/// sets it offers that matter here.
+fn machine() -> String {
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_string());
+    #[cfg(target_arch = "x86_64")]
+    let features: Vec<&str> = [
+        ("avx2", std::is_x86_feature_detected!("avx2")),
+        ("fma", std::is_x86_feature_detected!("fma")),
+        ("avx512f", std::is_x86_feature_detected!("avx512f")),
+        ("avx512vnni", std::is_x86_feature_detected!("avx512vnni")),
+    ]
+    .into_iter()
+    .filter_map(|(name, found)| found.then_some(name))
+    .collect();
+    #[cfg(not(target_arch = "x86_64"))]
+    let features: Vec<&str> = Vec::new();
+    format!(
+        "CPU: {model}; it offers {}; static-nn's kernels run {}",
+        features.join(", "),
+        static_nn::instruction_set()
+    )
+}
+
+fn workload(k: usize, count: usize) -> Workload {
+    let make = [
+        static_nn_impl::w1,
+        static_nn_impl::w2,
+        static_nn_impl::w3,
+        static_nn_impl::w4,
+    ][k];
+    let mut workload = make(count);
+    workload.contenders.push(nalgebra_impl::contender(k, count));
+    workload.contenders.push(dfdx_impl::contender(k, count));
+    workload
+}
+
 fn run() {
     let quick = std::env::args().any(|a| a == "quick");
     let (rounds, round_seconds) = if quick { (11, 0.01) } else { (31, 0.02) };
+    println!("{}", machine());
     let peak = peak::measure();
     println!("{peak}");
+    println!();
+    println!(
+        "Every implementation trains and infers on the same {FRESH_BATCHES} random batches with random targets, in turn."
+    );
     println!();
     println!(
         "| workload | implementation | train step | ratio | allocs/step | inference | ratio | allocs | inference GFLOP/s |"
     );
     println!("|---|---|---|---|---|---|---|---|---|");
-    let workloads = [
-        static_nn_impl::w1,
-        static_nn_impl::w2,
-        static_nn_impl::w3,
-        static_nn_impl::w4,
-    ];
-    for (k, make) in workloads.into_iter().enumerate() {
-        let mut workload = make();
-        workload.contenders.push(nalgebra_impl::contender(k));
-        workload.contenders.push(dfdx_impl::contender(k));
+    for k in 0..4 {
+        let mut workload = workload(k, FRESH_BATCHES);
         let timings = measure(&mut workload, rounds, round_seconds);
         let ours = (timings[0].train, timings[0].infer);
         for (c, t) in workload.contenders.iter().zip(&timings) {
@@ -222,24 +306,50 @@ fn run() {
             );
         }
     }
-    black_box(());
     println!();
     println!("ratio = time / static-nn's time (above 1: static-nn is faster); ± is half the interquartile range.");
+    println!();
+    subnormal_regime(
+        rounds,
+        round_seconds,
+        if quick { SUBNORMAL_STEPS / 3 } else { SUBNORMAL_STEPS },
+    );
+}
+
+/// The labelled long-run row: W1 trained on one fixed batch for `steps` steps before timing.
+/// The peers' gradients and Adam moments then decay into subnormal numbers, which x86-64 computes
+/// with slow microcode; static-nn stores subnormal optimizer state as zero (a real feature, but
+/// not the speed of the implementations on fresh data).
+fn subnormal_regime(rounds: usize, round_seconds: f64, steps: u64) {
+    let mut workload = workload(0, 1);
+    for c in &mut workload.contenders {
+        for _ in 0..steps {
+            (c.train)();
+        }
+    }
+    let timings = measure(&mut workload, rounds, round_seconds);
+    println!(
+        "Subnormal regime (not a like-for-like speed comparison): W1 trained on one fixed batch, timed after {steps} steps."
+    );
+    println!();
+    println!("| workload | implementation | train step | ratio |");
+    println!("|---|---|---|---|");
+    for (c, t) in workload.contenders.iter().zip(&timings) {
+        println!(
+            "| W1 one fixed batch, after {steps} steps | {} | {} ±{:.0}% | {:.2} |",
+            c.name,
+            format_time(t.train),
+            t.train_spread * 50.0,
+            t.train / timings[0].train,
+        );
+    }
 }
 
 /// `loop WORKLOAD train|infer CONTENDER N`: runs one contender `N` times and nothing else, for
 /// `perf stat -e cycles:u`, whose count does not depend on what else the machine is doing.
 fn run_loop(args: &[String]) {
     let k: usize = args[0].trim_start_matches(['w', 'W']).parse::<usize>().unwrap() - 1;
-    let make = [
-        static_nn_impl::w1,
-        static_nn_impl::w2,
-        static_nn_impl::w3,
-        static_nn_impl::w4,
-    ][k];
-    let mut workload = make();
-    workload.contenders.push(nalgebra_impl::contender(k));
-    workload.contenders.push(dfdx_impl::contender(k));
+    let mut workload = workload(k, FRESH_BATCHES);
     let contender = workload
         .contenders
         .iter_mut()

@@ -8,7 +8,9 @@ use std::rc::Rc;
 
 use nalgebra::{SMatrix, SVector};
 
-use crate::{Contender, classes, input, regression_target};
+use std::cell::Cell;
+
+use crate::{Batches, Contender, next};
 
 struct Linear<const I: usize, const O: usize> {
     w: SMatrix<f32, O, I>,
@@ -107,6 +109,36 @@ fn tanh_backward<const R: usize, const C: usize>(
     dh.zip_map(h, |d, h| d * (1.0 - h * h))
 }
 
+/// Batches cycled through step by step: inputs `I × B`, regression targets `K × B`.
+struct Data<const I: usize, const K: usize, const B: usize> {
+    xs: Vec<SMatrix<f32, I, B>>,
+    targets: Vec<SMatrix<f32, K, B>>,
+    train_index: usize,
+    infer_index: Cell<usize>,
+}
+
+impl<const I: usize, const K: usize, const B: usize> Data<I, K, B> {
+    fn new(batches: &Batches) -> Self {
+        Self {
+            xs: batches.inputs.iter().map(|v| SMatrix::from_column_slice(v)).collect(),
+            targets: batches.targets.iter().map(|v| SMatrix::from_column_slice(v)).collect(),
+            train_index: 0,
+            infer_index: Cell::new(0),
+        }
+    }
+
+    fn next_training(&mut self) -> (&SMatrix<f32, I, B>, &SMatrix<f32, K, B>) {
+        let k = next(&mut self.train_index, self.xs.len());
+        (&self.xs[k], &self.targets[k])
+    }
+
+    fn next_inference(&self) -> &SMatrix<f32, I, B> {
+        let mut k = self.infer_index.get();
+        next(&mut k, self.xs.len());
+        &self.xs[self.infer_index.replace(k)]
+    }
+}
+
 /// One network with its data: a training step and an inference pass.
 trait Network {
     fn train(&mut self) -> f32;
@@ -117,18 +149,18 @@ struct W1 {
     l1: Box<Linear<2, 16>>,
     l2: Box<Linear<16, 16>>,
     l3: Box<Linear<16, 1>>,
-    x: SMatrix<f32, 2, 1>,
-    target: SMatrix<f32, 1, 1>,
+    data: Data<2, 1, 1>,
     t: i32,
 }
 
 impl Network for W1 {
     fn train(&mut self) -> f32 {
-        let x = black_box(&self.x);
+        let (x, target) = self.data.next_training();
+        let x = black_box(x);
         let h1 = self.l1.forward(x).map(f32::tanh);
         let h2 = self.l2.forward(&h1).map(f32::tanh);
         let y = self.l3.forward(&h2);
-        let (loss, dy) = mse(&y, &self.target);
+        let (loss, dy) = mse(&y, target);
         let dh2 = self.l3.backward(&h2, &dy);
         let dh1 = self.l2.backward(&h1, &tanh_backward(&h2, &dh2));
         self.l1.backward_parameters(x, &tanh_backward(&h1, &dh1));
@@ -140,7 +172,7 @@ impl Network for W1 {
     }
 
     fn infer(&self) {
-        let h1 = self.l1.forward(black_box(&self.x)).map(f32::tanh);
+        let h1 = self.l1.forward(black_box(self.data.next_inference())).map(f32::tanh);
         let h2 = self.l2.forward(&h1).map(f32::tanh);
         black_box(self.l3.forward(&h2));
     }
@@ -150,20 +182,20 @@ struct W2 {
     l1: Box<Linear<8, 32>>,
     l2: Box<Linear<32, 32>>,
     l3: Box<Linear<32, 4>>,
-    x: SMatrix<f32, 8, 8>,
-    target: SMatrix<f32, 4, 8>,
+    data: Data<8, 4, 8>,
     t: i32,
 }
 
 impl Network for W2 {
     fn train(&mut self) -> f32 {
-        let x = black_box(&self.x);
+        let (x, target) = self.data.next_training();
+        let x = black_box(x);
         let z1 = self.l1.forward(x);
         let h1 = relu(&z1);
         let z2 = self.l2.forward(&h1);
         let h2 = relu(&z2);
         let y = self.l3.forward(&h2);
-        let (loss, dy) = mse(&y, &self.target);
+        let (loss, dy) = mse(&y, target);
         let dh2 = self.l3.backward(&h2, &dy);
         let dh1 = self.l2.backward(&h1, &relu_backward(&z2, &dh2));
         self.l1.backward_parameters(x, &relu_backward(&z1, &dh1));
@@ -175,7 +207,7 @@ impl Network for W2 {
     }
 
     fn infer(&self) {
-        let h1 = relu(&self.l1.forward(black_box(&self.x)));
+        let h1 = relu(&self.l1.forward(black_box(self.data.next_inference())));
         let h2 = relu(&self.l2.forward(&h1));
         black_box(self.l3.forward(&h2));
     }
@@ -184,14 +216,17 @@ impl Network for W2 {
 struct W3 {
     l1: Box<Linear<784, 128>>,
     l2: Box<Linear<128, 10>>,
-    x: Box<SMatrix<f32, 784, 32>>,
-    classes: Vec<usize>,
+    xs: Vec<Box<SMatrix<f32, 784, 32>>>,
+    classes: Vec<Vec<usize>>,
+    train_index: usize,
+    infer_index: Cell<usize>,
     t: i32,
 }
 
 impl Network for W3 {
     fn train(&mut self) -> f32 {
-        let x = black_box(&*self.x);
+        let k = next(&mut self.train_index, self.xs.len());
+        let (x, classes) = (black_box(&*self.xs[k]), &self.classes[k]);
         let z1 = self.l1.forward(x);
         let h1 = relu(&z1);
         let logits = self.l2.forward(&h1);
@@ -202,9 +237,9 @@ impl Network for W3 {
             let max = column.max();
             column.apply(|v| *v = (*v - max).exp());
             let sum = column.sum();
-            loss += sum.ln() + max - logits[(self.classes[j], j)];
+            loss += sum.ln() + max - logits[(classes[j], j)];
             column /= sum * 32.0;
-            column[self.classes[j]] -= 1.0 / 32.0;
+            column[classes[j]] -= 1.0 / 32.0;
         }
         let dh1 = self.l2.backward(&h1, &dlogits);
         self.l1.backward_parameters(x, &relu_backward(&z1, &dh1));
@@ -215,7 +250,10 @@ impl Network for W3 {
     }
 
     fn infer(&self) {
-        let h1 = relu(&self.l1.forward(black_box(&*self.x)));
+        let mut k = self.infer_index.get();
+        next(&mut k, self.xs.len());
+        let x = &*self.xs[self.infer_index.replace(k)];
+        let h1 = relu(&self.l1.forward(black_box(x)));
         black_box(self.l2.forward(&h1));
     }
 }
@@ -224,14 +262,14 @@ struct W4 {
     first: Box<Linear<16, 64>>,
     hidden: Vec<Box<Linear<64, 64>>>,
     last: Box<Linear<64, 16>>,
-    x: SMatrix<f32, 16, 16>,
-    target: SMatrix<f32, 16, 16>,
+    data: Data<16, 16, 16>,
     t: i32,
 }
 
 impl Network for W4 {
     fn train(&mut self) -> f32 {
-        let x = black_box(&self.x);
+        let (x, target) = self.data.next_training();
+        let x = black_box(x);
         // Pre-activations of the six hidden layers and their outputs.
         let mut z = [SMatrix::<f32, 64, 16>::zeros(); 6];
         let mut h = [SMatrix::<f32, 64, 16>::zeros(); 6];
@@ -242,7 +280,7 @@ impl Network for W4 {
             h[i + 1] = relu(&z[i + 1]);
         }
         let y = self.last.forward(&h[5]);
-        let (loss, dy) = mse(&y, &self.target);
+        let (loss, dy) = mse(&y, target);
         let mut dh = self.last.backward(&h[5], &dy);
         for i in (0..5).rev() {
             dh = self.hidden[i].backward(&h[i], &relu_backward(&z[i + 1], &dh));
@@ -258,7 +296,7 @@ impl Network for W4 {
     }
 
     fn infer(&self) {
-        let mut h = relu(&self.first.forward(black_box(&self.x)));
+        let mut h = relu(&self.first.forward(black_box(self.data.next_inference())));
         for layer in &self.hidden {
             h = relu(&layer.forward(&h));
         }
@@ -278,39 +316,44 @@ fn wrap<N: Network + 'static>(net: N) -> Contender {
     }
 }
 
-/// The plain nalgebra version of workload `k` (0 for W1 ... 3 for W4).
-pub fn contender(k: usize) -> Contender {
+/// The plain nalgebra version of workload `k` (0 for W1 ... 3 for W4), cycling through `count`
+/// batches.
+pub fn contender(k: usize, count: usize) -> Contender {
     let mut rng = static_nn::Rng::new(1);
+    let batches = Batches::of_workload(k, count);
     match k {
         0 => wrap(W1 {
             l1: Linear::new(&mut rng),
             l2: Linear::new(&mut rng),
             l3: Linear::new(&mut rng),
-            x: SMatrix::from_column_slice(&input(2)),
-            target: SMatrix::from_column_slice(&regression_target(1, 1)),
+            data: Data::new(&batches),
             t: 0,
         }),
         1 => wrap(W2 {
             l1: Linear::new(&mut rng),
             l2: Linear::new(&mut rng),
             l3: Linear::new(&mut rng),
-            x: SMatrix::from_column_slice(&input(64)),
-            target: SMatrix::from_column_slice(&regression_target(4, 8)),
+            data: Data::new(&batches),
             t: 0,
         }),
         2 => wrap(W3 {
             l1: Linear::new(&mut rng),
             l2: Linear::new(&mut rng),
-            x: Box::new(SMatrix::from_column_slice(&input(784 * 32))),
-            classes: classes(32),
+            xs: batches
+                .inputs
+                .iter()
+                .map(|v| Box::new(SMatrix::from_column_slice(v)))
+                .collect(),
+            classes: batches.classes.clone(),
+            train_index: 0,
+            infer_index: Cell::new(0),
             t: 0,
         }),
         _ => wrap(W4 {
             first: Linear::new(&mut rng),
             hidden: (0..5).map(|_| Linear::new(&mut rng)).collect(),
             last: Linear::new(&mut rng),
-            x: SMatrix::from_column_slice(&input(256)),
-            target: SMatrix::from_column_slice(&regression_target(16, 16)),
+            data: Data::new(&batches),
             t: 0,
         }),
     }

@@ -16,7 +16,7 @@ use core::mem::size_of;
 
 use super::{Right, Start, gemm, input_gradient_with, weight_gradient_with};
 use crate::Real;
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[cfg(x86_kernels)]
 use crate::x86;
 
 /// The instruction sets the kernels are compiled for.
@@ -25,8 +25,47 @@ pub(crate) enum Variant {
     /// The target's baseline (no FMA).
     Portable,
     /// AVX2 with FMA (256-bit vectors) or AVX-512 (512-bit), which the CPU was found to have.
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[cfg(x86_kernels)]
     X86(x86::Isa),
+}
+
+/// The instruction set the crate's matrix kernels and element loops run on this machine.
+///
+/// On x86-64 with `std` the choice is made at run time from the CPU's features; without `std`
+/// it comes from the compile-time target features (`-C target-cpu=native` or
+/// `-C target-feature=+avx2,+fma`), so a `no_std` build for such a target keeps the fast kernels.
+///
+/// ```
+/// let isa = static_nn::instruction_set();
+/// println!("static-nn runs {isa}");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InstructionSet {
+    /// The target's baseline (SSE2 on x86-64, NEON on AArch64, scalar on a Cortex-M), no FMA.
+    Portable,
+    /// AVX2 with FMA: 256-bit vectors.
+    Avx2Fma,
+    /// AVX-512F: 512-bit vectors.
+    Avx512,
+}
+
+impl core::fmt::Display for InstructionSet {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::Portable => "the target's baseline instructions",
+            Self::Avx2Fma => "AVX2 + FMA",
+            Self::Avx512 => "AVX-512",
+        })
+    }
+}
+
+/// The instruction set the kernels run on this machine (see [`InstructionSet`]).
+pub fn instruction_set() -> InstructionSet {
+    match Variant::best() {
+        Variant::Portable => InstructionSet::Portable,
+        #[cfg(x86_kernels)]
+        Variant::X86(isa) => isa.instruction_set(),
+    }
 }
 
 /// `Y = W X + b`: `W` is `m × k`, `X` is `k × n`, `b` has length `m`, `Y` is `m × n`.
@@ -99,7 +138,7 @@ impl Variant {
     /// The widest variant this CPU runs.
     #[inline]
     pub(crate) fn best() -> Self {
-        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        #[cfg(x86_kernels)]
         if let Some(isa) = x86::Isa::best() {
             return Self::X86(isa);
         }
@@ -110,7 +149,7 @@ impl Variant {
     #[cfg(test)]
     pub(crate) fn available() -> Vec<Self> {
         let mut variants = vec![Self::Portable];
-        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        #[cfg(x86_kernels)]
         variants.extend(x86::Isa::detect().map(Self::X86));
         variants
     }
@@ -120,7 +159,7 @@ impl Variant {
     pub(crate) fn forward<T: Real>(self, w: &[T], x: &[T], bias: &[T], y: &mut [T], shape: (usize, usize, usize)) {
         match self {
             Variant::Portable => portable::forward(w, x, bias, y, shape),
-            #[cfg(all(feature = "std", target_arch = "x86_64"))]
+            #[cfg(x86_kernels)]
             Variant::X86(isa) => isa.forward(w, x, bias, y, shape),
         }
     }
@@ -130,7 +169,7 @@ impl Variant {
     pub(crate) fn weight_gradient<T: Real>(self, dy: &[T], x: &[T], dw: &mut [T], shape: (usize, usize, usize)) {
         match self {
             Variant::Portable => portable::weight_gradient(dy, x, dw, shape),
-            #[cfg(all(feature = "std", target_arch = "x86_64"))]
+            #[cfg(x86_kernels)]
             Variant::X86(isa) => isa.weight_gradient(dy, x, dw, shape),
         }
     }
@@ -140,8 +179,42 @@ impl Variant {
     pub(crate) fn input_gradient<T: Real>(self, w: &[T], dy: &[T], dx: &mut [T], shape: (usize, usize, usize)) {
         match self {
             Variant::Portable => portable::input_gradient(w, dy, dx, shape),
-            #[cfg(all(feature = "std", target_arch = "x86_64"))]
+            #[cfg(x86_kernels)]
             Variant::X86(isa) => isa.input_gradient(w, dy, dx, shape),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// With `std`, the kernels follow the CPU's run-time features; without it, the compile-time
+    /// target features.
+    #[test]
+    fn instruction_set_follows_the_features_available() {
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        let expected = if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("fma") {
+            InstructionSet::Avx512
+        } else if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            InstructionSet::Avx2Fma
+        } else {
+            InstructionSet::Portable
+        };
+        #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
+        let expected = if cfg!(all(
+            target_arch = "x86_64",
+            target_feature = "avx2",
+            target_feature = "fma"
+        )) {
+            if cfg!(target_feature = "avx512f") {
+                InstructionSet::Avx512
+            } else {
+                InstructionSet::Avx2Fma
+            }
+        } else {
+            InstructionSet::Portable
+        };
+        assert_eq!(instruction_set(), expected);
     }
 }
