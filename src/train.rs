@@ -8,7 +8,7 @@
 
 use core::fmt;
 
-use crate::optim::Clip;
+use crate::optim::{Clip, NonFiniteUpdate};
 use crate::{NonFiniteStep, Real};
 
 mod record;
@@ -135,6 +135,16 @@ pub enum TrainError {
         /// The norm.
         norm: f64,
     },
+    /// A batch's loss and gradient were finite, but the optimizer's update would have made a
+    /// parameter or a state entry NaN or infinite.
+    NonFiniteUpdate {
+        /// The epoch, counted from 1 over the trainer's life.
+        epoch: usize,
+        /// The batch within the epoch, counted from 1.
+        batch: usize,
+        /// Which value, and what it would have become.
+        update: NonFiniteUpdate<f64>,
+    },
 }
 
 impl TrainError {
@@ -151,6 +161,16 @@ impl TrainError {
                 epoch,
                 batch,
                 norm: norm.to_f64(),
+            },
+            NonFiniteStep::Update(update) => TrainError::NonFiniteUpdate {
+                epoch,
+                batch,
+                update: NonFiniteUpdate {
+                    tensor: update.tensor,
+                    index: update.index,
+                    value: update.value,
+                    new: update.new.to_f64(),
+                },
             },
         }
     }
@@ -172,6 +192,10 @@ impl fmt::Display for TrainError {
             TrainError::NonFiniteGradient { epoch, batch, norm } => write!(
                 f,
                 "the gradient's norm is {norm} in batch {batch} of epoch {epoch}; the network and optimizer are as they were before that batch"
+            ),
+            TrainError::NonFiniteUpdate { epoch, batch, update } => write!(
+                f,
+                "in batch {batch} of epoch {epoch}, {update}; the network and optimizer are as they were before that batch"
             ),
         }
     }

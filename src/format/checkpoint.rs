@@ -1,7 +1,8 @@
 //! Checkpoints: weights plus everything else training needs to resume bit for bit.
 
-use super::container::{self, Entry, Kind, Value};
+use super::container::{self, Data, Entry, Kind, Value};
 use super::{Error, read_weights, weight_entries, weight_values};
+use crate::optim::MAX_STEPS;
 use crate::{Optimizer, Parameters, Real};
 
 /// Integer state that a checkpoint saves besides tensors: an optimizer's step count, a
@@ -210,6 +211,7 @@ where
     E: Counters,
 {
     let mut data = container::validate::<T, _>(bytes, entries::<T, N, O, E>, allow_non_finite)?;
+    check_optimizer::<T, N, O>(data.clone())?;
     read_weights(net, &mut data);
     for tensor in optimizer.tensors_mut() {
         data.read_reals(tensor);
@@ -220,6 +222,48 @@ where
     optimizer.set_steps(data.read_counter());
     for index in 0..E::counter_names().count() {
         extra.set_counter(index, data.read_counter());
+    }
+    Ok(())
+}
+
+/// Refuses optimizer state that no step could continue from, reading a copy of the validated
+/// data and writing nothing: a learning rate that is not finite or is negative, a negative value
+/// in a state tensor the optimizer declares non-negative ([`Optimizer::non_negative_state`]: a
+/// second moment, a sum of squares), a step count above [`MAX_STEPS`].
+fn check_optimizer<T, N, O>(mut data: Data<'_>) -> Result<(), Error>
+where
+    T: Real,
+    N: Parameters<T>,
+    O: Optimizer<T, N>,
+{
+    for entry in weight_entries::<T, N>() {
+        data.skip(entry.data_len::<T>());
+    }
+    for (info, non_negative) in O::tensor_infos().zip(O::non_negative_state()) {
+        let negative = data.reals::<T>(info.len()).enumerate().find(|(_, v)| *v < T::zero());
+        if let (true, Some((index, value))) = (non_negative, negative) {
+            return Err(Error::OutOfRange {
+                tensor: Entry::tensor(Kind::State, "optimizer", info).display_name(),
+                index,
+                value: value.to_f64(),
+            });
+        }
+    }
+    let lr = data.reals::<T>(1).next().unwrap_or(T::zero());
+    if !(lr.is_finite() && lr >= T::zero()) {
+        return Err(Error::OutOfRange {
+            tensor: Entry::scalar(Kind::State, "optimizer", "lr").display_name(),
+            index: 0,
+            value: lr.to_f64(),
+        });
+    }
+    let steps = data.read_counter();
+    if steps > MAX_STEPS {
+        return Err(Error::OutOfRange {
+            tensor: Entry::scalar(Kind::Counter, "optimizer", "steps").display_name(),
+            index: 0,
+            value: steps as f64,
+        });
     }
     Ok(())
 }

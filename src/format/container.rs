@@ -128,7 +128,7 @@ impl Entry {
         self.rows * self.cols
     }
 
-    fn data_len<T>(&self) -> usize {
+    pub(crate) fn data_len<T>(&self) -> usize {
         self.len() * self.kind.element_len::<T>()
     }
 
@@ -454,6 +454,7 @@ fn is_finite<T>(v: &[u8]) -> bool {
 }
 
 /// A validated data section, read front to back in directory order.
+#[derive(Clone)]
 pub(crate) struct Data<'a> {
     rest: &'a [u8],
 }
@@ -472,6 +473,19 @@ impl Data<'_> {
             bytemuck::bytes_of_mut(v).copy_from_slice(b);
             *v = to_le(*v);
         }
+    }
+
+    /// The next `len` values, without storing them.
+    pub(crate) fn reals<T: Real>(&mut self, len: usize) -> impl Iterator<Item = T> + '_ {
+        let bytes = self.take(len * size_of::<T>());
+        bytes
+            .chunks_exact(size_of::<T>())
+            .map(|b| to_le(bytemuck::pod_read_unaligned::<T>(b)))
+    }
+
+    /// Passes over `len` bytes.
+    pub(crate) fn skip(&mut self, len: usize) {
+        self.take(len);
     }
 
     /// The next counter.

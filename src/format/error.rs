@@ -7,7 +7,7 @@ use core::fmt;
 /// Every variant says what is wrong and where; none allocates, so the type works in `no_std`
 /// and is `Copy`. A failed load never changes the target: everything is validated before the
 /// first value is written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Error {
     /// The input ends before the data it declares (or before a complete header).
@@ -77,6 +77,16 @@ pub enum Error {
         /// Its index in the tensor's data, in the file's order.
         index: usize,
     },
+    /// A value is finite but outside what training can continue from: a negative learning rate
+    /// or second moment, a step count above [`MAX_STEPS`](crate::optim::MAX_STEPS).
+    OutOfRange {
+        /// The tensor or field holding it (`optimizer.lr`, `optimizer.2.weight`).
+        tensor: Name,
+        /// Its index in the tensor's data, in the file's order (0 for a scalar).
+        index: usize,
+        /// The value (a step count converted to `f64`).
+        value: f64,
+    },
     /// The bytes do not match their checksum: the file is corrupted.
     ChecksumMismatch {
         /// The checksum stored in the file.
@@ -137,6 +147,9 @@ impl fmt::Display for Error {
                 "shape signature mismatch: the network's is {expected:#018x}, the file's {found:#018x}"
             ),
             Error::NonFinite { tensor, index } => write!(f, "non-finite value in {tensor} at index {index}"),
+            Error::OutOfRange { tensor, index, value } => {
+                write!(f, "value {value} out of range in {tensor} at index {index}")
+            }
             Error::ChecksumMismatch { stored, computed } => write!(
                 f,
                 "checksum mismatch: stored {stored:#010x}, computed {computed:#010x} (the file is corrupted)"
