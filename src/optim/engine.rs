@@ -72,7 +72,12 @@ pub trait Walk<T: Real, const K: usize> {
 /// network does not compile with another, and a step allocates nothing.
 #[derive(Zeroable)]
 #[zeroable(bound = "")]
-pub struct Engine<T: Real, N: Parameters<T>, R: Rule<T, K>, const K: usize> {
+pub struct Engine<T, N, R, const K: usize>
+where
+    T: Real,
+    N: Parameters<T>,
+    R: Rule<T, K>,
+{
     /// Hyperparameters; may be changed between steps (the learning rate through
     /// [`Optimizer::set_learning_rate`], which checks it).
     pub config: R,
