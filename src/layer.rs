@@ -154,6 +154,27 @@ pub trait Parameters<T: Real>: Tensors<T> + Zeroable {
         Self::tensor_infos().chain(Self::buffer_infos())
     }
 
+    /// Calls `f` once per trainable tensor, in [`Tensors::tensors`] order, with the tensor, the
+    /// same tensor of `grad` and the same tensor of each value in `state` (an optimizer's
+    /// buffers): each tensor is visited once with all its slices, rather than walking several
+    /// trees in lock-step. Tuples, arrays, matrices and [`Dense`](crate::Dense) visit their
+    /// fields directly; the default walks [`Tensors::tensors_mut`].
+    #[inline(always)]
+    fn zip_gradient<const K: usize>(
+        &mut self,
+        grad: &Self::Gradient,
+        state: [&mut Self::Gradient; K],
+        mut f: impl FnMut(&mut [T], &[T], [&mut [T]; K]),
+    ) {
+        let mut state = state.map(|s| s.tensors_mut());
+        for (p, g) in self.tensors_mut().zip(grad.tensors()) {
+            let s = state
+                .each_mut()
+                .map(|s| s.next().expect("a gradient has the tensors of its network"));
+            f(p, g, s);
+        }
+    }
+
     /// A freshly initialised value with every hyperparameter at its default (see
     /// [`Parameters::reset`]). To choose hyperparameters, write the network as a value and
     /// initialise it with [`Parameters::initialised`].

@@ -41,6 +41,7 @@ mod adagrad;
 mod adam;
 mod adam_w;
 mod clip;
+mod engine;
 mod rms_prop;
 pub mod schedule;
 mod sgd;
@@ -50,6 +51,7 @@ pub use adam::{Adam, AdamConfig};
 pub use adam_w::{AdamW, AdamWConfig};
 pub(crate) use clip::sum_of_squares;
 pub use clip::{Clip, NonFiniteNorm, clip_grad_norm, clip_grad_value, global_norm};
+pub use engine::{Engine, Rule, Slot, Walk};
 pub use rms_prop::{RmsProp, RmsPropConfig};
 pub use schedule::{
     CosineAnnealingLr, ExponentialLr, FixedLr, LinearWarmup, PlateauConfig, ReduceLrOnPlateau, Schedule, StepLr,
@@ -57,7 +59,15 @@ pub use schedule::{
 };
 pub use sgd::{Sgd, SgdConfig};
 
-use crate::{Parameters, Real, Tensors};
+use core::fmt;
+
+use crate::{Parameters, Real, TensorInfo, Tensors};
+
+/// The largest step count an optimizer holds, 2⁵³: every count up to it converts to `f64`
+/// exactly. Steps saturate there (a rule's step-dependent factors, such as Adam's bias
+/// corrections, have long reached their limits), [`Optimizer::set_steps`] refuses more, and a
+/// checkpoint declaring more is refused at load; so the counter never overflows or wraps.
+pub const MAX_STEPS: u64 = 1 << 53;
 
 /// Updates a network's parameters from their gradient.
 ///
@@ -89,7 +99,76 @@ pub trait Optimizer<T: Real, N: Parameters<T>>: Tensors<T> {
     fn steps(&self) -> u64;
 
     /// Sets the step counter, e.g. when restoring a saved optimizer with its state tensors.
+    ///
+    /// # Panics
+    /// If `steps` exceeds [`MAX_STEPS`].
     fn set_steps(&mut self, steps: u64);
+
+    /// [`Optimizer::step`], unless a value it would write (a parameter or a state entry) is not
+    /// finite: then nothing changes (not even the step counter) and the error names the value.
+    /// Allocates nothing: the update is computed once without being stored, then again to
+    /// store it.
+    ///
+    /// # Errors
+    /// [`NonFiniteUpdate`] for the first value, in [`Tensors`] order, that would not be finite.
+    fn try_step(&mut self, net: &mut N, grad: &N::Gradient) -> Result<(), NonFiniteUpdate<T>>;
+
+    /// For each state tensor, in [`Tensors::tensors`] order, whether its values are ≥ 0 by
+    /// construction (a second moment, a sum of squares): a checkpoint holding a negative one is
+    /// refused at load. None by default.
+    fn non_negative_state() -> impl Iterator<Item = bool> {
+        core::iter::repeat(false)
+    }
+}
+
+/// A boxed optimizer is an optimizer: `train_step(&mut net, &mut boxed, ..)` works with what
+/// [`Engine::new_boxed`] returns.
+#[cfg(feature = "alloc")]
+impl<T: Real, N: Parameters<T>, O: Optimizer<T, N>> Optimizer<T, N> for alloc::boxed::Box<O> {
+    fn step(&mut self, net: &mut N, grad: &N::Gradient) {
+        (**self).step(net, grad);
+    }
+    fn learning_rate(&self) -> T {
+        (**self).learning_rate()
+    }
+    fn set_learning_rate(&mut self, learning_rate: T) {
+        (**self).set_learning_rate(learning_rate);
+    }
+    fn steps(&self) -> u64 {
+        (**self).steps()
+    }
+    fn set_steps(&mut self, steps: u64) {
+        (**self).set_steps(steps);
+    }
+    fn try_step(&mut self, net: &mut N, grad: &N::Gradient) -> Result<(), NonFiniteUpdate<T>> {
+        (**self).try_step(net, grad)
+    }
+    fn non_negative_state() -> impl Iterator<Item = bool> {
+        O::non_negative_state()
+    }
+}
+
+/// A value an optimizer step would have made NaN or infinite (see [`Optimizer::try_step`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NonFiniteUpdate<T> {
+    /// The tensor, as the network names it (`layer`, `name`).
+    pub tensor: TensorInfo,
+    /// The element's index in the tensor's data (column-major).
+    pub index: usize,
+    /// Which value: `"parameter"`, or the state buffer's name (`"exp_avg_sq"`).
+    pub value: &'static str,
+    /// The value it would have become.
+    pub new: T,
+}
+
+impl<T: Real> fmt::Display for NonFiniteUpdate<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the {} of {}.{} at index {} would become {}",
+            self.value, self.tensor.layer, self.tensor.name, self.index, self.new
+        )
+    }
 }
 
 /// `x`, or 0 if it is subnormal: what the optimizers store in their decaying state.

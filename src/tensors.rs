@@ -243,6 +243,23 @@ impl<T: Real, A: Tensors<T>, const N: usize> Tensors<T> for [A; N] {
     }
 }
 
+/// A boxed value has the tensors of the value (a network, a gradient or an optimizer built by
+/// `build_boxed` / `new_boxed`).
+#[cfg(feature = "alloc")]
+impl<T: Real, A: Tensors<T>> Tensors<T> for alloc::boxed::Box<A> {
+    const LAYERS: usize = A::LAYERS;
+
+    fn tensors(&self) -> impl Iterator<Item = &[T]> {
+        (**self).tensors()
+    }
+    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        (**self).tensors_mut()
+    }
+    fn tensor_infos() -> impl Iterator<Item = TensorInfo> {
+        A::tensor_infos()
+    }
+}
+
 /// Implements `Tensors` for tuples by chaining the elements' tensors and shifting each element's
 /// layer positions past the ones before it.
 macro_rules! tuple_tensors {

@@ -8,7 +8,7 @@
 
 use core::fmt;
 
-use crate::optim::Clip;
+use crate::optim::{Clip, NonFiniteUpdate};
 use crate::{BufferFault, NonFiniteStep, Real};
 
 mod record;
@@ -194,6 +194,16 @@ pub enum TrainError {
         /// Where the buffer is and the value it would have taken.
         fault: BufferFault<f64>,
     },
+    /// A batch's loss and gradient were finite, but the optimizer's update would have made a
+    /// parameter or a state entry NaN or infinite.
+    NonFiniteUpdate {
+        /// The epoch, counted from 1 over the trainer's life.
+        epoch: usize,
+        /// The batch within the epoch, counted from 1.
+        batch: usize,
+        /// Which value, and what it would have become.
+        update: NonFiniteUpdate<f64>,
+    },
 }
 
 impl TrainError {
@@ -219,6 +229,16 @@ impl TrainError {
                     buffer: fault.buffer,
                     index: fault.index,
                     value: fault.value.to_f64(),
+                },
+            },
+            NonFiniteStep::Update(update) => TrainError::NonFiniteUpdate {
+                epoch,
+                batch,
+                update: NonFiniteUpdate {
+                    tensor: update.tensor,
+                    index: update.index,
+                    value: update.value,
+                    new: update.new.to_f64(),
                 },
             },
         }
@@ -250,6 +270,10 @@ impl fmt::Display for TrainError {
                 f,
                 "{}.{}[{}] would become {} in batch {batch} of epoch {epoch}; the network and optimizer are as they were before that batch",
                 fault.layer, fault.buffer, fault.index, fault.value
+            ),
+            TrainError::NonFiniteUpdate { epoch, batch, update } => write!(
+                f,
+                "in batch {batch} of epoch {epoch}, {update}; the network and optimizer are as they were before that batch"
             ),
         }
     }

@@ -6,7 +6,7 @@ use core::marker::PhantomData;
 use bytemuck::Zeroable;
 
 use crate::ActivationVisitor;
-use crate::optim::{Clip, clip_grad_norm, clip_grad_value, global_norm};
+use crate::optim::{Clip, NonFiniteUpdate, clip_grad_norm, clip_grad_value, global_norm};
 use crate::{BufferFault, Layer, Loss, Optimizer, Real, Tensors};
 
 /// Everything a training step writes besides the network and the optimizer: the layers'
@@ -169,8 +169,9 @@ impl<T: Real, N: Layer<T, X>, X> Workspace<T, N, X> {
     /// [`apply_gradient`](Workspace::apply_gradient). Returns the loss before the update.
     ///
     /// # Errors
-    /// [`NonFiniteStep`] if the loss or the gradient is NaN or infinite, or if a buffer update
-    /// (a batch norm's running statistics) would make a value non-finite. The network (its
+    /// [`NonFiniteStep`] if the loss or the gradient is NaN or infinite, if a buffer update (a
+    /// batch norm's running statistics) would make a value non-finite, or if the optimizer's
+    /// update would make a parameter or a state entry NaN or infinite. The network (its
     /// parameters and its buffers) and the optimizer (its state, step counter and learning rate)
     /// are then exactly as they were before the call; only the workspace changed.
     ///
@@ -225,8 +226,11 @@ impl<T: Real, N: Layer<T, X>, X> Workspace<T, N, X> {
     ///
     /// # Errors
     /// [`NonFiniteStep`] if `loss` or the norm is NaN or infinite, or a buffer would become
-    /// non-finite; nothing but the returned error has happened (no clipping, no buffer update,
-    /// no step).
+    /// non-finite (then nothing but the returned error has happened: no clipping, no buffer
+    /// update, no step), or if the update would make a parameter or an optimizer state entry NaN
+    /// or infinite ([`NonFiniteStep::Update`]: the gradient may have been clipped, nothing else
+    /// has happened). The optimizer checks every value it would write before writing any
+    /// ([`Optimizer::try_step`]).
     pub fn apply_gradient<O: Optimizer<T, N>>(
         &mut self,
         net: &mut N,
@@ -253,8 +257,8 @@ impl<T: Real, N: Layer<T, X>, X> Workspace<T, N, X> {
                 norm
             }
         };
+        optimizer.try_step(net, &self.grad).map_err(NonFiniteStep::Update)?;
         net.update_buffers(&self.cache);
-        optimizer.step(net, &self.grad);
         Ok(norm)
     }
 
@@ -285,6 +289,10 @@ pub enum NonFiniteStep<T> {
     /// statistics, from a batch whose variance overflows) would have made a value non-finite
     /// or a variance negative.
     Buffer(BufferFault<T>),
+    /// The loss and the gradient were finite, but the optimizer's update would have made a
+    /// parameter or a state entry NaN or infinite (a learning rate or a state large enough to
+    /// overflow).
+    Update(NonFiniteUpdate<T>),
 }
 
 impl<T: Real> fmt::Display for NonFiniteStep<T> {
@@ -303,6 +311,7 @@ impl<T: Real> fmt::Display for NonFiniteStep<T> {
                 f,
                 "{layer}.{buffer}[{index}] would become {value}; the step was not taken"
             ),
+            NonFiniteStep::Update(update) => write!(f, "{update}; the step was not taken"),
         }
     }
 }

@@ -324,7 +324,7 @@ fn a_non_finite_loss_is_refused_before_any_change() {
     workspace.train_step(&mut expected, &mut sgd_expected, &CrossEntropy, &x, &labels);
     assert_eq!(sgd.steps, 1);
     assert_eq!(net.0.weight, expected.0.weight);
-    assert_eq!(sgd.momentum_buffer.0.weight, sgd_expected.momentum_buffer.0.weight);
+    assert_eq!(sgd.state[0].0.weight, sgd_expected.state[0].0.weight);
 }
 
 #[test]

@@ -1,8 +1,9 @@
 //! Checkpoints: weights plus everything else training needs to resume bit for bit.
 
-use super::container::{self, Entry, Kind, Value};
+use super::container::{self, Data, Entry, Kind, Value};
 use super::{Error, read_weights, weight_entries, weight_values};
-use crate::{Counters, Optimizer, Parameters, Real};
+use crate::optim::MAX_STEPS;
+use crate::{Counters, Number, Optimizer, Parameters, Real};
 
 /// The directory of a checkpoint: the weights, the optimizer's state tensors, its learning rate
 /// and step count, then the extra counters.
@@ -161,6 +162,7 @@ where
     E: Counters,
 {
     let mut data = container::validate::<T, _>(bytes, entries::<T, N, O, E>, allow_non_finite)?;
+    check_optimizer::<T, N, O>(data.clone())?;
     check_extra::<T, N, O, E>(extra, data.clone())?;
     read_weights(net, &mut data);
     for tensor in optimizer.tensors_mut() {
@@ -172,6 +174,51 @@ where
     optimizer.set_steps(data.read_counter());
     for index in 0..E::counter_names().count() {
         extra.set_counter(index, data.read_counter());
+    }
+    Ok(())
+}
+
+/// Refuses optimizer state that no step could continue from, reading a copy of the validated
+/// data and writing nothing: a learning rate that is not finite or is negative, a negative value
+/// in a state tensor the optimizer declares non-negative ([`Optimizer::non_negative_state`]: a
+/// second moment, a sum of squares), a step count above [`MAX_STEPS`].
+fn check_optimizer<T, N, O>(mut data: Data<'_>) -> Result<(), Error>
+where
+    T: Real,
+    N: Parameters<T>,
+    O: Optimizer<T, N>,
+{
+    for entry in weight_entries::<T, N>() {
+        data.skip::<T>(&entry);
+    }
+    for (info, non_negative) in O::tensor_infos().zip(O::non_negative_state()) {
+        let negative = data.reals::<T>(info.len()).enumerate().find(|(_, v)| *v < T::zero());
+        if let (true, Some((index, value))) = (non_negative, negative) {
+            return Err(Error::OutOfRange {
+                tensor: Entry::tensor(Kind::State, "optimizer", info).display_name(),
+                index,
+                value: Number::real(value.to_f64()),
+                expected: "≥ 0",
+            });
+        }
+    }
+    let lr = data.reals::<T>(1).next().unwrap_or(T::zero());
+    if !(lr.is_finite() && lr >= T::zero()) {
+        return Err(Error::OutOfRange {
+            tensor: Entry::scalar(Kind::State, "optimizer", "lr").display_name(),
+            index: 0,
+            value: Number::real(lr.to_f64()),
+            expected: "finite and ≥ 0",
+        });
+    }
+    let steps = data.read_counter();
+    if steps > MAX_STEPS {
+        return Err(Error::OutOfRange {
+            tensor: Entry::scalar(Kind::Counter, "optimizer", "steps").display_name(),
+            index: 0,
+            value: Number::Integer(steps),
+            expected: "at most 2^53 (MAX_STEPS)",
+        });
     }
     Ok(())
 }

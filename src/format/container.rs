@@ -138,7 +138,7 @@ impl Entry {
         self.rows * self.cols
     }
 
-    fn data_len<T>(&self) -> usize {
+    pub(crate) fn data_len<T>(&self) -> usize {
         self.len() * self.kind.element_len::<T>()
     }
 
@@ -515,6 +515,14 @@ impl Data<'_> {
     /// Steps over the next entry's data.
     pub(crate) fn skip<T>(&mut self, entry: &Entry) {
         self.take(entry.data_len::<T>());
+    }
+
+    /// The next `len` values, without storing them.
+    pub(crate) fn reals<T: Real>(&mut self, len: usize) -> impl Iterator<Item = T> + '_ {
+        let bytes = self.take(len * size_of::<T>());
+        bytes
+            .chunks_exact(size_of::<T>())
+            .map(|b| to_le(bytemuck::pod_read_unaligned::<T>(b)))
     }
 
     /// The next counter.

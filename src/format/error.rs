@@ -9,7 +9,7 @@ use crate::Number;
 /// Every variant says what is wrong and where; none allocates, so the type works in `no_std`
 /// and is `Copy`. A failed load never changes the target: everything is validated before the
 /// first value is written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Error {
     /// The input ends before the data it declares (or before a complete header).

@@ -1,6 +1,7 @@
 use bytemuck::Zeroable;
 
-use crate::{Optimizer, Parameters, Real, TensorInfo, Tensors};
+use super::engine::{Engine, Rule, Slot, Walk};
+use crate::Real;
 
 /// Hyperparameters of [`Adagrad`]. Defaults are PyTorch's: `lr` 1e-2, no learning-rate decay, no
 /// weight decay, initial accumulator 0, `eps` 1e-10.
@@ -50,7 +51,8 @@ impl<T: Real> AdagradConfig<T> {
 /// Parameters whose gradients have been large take small steps, rarely-updated ones large
 /// steps; since `Σ` only grows, every step size shrinks over time.
 ///
-/// The state is `sum` (PyTorch's name), shaped like the network's gradient and starting at
+/// The state is `sum` (PyTorch's name), in `state[0]`, shaped like the network's gradient and
+/// starting at
 /// [`AdagradConfig::initial_accumulator_value`], and the step counter.
 ///
 /// ```
@@ -63,146 +65,74 @@ impl<T: Real> AdagradConfig<T> {
 /// adagrad.step(&mut p, &Vector1::new(3.0)); // Σ = 25: p ← 0.5 − 0.5 · 3 / 5
 /// assert!((p[0] - 0.2).abs() < 1e-9);
 /// ```
-#[derive(Zeroable)]
-#[zeroable(bound = "")]
-pub struct Adagrad<T: Real, N: Parameters<T>> {
-    /// Hyperparameters; may be changed between steps. `initial_accumulator_value` is read once,
-    /// at construction.
-    pub config: AdagradConfig<T>,
-    /// Sum of squared gradients `Σ`.
-    pub sum: N::Gradient,
-    /// Steps taken so far (`t`).
-    pub steps: u64,
-}
+pub type Adagrad<T, N> = Engine<T, N, AdagradConfig<T>, 1>;
 
-impl<T: Real, N: Parameters<T>> Clone for Adagrad<T, N> {
-    fn clone(&self) -> Self {
-        Self {
-            config: self.config,
-            sum: self.sum.clone(),
-            steps: self.steps,
-        }
-    }
-}
+impl<T: Real> Rule<T, 1> for AdagradConfig<T> {
+    const NAME: &'static str = "Adagrad";
+    const SLOTS: [Slot; 1] = [Slot {
+        name: "sum",
+        non_negative: true,
+    }];
+    type Step = Constants<T>;
 
-/// The optimizer's state, for saving and restoring: the tensors of `sum`, in the network's
-/// order. [`Adagrad::steps`] completes the state.
-impl<T: Real, N: Parameters<T>> Tensors<T> for Adagrad<T, N> {
-    const LAYERS: usize = N::Gradient::LAYERS;
-
-    fn tensors(&self) -> impl Iterator<Item = &[T]> {
-        self.sum.tensors()
+    fn learning_rate(&self) -> T {
+        self.lr
     }
-    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-        self.sum.tensors_mut()
+    fn set_learning_rate(&mut self, learning_rate: T) {
+        self.lr = learning_rate;
     }
-    fn tensor_infos() -> impl Iterator<Item = TensorInfo> {
-        N::Gradient::tensor_infos()
-    }
-}
-
-impl<T: Real, N: Parameters<T>> Adagrad<T, N> {
-    /// A fresh optimizer (no steps taken, the accumulator at its initial value).
-    ///
-    /// # Panics
-    /// If the learning rate, learning-rate decay, weight decay, initial accumulator value or eps
-    /// is negative (the values PyTorch also rejects).
-    pub fn new(config: AdagradConfig<T>) -> Self {
-        Self::validate(&config);
-        let mut adagrad = Self::zeroed();
-        adagrad.start(config);
-        adagrad
-    }
-
-    /// Like [`Adagrad::new`], built directly on the heap (for networks too large for the stack).
-    ///
-    /// # Panics
-    /// As [`Adagrad::new`].
-    #[cfg(feature = "alloc")]
-    pub fn new_boxed(config: AdagradConfig<T>) -> alloc::boxed::Box<Self> {
-        Self::validate(&config);
-        let mut adagrad = crate::zeroed_box::<Self>();
-        adagrad.start(config);
-        adagrad
-    }
-
-    fn start(&mut self, config: AdagradConfig<T>) {
-        self.config = config;
-        for t in self.sum.tensors_mut() {
-            t.fill(config.initial_accumulator_value);
-        }
-    }
-
-    fn validate(config: &AdagradConfig<T>) {
+    fn validate(&self) {
         let checks = [
-            ("learning rate", config.lr),
-            ("learning-rate decay", config.lr_decay),
-            ("weight decay", config.weight_decay),
-            ("initial accumulator value", config.initial_accumulator_value),
-            ("eps", config.eps),
+            ("learning-rate decay", self.lr_decay),
+            ("weight decay", self.weight_decay),
+            ("initial accumulator value", self.initial_accumulator_value),
+            ("eps", self.eps),
         ];
         for (name, value) in checks {
             assert!(value >= T::zero(), "Adagrad {name} must be >= 0, got {value}");
         }
     }
-}
-
-impl<T: Real, N: Parameters<T>> Optimizer<T, N> for Adagrad<T, N> {
-    fn step(&mut self, net: &mut N, grad: &N::Gradient) {
-        self.steps += 1;
-        let c = self.config;
-        let decayed_lr = c.lr / (T::one() + T::of((self.steps - 1) as f64) * c.lr_decay);
-        let l2 = c.weight_decay != T::zero();
-        let tensors = net.tensors_mut().zip(grad.tensors()).zip(self.sum.tensors_mut());
-        for ((p, g), sum) in tensors {
-            crate::simd::widest(
-                #[inline(always)]
-                || {
-                    if l2 {
-                        adagrad_slice::<T, true>(p, g, sum, decayed_lr, c.weight_decay, c.eps);
-                    } else {
-                        adagrad_slice::<T, false>(p, g, sum, decayed_lr, c.weight_decay, c.eps);
-                    }
-                },
-            );
+    fn initial_state(&self) -> [T; 1] {
+        [self.initial_accumulator_value]
+    }
+    fn prepare(&self, t: u64) -> Constants<T> {
+        Constants {
+            decayed_lr: self.lr / (T::one() + T::of((t - 1) as f64) * self.lr_decay),
+            weight_decay: self.weight_decay,
+            eps: self.eps,
         }
     }
-
-    fn learning_rate(&self) -> T {
-        self.config.lr
-    }
-
-    fn set_learning_rate(&mut self, learning_rate: T) {
-        self.config.lr = learning_rate;
-    }
-
-    fn steps(&self) -> u64 {
-        self.steps
-    }
-
-    fn set_steps(&mut self, steps: u64) {
-        self.steps = steps;
+    #[inline(always)]
+    fn with_element<W: Walk<T, 1>>(&self, c: Constants<T>, walk: W) -> W::Output {
+        if self.weight_decay != T::zero() {
+            walk.run(move |p, g, s| element::<T, true>(&c, p, g, s), [true])
+        } else {
+            walk.run(move |p, g, s| element::<T, false>(&c, p, g, s), [true])
+        }
     }
 }
 
-/// The element loop, compiled for the widest vectors the CPU has (see
-/// [`crate::simd::widest`]): its square root and division are what bound it.
+/// The per-step constants.
+#[derive(Clone, Copy)]
+pub struct Constants<T> {
+    /// `lr / (1 + (t − 1) · lr_decay)`.
+    decayed_lr: T,
+    weight_decay: T,
+    eps: T,
+}
+
+/// One element; its square root and division are what bound the loop.
 #[inline(always)]
-fn adagrad_slice<T: Real, const L2: bool>(p: &mut [T], g: &[T], sum: &mut [T], lr: T, weight_decay: T, eps: T) {
-    let n = p.len();
-    // Equal lengths, made visible to the compiler so that the loop has no bounds checks.
-    let (g, sum) = (&g[..n], &mut sum[..n]);
-    for i in 0..n {
-        let grad = if L2 { g[i] + weight_decay * p[i] } else { g[i] };
-        let total = sum[i] + grad * grad;
-        sum[i] = total;
-        p[i] -= lr * grad / (total.sqrt() + eps);
-    }
+fn element<T: Real, const L2: bool>(c: &Constants<T>, param: T, grad: T, [sum]: [T; 1]) -> (T, [T; 1]) {
+    let grad = if L2 { grad + c.weight_decay * param } else { grad };
+    let total = sum + grad * grad;
+    (param - c.decayed_lr * grad / (total.sqrt() + c.eps), [total])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Tensors;
     use crate::optim::test_support::{self, Net, QUADRATIC_START, ROSENBROCK_START, minimise, quadratic, rosenbrock};
     use nalgebra::Vector2;
 
@@ -262,7 +192,10 @@ mod tests {
             initial_accumulator_value: 0.25,
             ..AdagradConfig::default()
         };
-        assert_eq!(Adagrad::<f64, Vector2<f64>>::new(config).sum, Vector2::new(0.25, 0.25));
+        assert_eq!(
+            Adagrad::<f64, Vector2<f64>>::new(config).state[0],
+            Vector2::new(0.25, 0.25)
+        );
         let boxed = Adagrad::<f64, Net>::new_boxed(config);
         assert!(boxed.tensors().flatten().all(|&v| v == 0.25));
     }

@@ -1,7 +1,8 @@
 use bytemuck::Zeroable;
 
+use super::engine::{Engine, Rule, Slot, Walk};
 use super::flush_subnormal;
-use crate::{Optimizer, Parameters, Real, TensorInfo, Tensors};
+use crate::Real;
 
 /// Hyperparameters of [`Adam`]. Defaults are PyTorch's: `lr` 1e-3, `betas` (0.9, 0.999), `eps`
 /// 1e-8, no weight decay, no AMSGrad.
@@ -57,8 +58,9 @@ impl<T: Real> AdamConfig<T> {
 /// roughly `lr`, whatever the scale of its gradient: flat directions speed up, steep ones slow
 /// down. The `1 − βᵗ` factors undo the bias of averages that start at zero.
 ///
-/// The state is `exp_avg`, `exp_avg_sq` and `max_exp_avg_sq` (PyTorch's names), each shaped like
-/// the network's gradient, and the step counter. `max_exp_avg_sq` stays zero without AMSGrad.
+/// The state is `exp_avg`, `exp_avg_sq` and `max_exp_avg_sq` (PyTorch's names), in
+/// [`Engine::state`](crate::optim::Engine) `[0]`, `[1]` and `[2]`, each shaped like the network's
+/// gradient, and the step counter. `max_exp_avg_sq` stays zero without AMSGrad.
 ///
 /// ```
 /// use static_nn::{Adam, AdamConfig, Dense, Optimizer};
@@ -72,130 +74,54 @@ impl<T: Real> AdamConfig<T> {
 /// assert!((net.weight[0] - 0.9).abs() < 1e-7);
 /// assert!((net.bias[0] - 0.1).abs() < 1e-7);
 /// ```
-#[derive(Zeroable)]
-#[zeroable(bound = "")]
-pub struct Adam<T: Real, N: Parameters<T>> {
-    /// Hyperparameters; may be changed between steps.
-    pub config: AdamConfig<T>,
-    /// First-moment estimate `m`.
-    pub exp_avg: N::Gradient,
-    /// Second-moment estimate `v`.
-    pub exp_avg_sq: N::Gradient,
-    /// Running maximum of `v` (AMSGrad only; zero otherwise).
-    pub max_exp_avg_sq: N::Gradient,
-    /// Steps taken so far (`t`).
-    pub steps: u64,
-}
+pub type Adam<T, N> = Engine<T, N, AdamConfig<T>, 3>;
 
-impl<T: Real, N: Parameters<T>> Clone for Adam<T, N> {
-    fn clone(&self) -> Self {
-        Self {
-            config: self.config,
-            exp_avg: self.exp_avg.clone(),
-            exp_avg_sq: self.exp_avg_sq.clone(),
-            max_exp_avg_sq: self.max_exp_avg_sq.clone(),
-            steps: self.steps,
-        }
+/// Adam's state buffers; AdamW's too.
+pub(super) const SLOTS: [Slot; 3] = [
+    Slot {
+        name: "exp_avg",
+        non_negative: false,
+    },
+    Slot {
+        name: "exp_avg_sq",
+        non_negative: true,
+    },
+    Slot {
+        name: "max_exp_avg_sq",
+        non_negative: true,
+    },
+];
+
+impl<T: Real> Rule<T, 3> for AdamConfig<T> {
+    const NAME: &'static str = "Adam";
+    const SLOTS: [Slot; 3] = SLOTS;
+    type Step = Constants<T>;
+
+    fn learning_rate(&self) -> T {
+        self.lr
     }
-}
-
-/// The optimizer's state, for saving and restoring: the tensors of `exp_avg`, then of
-/// `exp_avg_sq`, then of `max_exp_avg_sq`, each in the network's order. As for a tuple of the
-/// three, the layer positions of the second and third copies are shifted past the first.
-/// [`Adam::steps`] completes the state.
-impl<T: Real, N: Parameters<T>> Tensors<T> for Adam<T, N> {
-    const LAYERS: usize = 3 * N::Gradient::LAYERS;
-
-    fn tensors(&self) -> impl Iterator<Item = &[T]> {
-        self.exp_avg
-            .tensors()
-            .chain(self.exp_avg_sq.tensors())
-            .chain(self.max_exp_avg_sq.tensors())
+    fn set_learning_rate(&mut self, learning_rate: T) {
+        self.lr = learning_rate;
     }
-    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-        self.exp_avg
-            .tensors_mut()
-            .chain(self.exp_avg_sq.tensors_mut())
-            .chain(self.max_exp_avg_sq.tensors_mut())
+    fn validate(&self) {
+        validate(self, "Adam");
     }
-    fn tensor_infos() -> impl Iterator<Item = TensorInfo> {
-        three_copies::<T, N::Gradient>()
+    fn prepare(&self, t: u64) -> Constants<T> {
+        Constants::new(self.lr, self.beta1, self.beta2, self.eps, self.weight_decay, t)
     }
-}
-
-/// The infos of three consecutive copies of `G`, laid out as the tuple `(G, G, G)` would be.
-pub(super) fn three_copies<T: Real, G: Tensors<T>>() -> impl Iterator<Item = TensorInfo> {
-    (0..3).flat_map(|copy| G::tensor_infos().map(move |t| t.shifted(copy * G::LAYERS)))
-}
-
-impl<T: Real, N: Parameters<T>> Adam<T, N> {
-    /// A fresh optimizer (no steps taken, zero moments).
-    ///
-    /// # Panics
-    /// If the learning rate, eps or weight decay is negative, or a beta is outside `[0, 1)`
-    /// (the values PyTorch also rejects).
-    pub fn new(config: AdamConfig<T>) -> Self {
-        validate(&config, "Adam");
-        let mut adam = Self::zeroed();
-        adam.config = config;
-        adam
-    }
-
-    /// Like [`Adam::new`], built directly on the heap (for networks too large for the stack).
-    ///
-    /// # Panics
-    /// As [`Adam::new`].
-    #[cfg(feature = "alloc")]
-    pub fn new_boxed(config: AdamConfig<T>) -> alloc::boxed::Box<Self> {
-        validate(&config, "Adam");
-        let mut adam = crate::zeroed_box::<Self>();
-        adam.config = config;
-        adam
-    }
-}
-
-impl<T: Real, N: Parameters<T>> Optimizer<T, N> for Adam<T, N> {
-    fn step(&mut self, net: &mut N, grad: &N::Gradient) {
-        self.steps += 1;
-        let c = self.config;
-        let decay = if c.weight_decay == T::zero() {
+    #[inline(always)]
+    fn with_element<W: Walk<T, 3>>(&self, c: Constants<T>, walk: W) -> W::Output {
+        let decay = if self.weight_decay == T::zero() {
             Decay::None
         } else {
             Decay::L2
         };
-        let constants = Constants::new(c.lr, c.beta1, c.beta2, c.eps, c.weight_decay, self.steps);
-        let moments = Moments {
-            exp_avg: &mut self.exp_avg,
-            exp_avg_sq: &mut self.exp_avg_sq,
-            max_exp_avg_sq: &mut self.max_exp_avg_sq,
-        };
-        update(net, grad, moments, &constants, c.amsgrad, decay);
-    }
-
-    fn learning_rate(&self) -> T {
-        self.config.lr
-    }
-
-    fn set_learning_rate(&mut self, learning_rate: T) {
-        self.config.lr = learning_rate;
-    }
-
-    fn steps(&self) -> u64 {
-        self.steps
-    }
-
-    fn set_steps(&mut self, steps: u64) {
-        self.steps = steps;
+        dispatch(c, self.amsgrad, decay, walk)
     }
 }
 
 /// Panics on hyperparameters PyTorch also rejects; shared with [`AdamW`](crate::AdamW).
 pub(super) fn validate<T: Real>(config: &AdamConfig<T>, name: &str) {
-    assert!(
-        config.lr >= T::zero(),
-        "{name} learning rate must be >= 0, got {}",
-        config.lr
-    );
     assert!(config.eps >= T::zero(), "{name} eps must be >= 0, got {}", config.eps);
     for (i, beta) in [config.beta1, config.beta2].into_iter().enumerate() {
         assert!(
@@ -223,7 +149,8 @@ pub(super) enum Decay {
 }
 
 /// The per-step constants, computed once per step rather than once per parameter.
-pub(super) struct Constants<T> {
+#[derive(Clone, Copy)]
+pub struct Constants<T> {
     one_minus_beta1: T,
     beta2: T,
     one_minus_beta2: T,
@@ -238,8 +165,9 @@ pub(super) struct Constants<T> {
 }
 
 impl<T: Real> Constants<T> {
-    pub(super) fn new(lr: T, beta1: T, beta2: T, eps: T, weight_decay: T, steps: u64) -> Self {
-        let t = T::of(steps as f64);
+    /// The constants of step `t`; `t` ≥ 1 and β < 1 make both bias corrections positive.
+    pub(super) fn new(lr: T, beta1: T, beta2: T, eps: T, weight_decay: T, t: u64) -> Self {
+        let t = T::of(t as f64);
         Self {
             one_minus_beta1: T::one() - beta1,
             beta2,
@@ -263,90 +191,45 @@ fn decayed<T: Real>(beta: T, t: T) -> T {
     }
 }
 
-/// The three moment buffers of an Adam-family optimizer.
-pub(super) struct Moments<'a, G> {
-    pub(super) exp_avg: &'a mut G,
-    pub(super) exp_avg_sq: &'a mut G,
-    pub(super) max_exp_avg_sq: &'a mut G,
-}
-
-/// One Adam step over every tensor, compiled for the widest vectors the CPU has. The choice of
-/// variant is made once per tensor, so each element loop is straight-line code the compiler
-/// can vectorise.
-pub(super) fn update<T: Real, N: Parameters<T>>(
-    net: &mut N,
-    grad: &N::Gradient,
-    moments: Moments<'_, N::Gradient>,
-    c: &Constants<T>,
-    amsgrad: bool,
-    decay: Decay,
-) {
-    let tensors = net
-        .tensors_mut()
-        .zip(grad.tensors())
-        .zip(moments.exp_avg.tensors_mut())
-        .zip(moments.exp_avg_sq.tensors_mut())
-        .zip(moments.max_exp_avg_sq.tensors_mut());
-    // One dispatch for the whole step: a small network's tensors are a few vectors each.
-    crate::simd::widest(
-        #[inline(always)]
-        || {
-            for ((((p, g), m), v), v_max) in tensors {
-                match (amsgrad, decay) {
-                    (false, Decay::None) => adam_slice::<T, false, false, false>(p, g, m, v, v_max, c),
-                    (false, Decay::L2) => adam_slice::<T, false, true, false>(p, g, m, v, v_max, c),
-                    (false, Decay::Decoupled) => adam_slice::<T, false, false, true>(p, g, m, v, v_max, c),
-                    (true, Decay::None) => adam_slice::<T, true, false, false>(p, g, m, v, v_max, c),
-                    (true, Decay::L2) => adam_slice::<T, true, true, false>(p, g, m, v, v_max, c),
-                    (true, Decay::Decoupled) => adam_slice::<T, true, false, true>(p, g, m, v, v_max, c),
-                }
-            }
-        },
-    );
-}
-
-/// The element loop, in PyTorch's order of operations (`lerp` for the first moment, the
-/// denominator `√v̂ / √(1 − β₂ᵗ) + eps`); subnormal moments are stored as 0
-/// ([`flush_subnormal`]). Inlined into [`crate::simd::widest`]'s closure, so
-/// it is compiled for the widest vectors the CPU has.
+/// Hands `walk` the element function of one Adam variant; the state buffers written are the
+/// moments, and the maximum only with AMSGrad.
 #[inline(always)]
-fn adam_slice<T: Real, const AMSGRAD: bool, const L2: bool, const DECOUPLED: bool>(
-    p: &mut [T],
-    g: &[T],
-    m: &mut [T],
-    v: &mut [T],
-    v_max: &mut [T],
-    c: &Constants<T>,
-) {
-    let n = p.len();
-    // Equal lengths, made visible to the compiler so that the loop has no bounds checks.
-    let (g, m, v, v_max) = (&g[..n], &mut m[..n], &mut v[..n], &mut v_max[..n]);
-    for i in 0..n {
-        let mut param = p[i];
-        if DECOUPLED {
-            param *= c.keep;
-        }
-        let grad = if L2 { g[i] + c.weight_decay * param } else { g[i] };
-        let first = flush_subnormal(m[i] + c.one_minus_beta1 * (grad - m[i]));
-        let second = flush_subnormal(c.beta2 * v[i] + c.one_minus_beta2 * grad * grad);
-        m[i] = first;
-        v[i] = second;
-        let second = if AMSGRAD {
-            let max = v_max[i].max(second);
-            v_max[i] = max;
-            max
-        } else {
-            second
-        };
-        let denominator = second.sqrt() / c.bias_correction2_sqrt + c.eps;
-        p[i] = param - c.step_size * first / denominator;
+pub(super) fn dispatch<T: Real, W: Walk<T, 3>>(c: Constants<T>, amsgrad: bool, decay: Decay, walk: W) -> W::Output {
+    let plain = [true, true, false];
+    let all = [true; 3];
+    match (amsgrad, decay) {
+        (false, Decay::None) => walk.run(move |p, g, s| element::<T, false, false, false>(&c, p, g, s), plain),
+        (false, Decay::L2) => walk.run(move |p, g, s| element::<T, false, true, false>(&c, p, g, s), plain),
+        (false, Decay::Decoupled) => walk.run(move |p, g, s| element::<T, false, false, true>(&c, p, g, s), plain),
+        (true, Decay::None) => walk.run(move |p, g, s| element::<T, true, false, false>(&c, p, g, s), all),
+        (true, Decay::L2) => walk.run(move |p, g, s| element::<T, true, true, false>(&c, p, g, s), all),
+        (true, Decay::Decoupled) => walk.run(move |p, g, s| element::<T, true, false, true>(&c, p, g, s), all),
     }
+}
+
+/// One element, in PyTorch's order of operations (`lerp` for the first moment, the denominator
+/// `√v̂ / √(1 − β₂ᵗ) + eps`); subnormal moments are stored as 0 ([`flush_subnormal`]).
+#[inline(always)]
+fn element<T: Real, const AMSGRAD: bool, const L2: bool, const DECOUPLED: bool>(
+    c: &Constants<T>,
+    param: T,
+    grad: T,
+    [m, v, v_max]: [T; 3],
+) -> (T, [T; 3]) {
+    let param = if DECOUPLED { param * c.keep } else { param };
+    let grad = if L2 { grad + c.weight_decay * param } else { grad };
+    let first = flush_subnormal(m + c.one_minus_beta1 * (grad - m));
+    let second = flush_subnormal(c.beta2 * v + c.one_minus_beta2 * grad * grad);
+    let max = if AMSGRAD { v_max.max(second) } else { v_max };
+    let denominator = if AMSGRAD { max } else { second }.sqrt() / c.bias_correction2_sqrt + c.eps;
+    (param - c.step_size * first / denominator, [first, second, max])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::optim::test_support::{self, Net, QUADRATIC_START, ROSENBROCK_START, minimise, quadratic, rosenbrock};
+    use crate::{Optimizer, Tensors};
     use nalgebra::Vector2;
 
     /// Adam written out from PyTorch's documented algorithm, over flat vectors.
@@ -434,11 +317,11 @@ mod tests {
         adam.step(&mut theta, &Vector2::new(2.0, 0.0));
         adam.step(&mut theta, &Vector2::new(0.0, 0.0));
         // v after the second step is 0.999 · 0.001 · 4; the maximum remembers 0.001 · 4.
-        assert!((adam.exp_avg_sq[0] - 0.999 * 0.004).abs() < 1e-15);
-        assert!((adam.max_exp_avg_sq[0] - 0.004).abs() < 1e-15);
+        assert!((adam.state[1][0] - 0.999 * 0.004).abs() < 1e-15);
+        assert!((adam.state[2][0] - 0.004).abs() < 1e-15);
         let mut plain = Adam::<f64, Vector2<f64>>::new(AdamConfig::default());
         plain.step(&mut theta, &Vector2::new(2.0, 0.0));
-        assert_eq!(plain.max_exp_avg_sq, Vector2::zeros());
+        assert_eq!(plain.state[2], Vector2::zeros());
     }
 
     #[test]
@@ -447,12 +330,12 @@ mod tests {
         // would stay subnormal (and slow) forever once the gradient vanishes.
         let mut theta = nalgebra::Vector2::new(1.0_f32, 1.0);
         let mut adam = Adam::new(AdamConfig::default());
-        adam.exp_avg = nalgebra::Vector2::new(f32::from_bits(1), 1e-3);
-        adam.exp_avg_sq = nalgebra::Vector2::new(f32::from_bits(1), 1e-3);
+        adam.state[0] = nalgebra::Vector2::new(f32::from_bits(1), 1e-3);
+        adam.state[1] = nalgebra::Vector2::new(f32::from_bits(1), 1e-3);
         adam.step(&mut theta, &nalgebra::Vector2::zeros());
-        assert_eq!(adam.exp_avg[0], 0.0);
-        assert_eq!(adam.exp_avg_sq[0], 0.0);
-        assert!(adam.exp_avg[1] > 0.0 && adam.exp_avg_sq[1] > 0.0);
+        assert_eq!(adam.state[0][0], 0.0);
+        assert_eq!(adam.state[1][0], 0.0);
+        assert!(adam.state[0][1] > 0.0 && adam.state[1][1] > 0.0);
         for _ in 0..100_000 {
             adam.step(&mut theta, &nalgebra::Vector2::zeros());
         }
@@ -466,9 +349,9 @@ mod tests {
         for (i, t) in adam.tensors_mut().enumerate() {
             t.fill(i as f64);
         }
-        assert_eq!(adam.exp_avg.bias[0], 1.0);
-        assert_eq!(adam.exp_avg_sq.weight[0], 2.0);
-        assert_eq!(adam.max_exp_avg_sq.bias[0], 5.0);
+        assert_eq!(adam.state[0].bias[0], 1.0);
+        assert_eq!(adam.state[1].weight[0], 2.0);
+        assert_eq!(adam.state[2].bias[0], 5.0);
         let infos: Vec<(usize, &str)> = Adam::<f64, Pair>::tensor_infos().map(|t| (t.layer, t.name)).collect();
         assert_eq!(
             infos,

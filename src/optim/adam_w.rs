@@ -1,7 +1,8 @@
 use bytemuck::Zeroable;
 
-use super::adam::{self, Constants, Decay, Moments};
-use crate::{AdamConfig, Optimizer, Parameters, Real, TensorInfo, Tensors};
+use super::adam::{self, Constants, Decay};
+use super::engine::{Engine, Rule, Slot, Walk};
+use crate::{AdamConfig, Real};
 
 /// Hyperparameters of [`AdamW`]. Defaults are PyTorch's: `lr` 1e-3, `betas` (0.9, 0.999), `eps`
 /// 1e-8, **weight decay 0.01**, no AMSGrad.
@@ -71,8 +72,8 @@ impl<T: Real> AdamWConfig<T> {
 /// divided by `√v̂` like the rest of the gradient, so parameters with large gradients are hardly
 /// decayed. Here every parameter shrinks by the same factor, independently of its gradient.
 ///
-/// The state is as [`Adam`](crate::Adam)'s: `exp_avg`, `exp_avg_sq`, `max_exp_avg_sq` and the
-/// step counter.
+/// The state is as [`Adam`](crate::Adam)'s: `exp_avg`, `exp_avg_sq`, `max_exp_avg_sq` (in
+/// `state[0]`, `[1]`, `[2]`) and the step counter.
 ///
 /// ```
 /// use static_nn::{AdamW, AdamWConfig, Optimizer};
@@ -84,119 +85,41 @@ impl<T: Real> AdamWConfig<T> {
 /// adam_w.step(&mut p, &Vector1::new(0.0));
 /// assert_eq!(p[0], 2.0 * (1.0 - 0.1 * 0.01));
 /// ```
-#[derive(Zeroable)]
-#[zeroable(bound = "")]
-pub struct AdamW<T: Real, N: Parameters<T>> {
-    /// Hyperparameters; may be changed between steps.
-    pub config: AdamWConfig<T>,
-    /// First-moment estimate `m`.
-    pub exp_avg: N::Gradient,
-    /// Second-moment estimate `v`.
-    pub exp_avg_sq: N::Gradient,
-    /// Running maximum of `v` (AMSGrad only; zero otherwise).
-    pub max_exp_avg_sq: N::Gradient,
-    /// Steps taken so far (`t`).
-    pub steps: u64,
-}
+pub type AdamW<T, N> = Engine<T, N, AdamWConfig<T>, 3>;
 
-impl<T: Real, N: Parameters<T>> Clone for AdamW<T, N> {
-    fn clone(&self) -> Self {
-        Self {
-            config: self.config,
-            exp_avg: self.exp_avg.clone(),
-            exp_avg_sq: self.exp_avg_sq.clone(),
-            max_exp_avg_sq: self.max_exp_avg_sq.clone(),
-            steps: self.steps,
-        }
-    }
-}
+impl<T: Real> Rule<T, 3> for AdamWConfig<T> {
+    const NAME: &'static str = "AdamW";
+    const SLOTS: [Slot; 3] = adam::SLOTS;
+    type Step = Constants<T>;
 
-/// The optimizer's state, in [`Adam`](crate::Adam)'s order: `exp_avg`, `exp_avg_sq`,
-/// `max_exp_avg_sq`, each in the network's order. [`AdamW::steps`] completes the state.
-impl<T: Real, N: Parameters<T>> Tensors<T> for AdamW<T, N> {
-    const LAYERS: usize = 3 * N::Gradient::LAYERS;
-
-    fn tensors(&self) -> impl Iterator<Item = &[T]> {
-        self.exp_avg
-            .tensors()
-            .chain(self.exp_avg_sq.tensors())
-            .chain(self.max_exp_avg_sq.tensors())
+    fn learning_rate(&self) -> T {
+        self.lr
     }
-    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-        self.exp_avg
-            .tensors_mut()
-            .chain(self.exp_avg_sq.tensors_mut())
-            .chain(self.max_exp_avg_sq.tensors_mut())
+    fn set_learning_rate(&mut self, learning_rate: T) {
+        self.lr = learning_rate;
     }
-    fn tensor_infos() -> impl Iterator<Item = TensorInfo> {
-        adam::three_copies::<T, N::Gradient>()
+    fn validate(&self) {
+        adam::validate(&self.as_adam(), "AdamW");
     }
-}
-
-impl<T: Real, N: Parameters<T>> AdamW<T, N> {
-    /// A fresh optimizer (no steps taken, zero moments).
-    ///
-    /// # Panics
-    /// If the learning rate, eps or weight decay is negative, or a beta is outside `[0, 1)`.
-    pub fn new(config: AdamWConfig<T>) -> Self {
-        adam::validate(&config.as_adam(), "AdamW");
-        let mut adam_w = Self::zeroed();
-        adam_w.config = config;
-        adam_w
+    fn prepare(&self, t: u64) -> Constants<T> {
+        Constants::new(self.lr, self.beta1, self.beta2, self.eps, self.weight_decay, t)
     }
-
-    /// Like [`AdamW::new`], built directly on the heap (for networks too large for the stack).
-    ///
-    /// # Panics
-    /// As [`AdamW::new`].
-    #[cfg(feature = "alloc")]
-    pub fn new_boxed(config: AdamWConfig<T>) -> alloc::boxed::Box<Self> {
-        adam::validate(&config.as_adam(), "AdamW");
-        let mut adam_w = crate::zeroed_box::<Self>();
-        adam_w.config = config;
-        adam_w
-    }
-}
-
-impl<T: Real, N: Parameters<T>> Optimizer<T, N> for AdamW<T, N> {
-    fn step(&mut self, net: &mut N, grad: &N::Gradient) {
-        self.steps += 1;
-        let c = self.config;
+    #[inline(always)]
+    fn with_element<W: Walk<T, 3>>(&self, c: Constants<T>, walk: W) -> W::Output {
         // Multiplying by exactly 1 changes nothing, so the decay-free loop is taken instead.
-        let decay = if c.weight_decay == T::zero() {
+        let decay = if self.weight_decay == T::zero() {
             Decay::None
         } else {
             Decay::Decoupled
         };
-        let constants = Constants::new(c.lr, c.beta1, c.beta2, c.eps, c.weight_decay, self.steps);
-        let moments = Moments {
-            exp_avg: &mut self.exp_avg,
-            exp_avg_sq: &mut self.exp_avg_sq,
-            max_exp_avg_sq: &mut self.max_exp_avg_sq,
-        };
-        adam::update(net, grad, moments, &constants, c.amsgrad, decay);
-    }
-
-    fn learning_rate(&self) -> T {
-        self.config.lr
-    }
-
-    fn set_learning_rate(&mut self, learning_rate: T) {
-        self.config.lr = learning_rate;
-    }
-
-    fn steps(&self) -> u64 {
-        self.steps
-    }
-
-    fn set_steps(&mut self, steps: u64) {
-        self.steps = steps;
+        adam::dispatch(c, self.amsgrad, decay, walk)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Optimizer;
     use crate::optim::test_support::{self, Net, QUADRATIC_START, ROSENBROCK_START, minimise, quadratic, rosenbrock};
     use crate::{Adam, AdamConfig};
     use nalgebra::Vector2;

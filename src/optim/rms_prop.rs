@@ -1,8 +1,8 @@
 use bytemuck::Zeroable;
 
-use super::adam::three_copies;
+use super::engine::{Engine, Rule, Slot, Walk};
 use super::flush_subnormal;
-use crate::{Optimizer, Parameters, Real, TensorInfo, Tensors};
+use crate::Real;
 
 /// Hyperparameters of [`RmsProp`]. Defaults are PyTorch's: `lr` 1e-2, `alpha` 0.99, `eps` 1e-8,
 /// no weight decay, no momentum, not centered.
@@ -62,8 +62,8 @@ impl<T: Real> RmsPropConfig<T> {
 /// Where rounding makes `s − a²` a tiny negative number, the root is taken of 0 instead (PyTorch
 /// would produce NaN there); elsewhere the arithmetic is PyTorch's.
 ///
-/// The state is `square_avg`, `momentum_buffer` and `grad_avg` (PyTorch's names), each shaped
-/// like the network's gradient, and the step counter. The buffers a configuration does not use
+/// The state is `square_avg`, `momentum_buffer` and `grad_avg` (PyTorch's names), in `state[0]`,
+/// `[1]` and `[2]`, each shaped like the network's gradient, and the step counter. The buffers a configuration does not use
 /// stay zero.
 ///
 /// ```
@@ -76,97 +76,74 @@ impl<T: Real> RmsPropConfig<T> {
 /// rms_prop.step(&mut p, &Vector2::new(1000.0, 0.01));
 /// assert!((p - Vector2::new(0.9, 0.9)).norm() < 1e-5);
 /// ```
-#[derive(Zeroable)]
-#[zeroable(bound = "")]
-pub struct RmsProp<T: Real, N: Parameters<T>> {
-    /// Hyperparameters; may be changed between steps.
-    pub config: RmsPropConfig<T>,
-    /// Running average of the squared gradient `s`.
-    pub square_avg: N::Gradient,
-    /// Momentum buffer `b` (with momentum only; zero otherwise).
-    pub momentum_buffer: N::Gradient,
-    /// Running average of the gradient `a` (centered only; zero otherwise).
-    pub grad_avg: N::Gradient,
-    /// Steps taken so far.
-    pub steps: u64,
-}
+pub type RmsProp<T, N> = Engine<T, N, RmsPropConfig<T>, 3>;
 
-impl<T: Real, N: Parameters<T>> Clone for RmsProp<T, N> {
-    fn clone(&self) -> Self {
-        Self {
-            config: self.config,
-            square_avg: self.square_avg.clone(),
-            momentum_buffer: self.momentum_buffer.clone(),
-            grad_avg: self.grad_avg.clone(),
-            steps: self.steps,
-        }
-    }
-}
+impl<T: Real> Rule<T, 3> for RmsPropConfig<T> {
+    const NAME: &'static str = "RMSprop";
+    const SLOTS: [Slot; 3] = [
+        Slot {
+            name: "square_avg",
+            non_negative: true,
+        },
+        Slot {
+            name: "momentum_buffer",
+            non_negative: false,
+        },
+        Slot {
+            name: "grad_avg",
+            non_negative: false,
+        },
+    ];
+    type Step = Constants<T>;
 
-/// The optimizer's state, for saving and restoring: the tensors of `square_avg`, then of
-/// `momentum_buffer`, then of `grad_avg`, each in the network's order (layer positions shifted
-/// as for a tuple of the three). [`RmsProp::steps`] completes the state.
-impl<T: Real, N: Parameters<T>> Tensors<T> for RmsProp<T, N> {
-    const LAYERS: usize = 3 * N::Gradient::LAYERS;
-
-    fn tensors(&self) -> impl Iterator<Item = &[T]> {
-        self.square_avg
-            .tensors()
-            .chain(self.momentum_buffer.tensors())
-            .chain(self.grad_avg.tensors())
+    fn learning_rate(&self) -> T {
+        self.lr
     }
-    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-        self.square_avg
-            .tensors_mut()
-            .chain(self.momentum_buffer.tensors_mut())
-            .chain(self.grad_avg.tensors_mut())
+    fn set_learning_rate(&mut self, learning_rate: T) {
+        self.lr = learning_rate;
     }
-    fn tensor_infos() -> impl Iterator<Item = TensorInfo> {
-        three_copies::<T, N::Gradient>()
-    }
-}
-
-impl<T: Real, N: Parameters<T>> RmsProp<T, N> {
-    /// A fresh optimizer (no steps taken, zero averages and buffer).
-    ///
-    /// # Panics
-    /// If the learning rate, alpha, eps, momentum or weight decay is negative (the values
-    /// PyTorch also rejects).
-    pub fn new(config: RmsPropConfig<T>) -> Self {
-        Self::validate(&config);
-        let mut rms_prop = Self::zeroed();
-        rms_prop.config = config;
-        rms_prop
-    }
-
-    /// Like [`RmsProp::new`], built directly on the heap (for networks too large for the stack).
-    ///
-    /// # Panics
-    /// As [`RmsProp::new`].
-    #[cfg(feature = "alloc")]
-    pub fn new_boxed(config: RmsPropConfig<T>) -> alloc::boxed::Box<Self> {
-        Self::validate(&config);
-        let mut rms_prop = crate::zeroed_box::<Self>();
-        rms_prop.config = config;
-        rms_prop
-    }
-
-    fn validate(config: &RmsPropConfig<T>) {
+    fn validate(&self) {
         let checks = [
-            ("learning rate", config.lr),
-            ("alpha", config.alpha),
-            ("eps", config.eps),
-            ("momentum", config.momentum),
-            ("weight decay", config.weight_decay),
+            ("alpha", self.alpha),
+            ("eps", self.eps),
+            ("momentum", self.momentum),
+            ("weight decay", self.weight_decay),
         ];
         for (name, value) in checks {
             assert!(value >= T::zero(), "RMSprop {name} must be >= 0, got {value}");
         }
     }
+    fn prepare(&self, _t: u64) -> Constants<T> {
+        Constants {
+            lr: self.lr,
+            alpha: self.alpha,
+            one_minus_alpha: T::one() - self.alpha,
+            eps: self.eps,
+            weight_decay: self.weight_decay,
+            momentum: self.momentum,
+        }
+    }
+    #[inline(always)]
+    fn with_element<W: Walk<T, 3>>(&self, c: Constants<T>, walk: W) -> W::Output {
+        let l2 = self.weight_decay != T::zero();
+        let momentum = self.momentum > T::zero();
+        let written = [true, momentum, self.centered];
+        match (self.centered, momentum, l2) {
+            (false, false, false) => walk.run(move |p, g, s| element::<T, false, false, false>(&c, p, g, s), written),
+            (false, false, true) => walk.run(move |p, g, s| element::<T, false, false, true>(&c, p, g, s), written),
+            (false, true, false) => walk.run(move |p, g, s| element::<T, false, true, false>(&c, p, g, s), written),
+            (false, true, true) => walk.run(move |p, g, s| element::<T, false, true, true>(&c, p, g, s), written),
+            (true, false, false) => walk.run(move |p, g, s| element::<T, true, false, false>(&c, p, g, s), written),
+            (true, false, true) => walk.run(move |p, g, s| element::<T, true, false, true>(&c, p, g, s), written),
+            (true, true, false) => walk.run(move |p, g, s| element::<T, true, true, false>(&c, p, g, s), written),
+            (true, true, true) => walk.run(move |p, g, s| element::<T, true, true, true>(&c, p, g, s), written),
+        }
+    }
 }
 
 /// The per-step constants.
-struct Constants<T> {
+#[derive(Clone, Copy)]
+pub struct Constants<T> {
     lr: T,
     alpha: T,
     one_minus_alpha: T,
@@ -175,101 +152,36 @@ struct Constants<T> {
     momentum: T,
 }
 
-impl<T: Real, N: Parameters<T>> Optimizer<T, N> for RmsProp<T, N> {
-    fn step(&mut self, net: &mut N, grad: &N::Gradient) {
-        self.steps += 1;
-        let c = self.config;
-        let constants = Constants {
-            lr: c.lr,
-            alpha: c.alpha,
-            one_minus_alpha: T::one() - c.alpha,
-            eps: c.eps,
-            weight_decay: c.weight_decay,
-            momentum: c.momentum,
-        };
-        let l2 = c.weight_decay != T::zero();
-        let momentum = c.momentum > T::zero();
-        let tensors = net
-            .tensors_mut()
-            .zip(grad.tensors())
-            .zip(self.square_avg.tensors_mut())
-            .zip(self.momentum_buffer.tensors_mut())
-            .zip(self.grad_avg.tensors_mut());
-        for ((((p, g), s), b), a) in tensors {
-            let k = &constants;
-            crate::simd::widest(
-                #[inline(always)]
-                || match (c.centered, momentum, l2) {
-                    (false, false, false) => rms_prop_slice::<T, false, false, false>(p, g, s, b, a, k),
-                    (false, false, true) => rms_prop_slice::<T, false, false, true>(p, g, s, b, a, k),
-                    (false, true, false) => rms_prop_slice::<T, false, true, false>(p, g, s, b, a, k),
-                    (false, true, true) => rms_prop_slice::<T, false, true, true>(p, g, s, b, a, k),
-                    (true, false, false) => rms_prop_slice::<T, true, false, false>(p, g, s, b, a, k),
-                    (true, false, true) => rms_prop_slice::<T, true, false, true>(p, g, s, b, a, k),
-                    (true, true, false) => rms_prop_slice::<T, true, true, false>(p, g, s, b, a, k),
-                    (true, true, true) => rms_prop_slice::<T, true, true, true>(p, g, s, b, a, k),
-                },
-            );
-        }
-    }
-
-    fn learning_rate(&self) -> T {
-        self.config.lr
-    }
-
-    fn set_learning_rate(&mut self, learning_rate: T) {
-        self.config.lr = learning_rate;
-    }
-
-    fn steps(&self) -> u64 {
-        self.steps
-    }
-
-    fn set_steps(&mut self, steps: u64) {
-        self.steps = steps;
-    }
-}
-
-/// The element loop, in PyTorch's order of operations (`lerp` for the gradient average).
-/// Inlined into [`crate::simd::widest`]'s closure, so it is compiled for the widest vectors
-/// the CPU has (its square root and division are what bound it).
+/// One element, in PyTorch's order of operations (`lerp` for the gradient average); its square
+/// root and division are what bound the loop.
 #[inline(always)]
-fn rms_prop_slice<T: Real, const CENTERED: bool, const MOMENTUM: bool, const L2: bool>(
-    p: &mut [T],
-    g: &[T],
-    s: &mut [T],
-    b: &mut [T],
-    a: &mut [T],
+fn element<T: Real, const CENTERED: bool, const MOMENTUM: bool, const L2: bool>(
     c: &Constants<T>,
-) {
-    let n = p.len();
-    // Equal lengths, made visible to the compiler so that the loop has no bounds checks.
-    let (g, s, b, a) = (&g[..n], &mut s[..n], &mut b[..n], &mut a[..n]);
-    for i in 0..n {
-        let grad = if L2 { g[i] + c.weight_decay * p[i] } else { g[i] };
-        let square = flush_subnormal(c.alpha * s[i] + c.one_minus_alpha * grad * grad);
-        s[i] = square;
-        let root = if CENTERED {
-            let average = flush_subnormal(a[i] + c.one_minus_alpha * (grad - a[i]));
-            a[i] = average;
-            (square - average * average).max(T::zero()).sqrt()
-        } else {
-            square.sqrt()
-        };
-        let denominator = root + c.eps;
-        if MOMENTUM {
-            let buffer = flush_subnormal(c.momentum * b[i] + grad / denominator);
-            b[i] = buffer;
-            p[i] -= c.lr * buffer;
-        } else {
-            p[i] -= c.lr * grad / denominator;
-        }
+    param: T,
+    grad: T,
+    [square, buffer, average]: [T; 3],
+) -> (T, [T; 3]) {
+    let grad = if L2 { grad + c.weight_decay * param } else { grad };
+    let square = flush_subnormal(c.alpha * square + c.one_minus_alpha * grad * grad);
+    let (root, average) = if CENTERED {
+        let average = flush_subnormal(average + c.one_minus_alpha * (grad - average));
+        ((square - average * average).max(T::zero()).sqrt(), average)
+    } else {
+        (square.sqrt(), average)
+    };
+    let denominator = root + c.eps;
+    if MOMENTUM {
+        let buffer = flush_subnormal(c.momentum * buffer + grad / denominator);
+        (param - c.lr * buffer, [square, buffer, average])
+    } else {
+        (param - c.lr * grad / denominator, [square, buffer, average])
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Optimizer;
     use crate::optim::test_support::{self, Net, QUADRATIC_START, ROSENBROCK_START, minimise, quadratic, rosenbrock};
     use nalgebra::Vector2;
 
@@ -362,10 +274,10 @@ mod tests {
         let mut p = Vector2::new(1.0_f64, -1.0);
         let mut plain = RmsProp::new(RmsPropConfig::default());
         plain.step(&mut p, &Vector2::new(0.5, 0.25));
-        assert_eq!(plain.momentum_buffer, Vector2::zeros());
-        assert_eq!(plain.grad_avg, Vector2::zeros());
+        assert_eq!(plain.state[1], Vector2::zeros());
+        assert_eq!(plain.state[2], Vector2::zeros());
         let expected = Vector2::new(0.25, 0.0625) * (1.0 - 0.99);
-        assert!((plain.square_avg - expected).norm() < 1e-18);
+        assert!((plain.state[0] - expected).norm() < 1e-18);
     }
 
     #[test]
@@ -382,7 +294,7 @@ mod tests {
         for _ in 0..1000 {
             rms_prop.step(&mut p, &nalgebra::Vector1::new(0.1));
             assert!(p[0].is_finite());
-            let (s, a) = (rms_prop.square_avg[0], rms_prop.grad_avg[0]);
+            let (s, a) = (rms_prop.state[0][0], rms_prop.state[2][0]);
             negative += usize::from(s - a * a < 0.0);
         }
         assert!(negative > 0, "the case the clamp is for never arose");

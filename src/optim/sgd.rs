@@ -1,7 +1,8 @@
 use bytemuck::Zeroable;
 
+use super::engine::{Engine, Rule, Slot, Walk};
 use super::flush_subnormal;
-use crate::{Optimizer, Parameters, Real, TensorInfo, Tensors};
+use crate::Real;
 
 /// Hyperparameters of [`Sgd`]. Defaults are PyTorch's: `lr` 1e-3, no momentum, no dampening,
 /// no weight decay, no Nesterov.
@@ -64,141 +65,69 @@ impl<T: Real> SgdConfig<T> {
 /// assert_eq!(net.weight[0], 0.95);
 /// assert_eq!(net.bias[0], 0.1);
 /// ```
-#[derive(Zeroable)]
-#[zeroable(bound = "")]
-pub struct Sgd<T: Real, N: Parameters<T>> {
-    /// Hyperparameters; may be changed between steps.
-    pub config: SgdConfig<T>,
-    /// The momentum buffer `b`, shaped like the network's gradient (unused without momentum).
-    pub momentum_buffer: N::Gradient,
-    /// Steps taken so far.
-    pub steps: u64,
-}
+///
+/// The state is `momentum_buffer` (PyTorch's name), in [`Engine::state`]`[0]`, shaped like the
+/// network's gradient (unused without momentum), and the step counter.
+pub type Sgd<T, N> = Engine<T, N, SgdConfig<T>, 1>;
 
-impl<T: Real, N: Parameters<T>> Clone for Sgd<T, N> {
-    fn clone(&self) -> Self {
-        Self {
-            config: self.config,
-            momentum_buffer: self.momentum_buffer.clone(),
-            steps: self.steps,
-        }
-    }
-}
+impl<T: Real> Rule<T, 1> for SgdConfig<T> {
+    const NAME: &'static str = "SGD";
+    const SLOTS: [Slot; 1] = [Slot {
+        name: "momentum_buffer",
+        non_negative: false,
+    }];
+    type Step = Constants<T>;
 
-/// The optimizer's state, for saving and restoring: the momentum buffer's tensors, in the
-/// network's order. Hyperparameters and [`Sgd::steps`] are plain fields.
-impl<T: Real, N: Parameters<T>> Tensors<T> for Sgd<T, N> {
-    const LAYERS: usize = N::Gradient::LAYERS;
-
-    fn tensors(&self) -> impl Iterator<Item = &[T]> {
-        self.momentum_buffer.tensors()
+    fn learning_rate(&self) -> T {
+        self.lr
     }
-    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-        self.momentum_buffer.tensors_mut()
+    fn set_learning_rate(&mut self, learning_rate: T) {
+        self.lr = learning_rate;
     }
-    fn tensor_infos() -> impl Iterator<Item = TensorInfo> {
-        N::Gradient::tensor_infos()
-    }
-}
-
-impl<T: Real, N: Parameters<T>> Sgd<T, N> {
-    /// A fresh optimizer (no steps taken, zero buffer).
-    ///
-    /// # Panics
-    /// If the learning rate, momentum or weight decay is negative, or Nesterov is asked for
-    /// without momentum or with dampening (the combinations PyTorch also rejects).
-    pub fn new(config: SgdConfig<T>) -> Self {
-        Self::validate(&config);
-        let mut sgd = Self::zeroed();
-        sgd.config = config;
-        sgd
-    }
-
-    /// Like [`Sgd::new`], built directly on the heap (for networks too large for the stack).
-    ///
-    /// # Panics
-    /// As [`Sgd::new`].
-    #[cfg(feature = "alloc")]
-    pub fn new_boxed(config: SgdConfig<T>) -> alloc::boxed::Box<Self> {
-        Self::validate(&config);
-        let mut sgd = crate::zeroed_box::<Self>();
-        sgd.config = config;
-        sgd
-    }
-
-    fn validate(config: &SgdConfig<T>) {
+    fn validate(&self) {
         assert!(
-            config.lr >= T::zero(),
-            "SGD learning rate must be >= 0, got {}",
-            config.lr
-        );
-        assert!(
-            config.momentum >= T::zero(),
+            self.momentum >= T::zero(),
             "SGD momentum must be >= 0, got {}",
-            config.momentum
+            self.momentum
         );
         assert!(
-            config.weight_decay >= T::zero(),
+            self.weight_decay >= T::zero(),
             "SGD weight decay must be >= 0, got {}",
-            config.weight_decay
+            self.weight_decay
         );
         assert!(
-            !config.nesterov || (config.momentum > T::zero() && config.dampening == T::zero()),
+            !self.nesterov || (self.momentum > T::zero() && self.dampening == T::zero()),
             "Nesterov momentum requires a momentum > 0 and zero dampening"
         );
     }
-}
-
-impl<T: Real, N: Parameters<T>> Optimizer<T, N> for Sgd<T, N> {
-    fn step(&mut self, net: &mut N, grad: &N::Gradient) {
-        self.steps += 1;
-        let c = self.config;
+    fn prepare(&self, t: u64) -> Constants<T> {
         // The first step sets b = g: the same formula with μ 0 and dampening 0 (b starts at 0).
-        let first = self.steps == 1;
-        let constants = Constants {
-            lr: c.lr,
-            weight_decay: c.weight_decay,
-            momentum: c.momentum,
-            buffer_momentum: if first { T::zero() } else { c.momentum },
-            keep: if first { T::one() } else { T::one() - c.dampening },
-        };
-        let l2 = c.weight_decay != T::zero();
-        let kernel = match (c.momentum != T::zero(), c.nesterov, l2) {
-            (false, _, false) => sgd_slice::<T, false, false, false>,
-            (false, _, true) => sgd_slice::<T, false, false, true>,
-            (true, false, false) => sgd_slice::<T, true, false, false>,
-            (true, false, true) => sgd_slice::<T, true, false, true>,
-            (true, true, false) => sgd_slice::<T, true, true, false>,
-            (true, true, true) => sgd_slice::<T, true, true, true>,
-        };
-        let tensors = net
-            .tensors_mut()
-            .zip(grad.tensors())
-            .zip(self.momentum_buffer.tensors_mut());
-        for ((p, g), b) in tensors {
-            kernel(p, g, b, &constants);
+        let first = t == 1;
+        Constants {
+            lr: self.lr,
+            weight_decay: self.weight_decay,
+            momentum: self.momentum,
+            buffer_momentum: if first { T::zero() } else { self.momentum },
+            keep: if first { T::one() } else { T::one() - self.dampening },
         }
     }
-
-    fn learning_rate(&self) -> T {
-        self.config.lr
-    }
-
-    fn set_learning_rate(&mut self, learning_rate: T) {
-        self.config.lr = learning_rate;
-    }
-
-    fn steps(&self) -> u64 {
-        self.steps
-    }
-
-    fn set_steps(&mut self, steps: u64) {
-        self.steps = steps;
+    #[inline(always)]
+    fn with_element<W: Walk<T, 1>>(&self, c: Constants<T>, walk: W) -> W::Output {
+        let l2 = self.weight_decay != T::zero();
+        match (self.momentum != T::zero(), self.nesterov, l2) {
+            (false, _, false) => walk.run(move |p, g, b| element::<T, false, false, false>(&c, p, g, b), [false]),
+            (false, _, true) => walk.run(move |p, g, b| element::<T, false, false, true>(&c, p, g, b), [false]),
+            (true, false, false) => walk.run(move |p, g, b| element::<T, true, false, false>(&c, p, g, b), [true]),
+            (true, false, true) => walk.run(move |p, g, b| element::<T, true, false, true>(&c, p, g, b), [true]),
+            (true, true, false) => walk.run(move |p, g, b| element::<T, true, true, false>(&c, p, g, b), [true]),
+            (true, true, true) => walk.run(move |p, g, b| element::<T, true, true, true>(&c, p, g, b), [true]),
+        }
     }
 }
 
 /// The per-step constants.
-struct Constants<T> {
+#[derive(Clone, Copy)]
+pub struct Constants<T> {
     lr: T,
     weight_decay: T,
     momentum: T,
@@ -208,34 +137,29 @@ struct Constants<T> {
     keep: T,
 }
 
-/// The element loop; the variant is chosen once per tensor, so the loop is straight-line code.
-#[inline]
-fn sgd_slice<T: Real, const MOMENTUM: bool, const NESTEROV: bool, const L2: bool>(
-    p: &mut [T],
-    g: &[T],
-    b: &mut [T],
+/// One element of PyTorch's update.
+#[inline(always)]
+fn element<T: Real, const MOMENTUM: bool, const NESTEROV: bool, const L2: bool>(
     c: &Constants<T>,
-) {
-    let n = p.len();
-    // Equal lengths, made visible to the compiler so that the loop has no bounds checks.
-    let (g, b) = (&g[..n], &mut b[..n]);
-    for i in 0..n {
-        let d = if L2 { g[i] + c.weight_decay * p[i] } else { g[i] };
-        let direction = if MOMENTUM {
-            let buffer = flush_subnormal(c.buffer_momentum * b[i] + c.keep * d);
-            b[i] = buffer;
-            if NESTEROV { d + c.momentum * buffer } else { buffer }
-        } else {
-            d
-        };
-        p[i] -= c.lr * direction;
-    }
+    param: T,
+    grad: T,
+    [buffer]: [T; 1],
+) -> (T, [T; 1]) {
+    let d = if L2 { grad + c.weight_decay * param } else { grad };
+    let (direction, buffer) = if MOMENTUM {
+        let buffer = flush_subnormal(c.buffer_momentum * buffer + c.keep * d);
+        (if NESTEROV { d + c.momentum * buffer } else { buffer }, buffer)
+    } else {
+        (d, buffer)
+    };
+    (param - c.lr * direction, [buffer])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::Dense;
+    use crate::Optimizer;
     use crate::optim::test_support::{self, QUADRATIC_START, ROSENBROCK_START, minimise, quadratic, rosenbrock};
     use nalgebra::{Matrix1x2, Vector1, Vector2};
 

@@ -1,0 +1,424 @@
+//! The one optimizer engine: step counting, learning rate, state, traversal, construction,
+//! checkpoint plumbing and the non-finite guard, written once for every update rule.
+
+use bytemuck::Zeroable;
+
+use super::{MAX_STEPS, NonFiniteUpdate, Optimizer};
+use crate::{Parameters, Real, TensorInfo, Tensors};
+
+/// One buffer of an update rule's state, shaped like the network's gradient.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Slot {
+    /// PyTorch's name for the buffer (`exp_avg_sq`).
+    pub name: &'static str,
+    /// Whether every value is ≥ 0 by construction (a second moment, a sum of squares): a
+    /// checkpoint holding a negative one is refused at load.
+    pub non_negative: bool,
+}
+
+/// How one algorithm turns a gradient into an update, element by element: its hyperparameters
+/// and its arithmetic, nothing else. [`Engine`] does the rest.
+///
+/// `K` is the number of state buffers ([`Rule::SLOTS`]); each is a copy of the network's
+/// gradient. A rule is its own hyperparameter type (`AdamConfig` is Adam's rule), so the
+/// engine's `config` field is what the user built.
+pub trait Rule<T: Real, const K: usize>: Copy + Zeroable {
+    /// The algorithm's name, as in panic messages ("Adam").
+    const NAME: &'static str;
+
+    /// The state buffers, in the order of [`Engine::state`] and of the checkpoint.
+    const SLOTS: [Slot; K];
+
+    /// What the element function needs besides the element's values, computed once per step.
+    type Step: Copy;
+
+    /// The learning rate, held among the hyperparameters.
+    fn learning_rate(&self) -> T;
+
+    /// Changes the learning rate (already checked to be finite and ≥ 0).
+    fn set_learning_rate(&mut self, learning_rate: T);
+
+    /// Panics, naming the hyperparameter, on a value PyTorch also rejects.
+    fn validate(&self);
+
+    /// The value every entry of each state buffer starts from (zero unless the rule says).
+    fn initial_state(&self) -> [T; K] {
+        [T::zero(); K]
+    }
+
+    /// The per-step constants of step `t` (counting from 1).
+    fn prepare(&self, t: u64) -> Self::Step;
+
+    /// Hands `walk` the element function of this configuration, chosen once per step (so the
+    /// element loop is branch-free and vectorises), together with which state buffers it
+    /// writes. The function maps `(parameter, gradient, state)` to their new values.
+    fn with_element<W: Walk<T, K>>(&self, step: Self::Step, walk: W) -> W::Output;
+}
+
+/// What the engine does with a rule's element function: check every element, or write them.
+pub trait Walk<T: Real, const K: usize> {
+    /// What the walk returns.
+    type Output;
+
+    /// Walks every parameter with `element`; `written[k]` says whether state buffer `k` changes.
+    fn run<E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(self, element: E, written: [bool; K]) -> Self::Output;
+}
+
+/// An optimizer: an update [`Rule`] (`R`, whose hyperparameters are `config`) applied to the
+/// network `N`, with `K` state buffers shaped like `N`'s gradient and a step counter.
+///
+/// Every optimizer of the crate is this type with its rule: [`Adam<T, N>`](crate::Adam) is
+/// `Engine<T, N, AdamConfig<T>, 3>`. The state's type names the network, so a state built for one
+/// network does not compile with another, and a step allocates nothing.
+#[derive(Zeroable)]
+#[zeroable(bound = "")]
+pub struct Engine<T, N, R, const K: usize>
+where
+    T: Real,
+    N: Parameters<T>,
+    R: Rule<T, K>,
+{
+    /// Hyperparameters; may be changed between steps (the learning rate through
+    /// [`Optimizer::set_learning_rate`], which checks it).
+    pub config: R,
+    /// The state buffers, named by [`Rule::SLOTS`] (each rule's documentation lists them).
+    pub state: [N::Gradient; K],
+    /// Steps taken so far (PyTorch's `state["step"]`), at most [`MAX_STEPS`].
+    pub steps: u64,
+}
+
+impl<T: Real, N: Parameters<T>, R: Rule<T, K>, const K: usize> Clone for Engine<T, N, R, K> {
+    fn clone(&self) -> Self {
+        Self {
+            config: self.config,
+            state: self.state.clone(),
+            steps: self.steps,
+        }
+    }
+}
+
+/// The optimizer's state, for saving and restoring: the tensors of each buffer of
+/// [`Rule::SLOTS`] in turn, each in the network's order, laid out as an array of them is.
+/// [`Engine::steps`] and the learning rate complete the state.
+impl<T: Real, N: Parameters<T>, R: Rule<T, K>, const K: usize> Tensors<T> for Engine<T, N, R, K> {
+    const LAYERS: usize = <[N::Gradient; K] as Tensors<T>>::LAYERS;
+
+    fn tensors(&self) -> impl Iterator<Item = &[T]> {
+        self.state.tensors()
+    }
+    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        self.state.tensors_mut()
+    }
+    fn tensor_infos() -> impl Iterator<Item = TensorInfo> {
+        <[N::Gradient; K]>::tensor_infos()
+    }
+}
+
+impl<T: Real, N: Parameters<T>, R: Rule<T, K>, const K: usize> Engine<T, N, R, K> {
+    /// A fresh optimizer: no steps taken, the state at the rule's initial values (zero, or
+    /// Adagrad's `initial_accumulator_value`).
+    ///
+    /// # Panics
+    /// On a hyperparameter PyTorch also rejects (a negative learning rate, a beta outside
+    /// `[0, 1)`, ...); the message names it.
+    pub fn new(config: R) -> Self {
+        let mut engine = Self::zeroed();
+        engine.start(config);
+        engine
+    }
+
+    /// Like [`Engine::new`], built directly on the heap (for networks too large for the stack).
+    ///
+    /// # Panics
+    /// As [`Engine::new`].
+    #[cfg(feature = "alloc")]
+    pub fn new_boxed(config: R) -> alloc::boxed::Box<Self> {
+        let mut engine = crate::zeroed_box::<Self>();
+        engine.start(config);
+        engine
+    }
+
+    fn start(&mut self, config: R) {
+        config.validate();
+        check_learning_rate(R::NAME, config.learning_rate());
+        self.config = config;
+        for (buffer, value) in self.state.iter_mut().zip(config.initial_state()) {
+            if value != T::zero() {
+                for t in buffer.tensors_mut() {
+                    t.fill(value);
+                }
+            }
+        }
+    }
+
+    /// The step counter after one more step: saturated at [`MAX_STEPS`], where every rule's
+    /// step-dependent factor has long reached its limit.
+    fn next_step(&self) -> u64 {
+        self.steps.saturating_add(1).min(MAX_STEPS)
+    }
+}
+
+/// Panics unless `learning_rate` is finite and ≥ 0.
+fn check_learning_rate<T: Real>(name: &str, learning_rate: T) {
+    assert!(
+        learning_rate.is_finite() && learning_rate >= T::zero(),
+        "{name} learning rate must be finite and >= 0, got {learning_rate}"
+    );
+}
+
+impl<T: Real, N: Parameters<T>, R: Rule<T, K>, const K: usize> Optimizer<T, N> for Engine<T, N, R, K> {
+    fn step(&mut self, net: &mut N, grad: &N::Gradient) {
+        self.steps = self.next_step();
+        let step = self.config.prepare(self.steps);
+        self.config.with_element(
+            step,
+            Write {
+                net,
+                grad,
+                state: &mut self.state,
+            },
+        );
+    }
+
+    fn try_step(&mut self, net: &mut N, grad: &N::Gradient) -> Result<(), NonFiniteUpdate<T>> {
+        let step = self.config.prepare(self.next_step());
+        let check = Check::<T, N, K> {
+            net,
+            grad,
+            state: &mut self.state,
+            names: R::SLOTS.map(|slot| slot.name),
+        };
+        self.config.with_element(step, check)?;
+        self.step(net, grad);
+        Ok(())
+    }
+
+    fn learning_rate(&self) -> T {
+        self.config.learning_rate()
+    }
+
+    fn set_learning_rate(&mut self, learning_rate: T) {
+        check_learning_rate(R::NAME, learning_rate);
+        self.config.set_learning_rate(learning_rate);
+    }
+
+    fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    fn set_steps(&mut self, steps: u64) {
+        assert!(
+            steps <= MAX_STEPS,
+            "{} step count must be <= {MAX_STEPS}, got {steps}",
+            R::NAME
+        );
+        self.steps = steps;
+    }
+
+    fn non_negative_state() -> impl Iterator<Item = bool> {
+        R::SLOTS
+            .into_iter()
+            .flat_map(|slot| N::Gradient::tensor_infos().map(move |_| slot.non_negative))
+    }
+}
+
+/// The write pass: every element's new values stored.
+struct Write<'a, T: Real, N: Parameters<T>, const K: usize> {
+    net: &'a mut N,
+    grad: &'a N::Gradient,
+    state: &'a mut [N::Gradient; K],
+}
+
+impl<T: Real, N: Parameters<T>, const K: usize> Walk<T, K> for Write<'_, T, N, K> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(self, element: E, _written: [bool; K]) {
+        let Self { net, grad, state } = self;
+        crate::simd::widest(
+            #[inline(always)]
+            || {
+                net.zip_gradient(
+                    grad,
+                    state.each_mut(),
+                    #[inline(always)]
+                    |p, g, s| write_elements(p, g, s, element),
+                );
+            },
+        );
+    }
+}
+
+/// The element loop of the write pass. The state slices are taken out of their array before
+/// the loop (one, two or three, the counts the rules use) and passed as separate arguments of a
+/// function inlined here, which tells the compiler that they do not overlap: the loop then
+/// vectorises without run-time overlap checks. A state buffer a configuration does not write
+/// gets its own values back, one load and store per element that keeps the loop branch-free.
+#[inline(always)]
+fn write_elements<T: Real, const K: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(
+    p: &mut [T],
+    g: &[T],
+    mut s: [&mut [T]; K],
+    element: E,
+) {
+    match s.as_mut_slice() {
+        [a] => write_one(p, g, a, element),
+        [a, b, c] => write_three(p, g, a, b, c, element),
+        s => {
+            let n = p.len();
+            for i in 0..n {
+                let (param, state) = element(p[i], g[i], core::array::from_fn(|k| s[k][i]));
+                p[i] = param;
+                for (buffer, value) in s.iter_mut().zip(state) {
+                    buffer[i] = value;
+                }
+            }
+        }
+    }
+}
+
+/// [`write_elements`] with one state buffer.
+#[inline(always)]
+fn write_one<T: Real, const K: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(
+    p: &mut [T],
+    g: &[T],
+    a: &mut [T],
+    element: E,
+) {
+    let n = p.len();
+    // Equal lengths, made visible to the compiler so that the loop has no bounds checks.
+    let (g, a) = (&g[..n], &mut a[..n]);
+    for i in 0..n {
+        let (param, state) = element(p[i], g[i], lanes([a[i]]));
+        p[i] = param;
+        a[i] = state[0];
+    }
+}
+
+/// [`write_elements`] with three state buffers.
+#[inline(always)]
+fn write_three<T: Real, const K: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(
+    p: &mut [T],
+    g: &[T],
+    a: &mut [T],
+    b: &mut [T],
+    c: &mut [T],
+    element: E,
+) {
+    let n = p.len();
+    let (g, a, b, c) = (&g[..n], &mut a[..n], &mut b[..n], &mut c[..n]);
+    for i in 0..n {
+        let (param, state) = element(p[i], g[i], lanes([a[i], b[i], c[i]]));
+        p[i] = param;
+        (a[i], b[i], c[i]) = (state[0], state[1], state[2]);
+    }
+}
+
+/// `values` as an array of length `K`, where `K` is `J` (the arm of a match on the length).
+#[inline(always)]
+fn lanes<T: Copy, const K: usize, const J: usize>(values: [T; J]) -> [T; K] {
+    core::array::from_fn(|k| values[k])
+}
+
+/// The check pass: every element's new values computed, none stored, the first non-finite one
+/// reported.
+struct Check<'a, T: Real, N: Parameters<T>, const K: usize> {
+    net: &'a mut N,
+    grad: &'a N::Gradient,
+    state: &'a mut [N::Gradient; K],
+    names: [&'static str; K],
+}
+
+impl<T: Real, N: Parameters<T>, const K: usize> Walk<T, K> for Check<'_, T, N, K> {
+    type Output = Result<(), NonFiniteUpdate<T>>;
+
+    #[inline(always)]
+    fn run<E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(self, element: E, written: [bool; K]) -> Self::Output {
+        let Self {
+            net,
+            grad,
+            state,
+            names,
+        } = self;
+        let mut tensor = 0;
+        let mut found = None;
+        crate::simd::widest(
+            #[inline(always)]
+            || {
+                net.zip_gradient(
+                    grad,
+                    state.each_mut(),
+                    #[inline(always)]
+                    |p, g, s| {
+                        if found.is_none() && !all_finite(p, g, &s, element, written) {
+                            found = Some(locate::<T, N, K, E>(tensor, p, g, &s, element, written, names));
+                        }
+                        tensor += 1;
+                    },
+                );
+            },
+        );
+        found.map_or(Ok(()), Err)
+    }
+}
+
+/// Whether every new value of a tensor's elements is finite: a branch-free pass that
+/// vectorises (the common case), before [`locate`] looks for the culprit.
+#[inline(always)]
+fn all_finite<T: Real, const K: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(
+    p: &[T],
+    g: &[T],
+    s: &[&mut [T]; K],
+    element: E,
+    written: [bool; K],
+) -> bool {
+    let n = p.len();
+    let g = &g[..n];
+    let s: [&[T]; K] = core::array::from_fn(|k| &s[k][..n]);
+    let mut finite = true;
+    for i in 0..n {
+        let (param, state) = element(p[i], g[i], core::array::from_fn(|k| s[k][i]));
+        finite &= param.is_finite();
+        for k in 0..K {
+            finite &= !written[k] || state[k].is_finite();
+        }
+    }
+    finite
+}
+
+/// The first element of a tensor whose update is not finite, as an error.
+#[cold]
+fn locate<T: Real, N: Parameters<T>, const K: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(
+    tensor: usize,
+    p: &[T],
+    g: &[T],
+    s: &[&mut [T]; K],
+    element: E,
+    written: [bool; K],
+    names: [&'static str; K],
+) -> NonFiniteUpdate<T> {
+    let info = N::Gradient::tensor_infos().nth(tensor);
+    let info = info.expect("the walk visits only the network's tensors");
+    for i in 0..p.len() {
+        let (param, state) = element(p[i], g[i], core::array::from_fn(|k| s[k][i]));
+        if !param.is_finite() {
+            return NonFiniteUpdate {
+                tensor: info,
+                index: i,
+                value: "parameter",
+                new: param,
+            };
+        }
+        for k in 0..K {
+            if written[k] && !state[k].is_finite() {
+                return NonFiniteUpdate {
+                    tensor: info,
+                    index: i,
+                    value: names[k],
+                    new: state[k],
+                };
+            }
+        }
+    }
+    unreachable!("all_finite found a non-finite value that locate did not")
+}

@@ -1,0 +1,129 @@
+//! Optimizer state a checkpoint or a caller could hand over, and the guard: counters that cannot
+//! wrap, learning rates and second moments that cannot be negative, boxed optimizers.
+
+use nalgebra::SMatrix;
+use static_nn::format::{self, Error};
+use static_nn::prelude::*;
+
+type Net = (Dense<f64, 2, 3>, Tanh, Dense<f64, 3, 1>);
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+fn reseal(bytes: &mut [u8]) {
+    let n = bytes.len();
+    let crc = crc32(&bytes[..n - 4]);
+    bytes[n - 4..].copy_from_slice(&crc.to_le_bytes());
+}
+
+fn checkpoint() -> Vec<u8> {
+    let net = Net::build(Init::PyTorch, &mut Rng::new(1));
+    let adam = Adam::<f64, Net>::new(AdamConfig::default());
+    format::checkpoint_to_vec(&net, &adam, &()).unwrap()
+}
+
+fn load(bytes: &[u8]) -> Result<(), Error> {
+    let mut net = Net::build(Init::PyTorch, &mut Rng::new(2));
+    let before = net.clone();
+    let mut adam = Adam::<f64, Net>::new(AdamConfig::default());
+    let result = format::load_checkpoint(&mut net, &mut adam, &mut (), bytes);
+    if result.is_err() {
+        assert_eq!(net.0.weight, before.0.weight);
+        assert_eq!(adam.steps, 0);
+    }
+    result
+}
+
+/// Issue 14, hole 2: a step count of u64::MAX loaded and then overflowed.
+#[test]
+fn a_step_count_past_the_bound_is_refused() {
+    let mut bytes = checkpoint();
+    let n = bytes.len();
+    bytes[n - 12..n - 4].copy_from_slice(&u64::MAX.to_le_bytes());
+    reseal(&mut bytes);
+    assert!(matches!(load(&bytes), Err(Error::OutOfRange { .. })));
+}
+
+/// Issue 14, hole 3: a learning rate of −1 loaded.
+#[test]
+fn a_negative_learning_rate_is_refused() {
+    let mut bytes = checkpoint();
+    let n = bytes.len();
+    bytes[n - 20..n - 12].copy_from_slice(&(-1.0f64).to_le_bytes());
+    reseal(&mut bytes);
+    match load(&bytes) {
+        Err(Error::OutOfRange { value, .. }) => assert_eq!(value, static_nn::Number::real(-1.0)),
+        other => panic!("expected OutOfRange, got {other:?}"),
+    }
+}
+
+/// Issue 14, hole 3: a negative second moment loaded; the other moments may be negative.
+#[test]
+fn a_negative_second_moment_is_refused() {
+    let net = Net::build(Init::PyTorch, &mut Rng::new(1));
+    let mut adam = Adam::<f64, Net>::new(AdamConfig::default());
+    adam.state[0].0.weight[0] = -3.0;
+    assert!(load(&format::checkpoint_to_vec(&net, &adam, &()).unwrap()).is_ok());
+    adam.state[1].0.weight[4] = -2.0;
+    match load(&format::checkpoint_to_vec(&net, &adam, &()).unwrap()) {
+        Err(Error::OutOfRange { index, value, .. }) => assert_eq!((index, value), (4, static_nn::Number::real(-2.0))),
+        other => panic!("expected OutOfRange, got {other:?}"),
+    }
+}
+
+#[test]
+#[should_panic(expected = "Adam learning rate must be finite and >= 0, got -1")]
+fn setting_a_negative_learning_rate_panics() {
+    Adam::<f64, Net>::new(AdamConfig::default()).set_learning_rate(-1.0);
+}
+
+/// A state so large that the update overflows: the guarded step refuses and changes nothing.
+#[test]
+fn a_step_that_would_overflow_commits_nothing() {
+    let mut net = Net::build(Init::PyTorch, &mut Rng::new(1));
+    let mut sgd = Sgd::<f64, Net>::new(SgdConfig {
+        momentum: 0.9,
+        ..SgdConfig::with_lr(10.0)
+    });
+    sgd.steps = 1;
+    sgd.state[0].0.bias[1] = f64::MAX;
+    let (before, state) = (net.clone(), sgd.state[0].clone());
+    let x = SMatrix::<f64, 2, 1>::new(0.5, -0.5);
+    let y = SMatrix::<f64, 1, 1>::new(1.0);
+    let mut workspace = Workspace::new();
+    let result = workspace.try_train_step(&mut net, &mut sgd, &Mse, &x, &y, None);
+    let Err(NonFiniteStep::Update(update)) = result else {
+        panic!("expected an update error, got {result:?}");
+    };
+    assert_eq!(
+        (update.tensor.layer, update.tensor.name, update.index, update.value),
+        (0, "bias", 1, "parameter")
+    );
+    assert_eq!(net.0.weight, before.0.weight);
+    assert_eq!(sgd.state[0].0.weight, state.0.weight);
+    assert_eq!(sgd.steps, 1);
+}
+
+/// Issue 17: a boxed optimizer trains.
+#[test]
+fn a_boxed_optimizer_is_an_optimizer() {
+    let mut net = Net::build(Init::PyTorch, &mut Rng::new(1));
+    let mut adam = Adam::<f64, Net>::new_boxed(AdamConfig::default());
+    let x = SMatrix::<f64, 2, 1>::new(0.5, -0.5);
+    let y = SMatrix::<f64, 1, 1>::new(1.0);
+    let mut workspace = Workspace::new();
+    workspace.train_step(&mut net, &mut adam, &Mse, &x, &y);
+    assert_eq!(adam.steps, 1);
+}
