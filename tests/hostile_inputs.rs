@@ -576,7 +576,6 @@ proptest! {
     /// The whole promise, optimizer included: its step counters, learning rate and state are
     /// validated at load and its writes guarded by the optimizer engine.
     #[test]
-    #[ignore = "the optimizer's half of the guard lands with the optimizer engine (issue 12)"]
     fn checkpoint_values_never_poison_a_step(edits in slot_edits()) {
         values_survive(sgd, &edits, true)?;
         values_survive(adam, &edits, true)?;
