@@ -85,6 +85,7 @@ pub use dense::Int8Dense;
 #[cfg(feature = "alloc")]
 pub use error::QuantiseError;
 pub use kernel::Int8Kernel;
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
 pub(crate) use kernel::Requantisation;
 pub use layer::Int8Layer;
 pub use lookup::{Int8Lookup, SIGMOID_OUTPUT, TANH_OUTPUT};
