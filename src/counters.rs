@@ -6,7 +6,7 @@ use core::fmt;
 /// Integer state that a checkpoint saves besides tensors: an optimizer's step count, a
 /// learning-rate schedule's position, a random generator's state.
 ///
-/// An optimizer's own step counter is saved through [`Optimizer::steps`]; `Counters` carries
+/// An optimizer's own step counter is saved through [`Optimizer::steps`](crate::Optimizer::steps); `Counters` carries
 /// the rest. Implemented by [`Rng`](crate::Rng), by every learning-rate
 /// [schedule](crate::optim::schedule), by a [`Workspace`](crate::Workspace) (dropout's call
 /// counters), by `()` (nothing), by references, and by tuples of up to four implementors, so
