@@ -474,12 +474,13 @@ fn footprint_and_instruction_counts() {
     for (work, hard, soft) in rows {
         println!("| {work} | {hard} | {soft} |");
     }
-    // Regressions show here first: each figure is at most 25 % above what was measured when
-    // this test was written (examples/embedded/README.md).
+    // Regressions show here first: each figure is at most 25 % above what was last measured
+    // (examples/embedded/README.md). The training step's figure includes the complete guard,
+    // whose optimizer check pass is not yet vectorised.
     for (work, measured, limit) in [
         ("iris inference", iris[0], 1_900),
         ("digits inference", digits[1], 60_000),
-        ("training step", train[0], 71_000),
+        ("training step", train[0], 110_000),
         ("W1 inference", w1[0], 7_300),
     ] {
         assert!(measured <= limit, "{work}: {measured} instructions");
