@@ -24,7 +24,7 @@
 //!
 //! ```
 //! use static_nn::prelude::*;
-//! use static_nn::diagnostics::Activations;
+//! use static_nn::Activations;
 //! use nalgebra::SMatrix;
 //!
 //! // The PyTorch-initialised sigmoid stack of the saturation chapter, and the same with a batch
