@@ -106,7 +106,7 @@ pub(crate) fn add_transposed<T: Real, const H: usize, const G: usize, const N: u
 }
 
 /// Implements `Tensors`, `Parameters` and `ConstExpr` for a recurrent layer with `G` stacked
-/// gates (GRU 3, LSTM 4): the four tensors `weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`,
+/// gates (Elman RNN 1, GRU 3, LSTM 4): the four tensors `weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`,
 /// `bias_hh_l0` in PyTorch's order and layout, drawn in that order from U(-1/√H, 1/√H) for
 /// [`Init::PyTorch`](crate::Init::PyTorch) (PyTorch's rule for every tensor of a recurrent
 /// layer) and otherwise with fan-in `I` or `H`; the hyperparameter `bptt_window` (default 0).

@@ -2,8 +2,8 @@
 
 use nalgebra::{SMatrix, SVector};
 
-use crate::ConstExpr;
-use crate::{Activation, Init, Layer, Parameters, Real, Rng, Stream, Tanh, TensorInfo, Tensors};
+use crate::layer::gates::gated_layer;
+use crate::{Activation, Layer, Real, Stream, Tanh};
 
 /// A plain (Elman) recurrent layer from `I` input features to `H` hidden units: PyTorch's
 /// `nn.RNN(I, H)` (one layer, tanh, unidirectional, with biases), on time-major sequences
@@ -154,72 +154,8 @@ impl<T: Real, const I: usize, const H: usize> Rnn<T, I, H> {
     }
 }
 
-impl<T: Real, const I: usize, const H: usize> Tensors<T> for Rnn<T, I, H> {
-    const LAYERS: usize = 1;
-
-    fn tensors(&self) -> impl Iterator<Item = &[T]> {
-        [
-            self.weight_ih.as_slice(),
-            self.weight_hh.as_slice(),
-            self.bias_ih.as_slice(),
-            self.bias_hh.as_slice(),
-        ]
-        .into_iter()
-    }
-    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-        [
-            self.weight_ih.as_mut_slice(),
-            self.weight_hh.as_mut_slice(),
-            self.bias_ih.as_mut_slice(),
-            self.bias_hh.as_mut_slice(),
-        ]
-        .into_iter()
-    }
-    fn tensor_infos() -> impl Iterator<Item = TensorInfo> {
-        [
-            TensorInfo::matrix("weight_ih_l0", H, I),
-            TensorInfo::matrix("weight_hh_l0", H, H),
-            TensorInfo::vector("bias_ih_l0", H),
-            TensorInfo::vector("bias_hh_l0", H),
-        ]
-        .into_iter()
-    }
-}
-
-impl<T: Real, const I: usize, const H: usize> Parameters<T> for Rnn<T, I, H> {
-    type Gradient = Self;
-
-    /// Draws the tensors in order (see the type's documentation for the bounds); the
-    /// [`bptt_window`](Rnn::bptt_window) is a hyperparameter and stays as it is.
-    fn reset(&mut self, init: Init, rng: &mut Rng) {
-        // PyTorch initialises every tensor of a recurrent layer from U(-1/√H, 1/√H).
-        let fan_in_ih = if init == Init::PyTorch { H } else { I };
-        init.fill_weight(self.weight_ih.as_mut_slice(), fan_in_ih, H, rng);
-        init.fill_weight(self.weight_hh.as_mut_slice(), H, H, rng);
-        init.fill_bias(self.bias_ih.as_mut_slice(), H, rng);
-        init.fill_bias(self.bias_hh.as_mut_slice(), H, rng);
-    }
-
-    fn set_hyperparameters(&mut self, template: Option<&Self>) {
-        self.bptt_window = template.map_or(0, |t| t.bptt_window);
-    }
-}
-
-/// The struct expression with every field, for
-/// [`format::rust_source`](crate::format::rust_source).
-impl<T: Real, const I: usize, const H: usize> ConstExpr for Rnn<T, I, H> {
-    fn fmt_const(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("::static_nn::Rnn { weight_ih: ")?;
-        self.weight_ih.fmt_const(f)?;
-        f.write_str(", weight_hh: ")?;
-        self.weight_hh.fmt_const(f)?;
-        f.write_str(", bias_ih: ")?;
-        self.bias_ih.fmt_const(f)?;
-        f.write_str(", bias_hh: ")?;
-        self.bias_hh.fmt_const(f)?;
-        write!(f, ", bptt_window: {} }}", self.bptt_window)
-    }
-}
+// One gate: PyTorch's tensors, names, order and initialisation bounds, as for `Gru` and `Lstm`.
+gated_layer!(Rnn, 1);
 
 /// The whole output sequence from `h_0 = 0`.
 impl<T: Real, const I: usize, const H: usize, const B: usize, const L: usize> Layer<T, [SMatrix<T, I, B>; L]>
@@ -314,7 +250,7 @@ impl<T: Real, const I: usize, const H: usize, const B: usize> Stream<T, SMatrix<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::GradCheck;
+    use crate::{GradCheck, Init, Parameters, Rng, Tensors};
     use bytemuck::Zeroable;
     use nalgebra::{Matrix2, Vector2};
 
@@ -500,13 +436,10 @@ mod tests {
         let mut layer = Rnn::<f64, 1, 1>::zeros();
         layer.weight_hh[(0, 0)] = 0.5;
         layer.bptt_window = 3;
-        let source = crate::format::rust_source(&layer, "const LAYER: Rnn<f64, 1, 1>");
+        let source = crate::AsConst(&layer).to_string();
+        assert!(source.starts_with("::static_nn::Rnn { weight_ih: "), "{source}");
         assert!(
-            source.contains("const LAYER: Rnn<f64, 1, 1> = ::static_nn::Rnn { weight_ih: "),
-            "{source}"
-        );
-        assert!(
-            source.contains("[[0.5_f64]]") && source.contains("bptt_window: 3 };"),
+            source.contains("[[0.5_f64]]") && source.ends_with("bptt_window: 3_usize, }"),
             "{source}"
         );
     }
