@@ -42,7 +42,7 @@ use crate::{Activation, Layer, Real, Stream, Tanh};
 /// (PyTorch's `h = h.detach()` every `k` steps); `0` (the default) is full backpropagation.
 ///
 /// **Weights**, in PyTorch's names, shapes and order (`named_parameters()`): `weight_ih_l0`
-/// `H × I`, `weight_hh_l0` `H × H`, `bias_ih_l0` and `bias_hh_l0` `H`. [`Init::PyTorch`] draws
+/// `H × I`, `weight_hh_l0` `H × H`, `bias_ih_l0` and `bias_hh_l0` `H`. [`Init::PyTorch`](crate::Init::PyTorch) draws
 /// every tensor from `U(−1/√H, 1/√H)`, as PyTorch does; the other schemes use fan-in `I`
 /// (resp. `H`), fan-out `H` and zero biases. A PyTorch `nn.RNN`'s `state_dict` imports through
 /// `format::safetensors` once its keys carry the layer's position (`0.weight_ih_l0`, ...).
