@@ -2,7 +2,8 @@
 
 use crate::ActivationVisitor;
 use crate::ConstExpr;
-use crate::{Init, Layer, Parameters, Real, Rng, Stream, TensorInfo, Tensors};
+use crate::layer::fields::transparent_parameters;
+use crate::{Layer, Real, Stream};
 
 /// Streams `L` on the frames that arrive: after a [`Conv1d`](crate::Conv1d) with valid or zero
 /// padding or a stride above 1, whose stream yields `Option` frames (`None` until its window is
@@ -33,45 +34,7 @@ pub struct Downstream<L>(
     pub L,
 );
 
-impl<T: Real, L: Tensors<T>> Tensors<T> for Downstream<L> {
-    const LAYERS: usize = L::LAYERS;
-
-    fn tensors(&self) -> impl Iterator<Item = &[T]> {
-        self.0.tensors()
-    }
-    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-        self.0.tensors_mut()
-    }
-    fn tensor_infos() -> impl Iterator<Item = TensorInfo> {
-        L::tensor_infos()
-    }
-}
-
-impl<T: Real, L: Parameters<T>> Parameters<T> for Downstream<L> {
-    type Gradient = L::Gradient;
-
-    fn reset(&mut self, init: Init, rng: &mut Rng) {
-        self.0.reset(init, rng);
-    }
-    fn buffers(&self) -> impl Iterator<Item = &[T]> {
-        self.0.buffers()
-    }
-    fn buffers_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-        self.0.buffers_mut()
-    }
-    fn buffer_infos() -> impl Iterator<Item = TensorInfo> {
-        L::buffer_infos()
-    }
-    fn state_dict(&self) -> impl Iterator<Item = &[T]> {
-        self.0.state_dict()
-    }
-    fn state_dict_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-        self.0.state_dict_mut()
-    }
-    fn state_dict_infos() -> impl Iterator<Item = TensorInfo> {
-        L::state_dict_infos()
-    }
-}
+transparent_parameters!(Downstream);
 
 impl<T: Real, X, L: Layer<T, X>> Layer<T, X> for Downstream<L> {
     type Output = L::Output;

@@ -2,7 +2,8 @@
 
 use crate::ActivationVisitor;
 use crate::ConstExpr;
-use crate::{Init, Layer, Parameters, Real, Rng, Stream, TensorInfo, Tensors};
+use crate::layer::fields::transparent_parameters;
+use crate::{Layer, Real, Stream};
 
 /// Runs `L` in inference mode during training while its parameters still train: PyTorch's
 /// `module.eval()` on a submodule whose parameters keep `requires_grad`. A batch norm inside
@@ -31,45 +32,7 @@ pub struct Eval<L>(
     pub L,
 );
 
-impl<T: Real, L: Tensors<T>> Tensors<T> for Eval<L> {
-    const LAYERS: usize = L::LAYERS;
-
-    fn tensors(&self) -> impl Iterator<Item = &[T]> {
-        self.0.tensors()
-    }
-    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-        self.0.tensors_mut()
-    }
-    fn tensor_infos() -> impl Iterator<Item = TensorInfo> {
-        L::tensor_infos()
-    }
-}
-
-impl<T: Real, L: Parameters<T>> Parameters<T> for Eval<L> {
-    type Gradient = L::Gradient;
-
-    fn reset(&mut self, init: Init, rng: &mut Rng) {
-        self.0.reset(init, rng);
-    }
-    fn buffers(&self) -> impl Iterator<Item = &[T]> {
-        self.0.buffers()
-    }
-    fn buffers_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-        self.0.buffers_mut()
-    }
-    fn buffer_infos() -> impl Iterator<Item = TensorInfo> {
-        L::buffer_infos()
-    }
-    fn state_dict(&self) -> impl Iterator<Item = &[T]> {
-        self.0.state_dict()
-    }
-    fn state_dict_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-        self.0.state_dict_mut()
-    }
-    fn state_dict_infos() -> impl Iterator<Item = TensorInfo> {
-        L::state_dict_infos()
-    }
-}
+transparent_parameters!(Eval);
 
 impl<T: Real, X, L: Layer<T, X>> Layer<T, X> for Eval<L> {
     type Output = L::Output;
@@ -128,7 +91,7 @@ impl<L: ConstExpr> ConstExpr for Eval<L> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{BatchNorm, Dense, Dropout, GradCheck, Mse, Tanh};
+    use crate::{BatchNorm, Dense, Dropout, GradCheck, Init, Mse, Parameters, Rng, Tanh};
     use nalgebra::SMatrix;
 
     #[test]

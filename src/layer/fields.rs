@@ -130,3 +130,50 @@ macro_rules! const_struct {
     };
 }
 pub(crate) use const_struct;
+
+/// Implements `Tensors` and `Parameters` for a one-field wrapper `$name<L>` that changes how its
+/// layer runs but not what it holds: every tensor, buffer and state-dict entry is the layer's.
+macro_rules! transparent_parameters {
+    ($name:ident) => {
+        impl<T: $crate::Real, L: $crate::Tensors<T>> $crate::Tensors<T> for $name<L> {
+            const LAYERS: usize = L::LAYERS;
+
+            fn tensors(&self) -> impl Iterator<Item = &[T]> {
+                self.0.tensors()
+            }
+            fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+                self.0.tensors_mut()
+            }
+            fn tensor_infos() -> impl Iterator<Item = $crate::TensorInfo> {
+                L::tensor_infos()
+            }
+        }
+
+        impl<T: $crate::Real, L: $crate::Parameters<T>> $crate::Parameters<T> for $name<L> {
+            type Gradient = L::Gradient;
+
+            fn reset(&mut self, init: $crate::Init, rng: &mut $crate::Rng) {
+                self.0.reset(init, rng);
+            }
+            fn buffers(&self) -> impl Iterator<Item = &[T]> {
+                self.0.buffers()
+            }
+            fn buffers_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+                self.0.buffers_mut()
+            }
+            fn buffer_infos() -> impl Iterator<Item = $crate::TensorInfo> {
+                L::buffer_infos()
+            }
+            fn state_dict(&self) -> impl Iterator<Item = &[T]> {
+                self.0.state_dict()
+            }
+            fn state_dict_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+                self.0.state_dict_mut()
+            }
+            fn state_dict_infos() -> impl Iterator<Item = $crate::TensorInfo> {
+                L::state_dict_infos()
+            }
+        }
+    };
+}
+pub(crate) use transparent_parameters;
