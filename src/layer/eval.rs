@@ -95,6 +95,15 @@ mod tests {
     use nalgebra::SMatrix;
 
     #[test]
+    fn the_wrapped_layer_keeps_its_hyperparameters_and_load_rules() {
+        let template = Eval((crate::LeakyRelu::new(0.3), BatchNorm::<f64, 2>::new()));
+        let net = template.initialised(Init::PyTorch, &mut Rng::new(0));
+        assert_eq!(net.0.0.slope, 0.3);
+        let rules: Vec<bool> = Eval::<BatchNorm<f64, 2>>::non_negative_buffers().collect();
+        assert_eq!(rules, [false, true]);
+    }
+
+    #[test]
     fn a_network_in_eval_mode_checks_and_leaves_its_statistics_alone() {
         type Net = Eval<(
             Dense<f64, 3, 4>,

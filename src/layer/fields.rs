@@ -155,6 +155,12 @@ macro_rules! transparent_parameters {
             fn reset(&mut self, init: $crate::Init, rng: &mut $crate::Rng) {
                 self.0.reset(init, rng);
             }
+            fn set_hyperparameters(&mut self, template: Option<&Self>) {
+                self.0.set_hyperparameters(template.map(|t| &t.0));
+            }
+            fn non_negative_buffers() -> impl Iterator<Item = bool> {
+                L::non_negative_buffers()
+            }
             fn buffers(&self) -> impl Iterator<Item = &[T]> {
                 self.0.buffers()
             }
