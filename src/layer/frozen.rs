@@ -63,6 +63,9 @@ impl<T: Real, L: Parameters<T>> Parameters<T> for Frozen<L> {
     fn reset(&mut self, init: Init, rng: &mut Rng) {
         self.0.reset(init, rng);
     }
+    fn set_hyperparameters(&mut self, template: Option<&Self>) {
+        self.0.set_hyperparameters(template.map(|t| &t.0));
+    }
     fn buffers(&self) -> impl Iterator<Item = &[T]> {
         self.0.state_dict()
     }
@@ -145,6 +148,13 @@ mod tests {
     use super::*;
     use crate::{BatchNorm, Dense, GradCheck, Mse, Tanh};
     use nalgebra::SMatrix;
+
+    #[test]
+    fn the_frozen_layer_keeps_its_hyperparameters() {
+        let template = Frozen((Dense::<f64, 2, 2>::zeros(), crate::LeakyRelu::new(0.3)));
+        let net = template.initialised(Init::PyTorch, &mut Rng::new(0));
+        assert_eq!(net.0.1.slope, 0.3);
+    }
 
     type Backbone = (Dense<f64, 4, 3>, BatchNorm<f64, 3>, Tanh);
     type Net = (Dense<f64, 2, 4>, Frozen<Backbone>, Dense<f64, 3, 2>);
