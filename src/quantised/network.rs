@@ -73,6 +73,21 @@ impl<N, const I: usize> Int8Network<N, I> {
         SMatrix::from_fn(|i, _| self.input.quantise(x[i].to_f64() as f32))
     }
 
+    /// A batch of samples (columns) encoded as the network's input.
+    pub fn quantise_inputs<T: Real, const B: usize>(&self, x: &SMatrix<T, I, B>) -> SMatrix<i8, I, B> {
+        let mut y = SMatrix::<i8, I, B>::zeros();
+        let input = self.input;
+        crate::simd::widest(
+            #[inline(always)]
+            || {
+                for (q, &v) in y.as_mut_slice().iter_mut().zip(x.as_slice()) {
+                    *q = input.quantise(v.to_f64() as f32);
+                }
+            },
+        );
+        y
+    }
+
     /// The `int8` output for a batch of encoded inputs.
     #[inline]
     pub fn forward<const B: usize>(&self, x: &SMatrix<i8, I, B>) -> N::Output
