@@ -51,6 +51,7 @@ fn found() -> u8 {
 }
 
 /// Whether the CPU can run `kernel`.
+#[inline]
 pub(crate) fn has(kernel: Int8Kernel) -> bool {
     match kernel {
         Int8Kernel::Portable => true,
@@ -202,7 +203,8 @@ unsafe fn blocks<const Q: usize>(
     // SAFETY (whole body): the caller guarantees the features. A block of `rows` outputs holds
     // `rows · i_len` packed weights from `start · i_len`: group `g` is `4 · rows` bytes from
     // `g · 4 · rows`, the last inputs' `rows` bytes follow, and every load is masked to those
-    // bytes; every store is masked to the block's `rows` outputs in `y`'s column `b`. An input
+    // bytes (all 64 of a group in a block before the last, which is whole); every store is
+    // masked to the block's `rows` outputs in `y`'s column `b`. An input
     // group is read as one unaligned `i32` at `4 · g` with `4 · g + 4 <= i_len`. Pointers are
     // computed with `wrapping_add`, and all accesses are inside the slices by the assertion in
     // `dense`.
@@ -240,9 +242,18 @@ unsafe fn blocks<const Q: usize>(
                 let (x0, x1) = (four(g), four(g + 1));
                 for q in 0..Q {
                     let at = weights[q].wrapping_add(g * 4 * rows[q]);
-                    even[q] = _mm512_dpbusd_epi32(even[q], x0, _mm512_maskz_loadu_epi8(group_masks[q], at));
                     let next = at.wrapping_add(4 * rows[q]);
-                    odd[q] = _mm512_dpbusd_epi32(odd[q], x1, _mm512_maskz_loadu_epi8(group_masks[q], next));
+                    // Only the last block can be partial; the others' loads fold into `vpdpbusd`.
+                    let (w0, w1) = if q + 1 < Q {
+                        (_mm512_loadu_si512(at.cast()), _mm512_loadu_si512(next.cast()))
+                    } else {
+                        (
+                            _mm512_maskz_loadu_epi8(group_masks[q], at),
+                            _mm512_maskz_loadu_epi8(group_masks[q], next),
+                        )
+                    };
+                    even[q] = _mm512_dpbusd_epi32(even[q], x0, w0);
+                    odd[q] = _mm512_dpbusd_epi32(odd[q], x1, w1);
                 }
                 g += 2;
             }
@@ -268,7 +279,14 @@ unsafe fn blocks<const Q: usize>(
             }
             for q in 0..Q {
                 let out = y.as_mut_ptr().wrapping_add(b * o_len + start[q]);
-                _mm512_mask_cvtepi32_storeu_epi8(out, lane_masks[q], requantise(sums[q], &parameters[q], r));
+                let result = requantise(sums[q], &parameters[q], r);
+                // A whole block is a plain 16-byte store, which the next layer's loads of its
+                // input can forward from (a masked store cannot forward).
+                if rows[q] == BLOCK {
+                    _mm_storeu_si128(out.cast(), _mm512_cvtepi32_epi8(result));
+                } else {
+                    _mm512_mask_cvtepi32_storeu_epi8(out, lane_masks[q], result);
+                }
             }
         }
     }

@@ -75,6 +75,17 @@ impl Affine {
     }
 }
 
+/// `::static_nn::quantised::Affine { scale: .., zero_point: .. }`.
+impl crate::ConstExpr for Affine {
+    fn fmt_const(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("::static_nn::quantised::Affine { scale: ")?;
+        self.scale.fmt_const(f)?;
+        f.write_str(", zero_point: ")?;
+        self.zero_point.fmt_const(f)?;
+        f.write_str(" }")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,8 @@
 
 #[cfg(feature = "alloc")]
 use alloc::vec::Vec;
+use core::fmt;
+
 use nalgebra::SMatrix;
 
 use super::kernel::{self, BLOCK, Requantisation};
@@ -10,6 +12,7 @@ use super::{
     Affine, Converted, Quantise, QuantiseContext, QuantiseError, arithmetic::quantize_multiplier, ranges::values_of,
 };
 use super::{Int8Kernel, Int8Layer};
+use crate::ConstExpr;
 #[cfg(feature = "alloc")]
 use crate::{Dense, Layer, Real};
 
@@ -210,6 +213,32 @@ impl<const I: usize, const O: usize, const B: usize> Int8Layer<SMatrix<i8, I, B>
     #[inline]
     fn forward(&self, x: &SMatrix<i8, I, B>) -> SMatrix<i8, O, B> {
         self.forward_with(Int8Kernel::best(), x)
+    }
+}
+
+/// `::static_nn::quantised::Int8Dense::new(Int8DenseParameters { .. })`: the constructor is a
+/// `const fn`, so the packed order and the folded bias are computed by the compiler.
+impl<const I: usize, const O: usize> ConstExpr for Int8Dense<I, O> {
+    fn fmt_const(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = self.parameters();
+        f.write_str("::static_nn::quantised::Int8Dense::new(::static_nn::quantised::Int8DenseParameters { weight: ")?;
+        p.weight.fmt_const(f)?;
+        f.write_str(", bias: ")?;
+        p.bias.fmt_const(f)?;
+        f.write_str(", multiplier: ")?;
+        p.multiplier.fmt_const(f)?;
+        f.write_str(", shift: ")?;
+        p.shift.fmt_const(f)?;
+        for (name, value) in [
+            ("input_zero_point", p.input_zero_point),
+            ("output_zero_point", p.output_zero_point),
+            ("output_min", p.output_min),
+            ("output_max", p.output_max),
+        ] {
+            write!(f, ", {name}: ")?;
+            value.fmt_const(f)?;
+        }
+        f.write_str(" })")
     }
 }
 

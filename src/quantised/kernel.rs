@@ -56,6 +56,7 @@ impl Int8Kernel {
     }
 
     /// Whether this CPU can run the kernel.
+    #[inline]
     pub fn is_available(self) -> bool {
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
         return crate::x86_int8::has(self);
@@ -64,8 +65,15 @@ impl Int8Kernel {
     }
 
     /// The fastest kernel this CPU can run.
+    #[inline]
     pub fn best() -> Int8Kernel {
-        Self::available().last().unwrap_or(Int8Kernel::Portable)
+        if Int8Kernel::Avx512Vnni.is_available() {
+            Int8Kernel::Avx512Vnni
+        } else if Int8Kernel::Avx2.is_available() {
+            Int8Kernel::Avx2
+        } else {
+            Int8Kernel::Portable
+        }
     }
 }
 

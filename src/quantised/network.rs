@@ -36,6 +36,20 @@ pub struct Int8Network<N, const I: usize> {
     pub output: Affine,
 }
 
+/// `::static_nn::quantised::Int8Network { input, network, output }`: a quantised network
+/// compiled into a program, written out by [`AsConst`](crate::AsConst).
+impl<N: crate::ConstExpr, const I: usize> crate::ConstExpr for Int8Network<N, I> {
+    fn fmt_const(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("::static_nn::quantised::Int8Network { input: ")?;
+        self.input.fmt_const(f)?;
+        f.write_str(", network: ")?;
+        self.network.fmt_const(f)?;
+        f.write_str(", output: ")?;
+        self.output.fmt_const(f)?;
+        f.write_str(" }")
+    }
+}
+
 impl<N, const I: usize> Int8Network<N, I> {
     /// Post-training quantisation of `net`, with activation ranges from its values on
     /// `calibration` (a representative subset of the training inputs) under `ranges`.
