@@ -73,6 +73,7 @@ mod network;
 #[cfg(feature = "alloc")]
 mod ranges;
 mod relu;
+mod tensors;
 
 pub use affine::Affine;
 pub use arithmetic::{
@@ -93,3 +94,4 @@ pub use network::Int8Network;
 #[cfg(feature = "alloc")]
 pub use ranges::Ranges;
 pub use relu::Int8Relu;
+pub use tensors::{Int8Element, Int8Tensors, Int8Values, Int8ValuesMut};
