@@ -298,5 +298,5 @@ unsafe fn blocks<const Q: usize>(
 /// The CPU has AVX2; the slices hold the shapes' values.
 #[target_feature(enable = "avx2")]
 unsafe fn dense_avx2(w: &[i8], x: &[i8], y: &mut [i8], shape: (usize, usize, usize), r: &Requantisation<'_>) {
-    portable(w, x, y, shape, r);
+    portable::<BLOCK>(w, x, y, shape, r);
 }

@@ -365,3 +365,31 @@ fn kernels_agree_on_any_parameters() {
         })
         .unwrap();
 }
+
+/// The output of a quantised classifier is its dequantised logits; no `int8` softmax is
+/// offered (see the `quantised` module docs). Softmax and decoding are both increasing, so the
+/// class read off the integers is the argmax of the softmax of the decoded logits, ties going
+/// to the first class, on every sample.
+#[test]
+fn classify_is_the_argmax_of_the_softmax_of_the_decoded_logits() {
+    type Net = (Dense<f32, 4, 12>, Relu, Dense<f32, 12, 5>);
+    let net = Net::build(Init::PyTorch, &mut Rng::new(21));
+    let mut rng = Rng::new(22);
+    let samples: Vec<[f32; 4]> = (0..2000)
+        .map(|_| core::array::from_fn(|_| rng.uniform(-3.0, 3.0) as f32))
+        .collect();
+    let int8 = Int8Network::quantise(&net, &samples[..200], Ranges::MinMax).unwrap();
+    let mut ties = 0;
+    for x in &samples {
+        let logits: [f32; 5] = int8.predict(x);
+        let largest = logits.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+        let exponentials = logits.map(|v| (v - largest).exp());
+        let total: f32 = exponentials.iter().sum();
+        let softmax = exponentials.map(|e| e / total);
+        let first_best = (0..5).fold(0, |best, k| if softmax[k] > softmax[best] { k } else { best });
+        assert_eq!(int8.classify(x), first_best, "{logits:?}");
+        ties += usize::from(logits.iter().filter(|&&v| v == largest).count() > 1);
+    }
+    // Quantised logits tie now and then: the rule for ties is exercised.
+    assert!(ties > 0);
+}

@@ -109,10 +109,10 @@ const fn offset<const I: usize>(weight: &[i8; I], input_zero_point: i8) -> i32 {
     (128 + input_zero_point as i32).wrapping_mul(sum)
 }
 
-/// Where weight `(o, i)` goes in the packed order: outputs in blocks of [`BLOCK`]; in a block
+/// Where weight `(o, i)` goes in the packed order: outputs in blocks of `BLOCK`; in a block
 /// of `rows` outputs, first for each group of four inputs the `rows` outputs' four weights side
 /// by side, then for each of the `I % 4` last inputs the `rows` outputs' weights.
-const fn packed_index<const I: usize, const O: usize>(o: usize, i: usize) -> usize {
+const fn packed_index<const I: usize, const O: usize, const BLOCK: usize>(o: usize, i: usize) -> usize {
     let block = o - o % BLOCK;
     let rows = if O - block < BLOCK { O - block } else { BLOCK };
     let lane = o - block;
@@ -126,13 +126,13 @@ const fn packed_index<const I: usize, const O: usize>(o: usize, i: usize) -> usi
 }
 
 /// The weights in the packed order, in an array of the same shape.
-const fn pack<const I: usize, const O: usize>(weight: &[[i8; I]; O]) -> [[i8; I]; O] {
+const fn pack<const I: usize, const O: usize, const BLOCK: usize>(weight: &[[i8; I]; O]) -> [[i8; I]; O] {
     let mut packed = [[0i8; I]; O];
     let mut o = 0;
     while o < O {
         let mut i = 0;
         while i < I {
-            let at = packed_index::<I, O>(o, i);
+            let at = packed_index::<I, O, BLOCK>(o, i);
             packed[at / I][at % I] = weight[o][i];
             i += 1;
         }
@@ -152,7 +152,7 @@ impl<const I: usize, const O: usize> Int8Dense<I, O> {
             o += 1;
         }
         Self {
-            packed: pack(&parameters.weight),
+            packed: pack::<I, O, BLOCK>(&parameters.weight),
             folded_bias,
             multiplier: parameters.multiplier,
             shift: parameters.shift,
@@ -167,7 +167,7 @@ impl<const I: usize, const O: usize> Int8Dense<I, O> {
     pub fn parameters(&self) -> Int8DenseParameters<I, O> {
         let packed = self.packed.as_flattened();
         let weight: [[i8; I]; O] =
-            core::array::from_fn(|o| core::array::from_fn(|i| packed[packed_index::<I, O>(o, i)]));
+            core::array::from_fn(|o| core::array::from_fn(|i| packed[packed_index::<I, O, BLOCK>(o, i)]));
         Int8DenseParameters {
             bias: core::array::from_fn(|o| self.folded_bias[o].wrapping_add(offset(&weight[o], self.input_zero_point))),
             weight,
@@ -313,5 +313,48 @@ impl<T: Real, const I: usize, const O: usize> Quantise<T, SMatrix<T, I, 1>> for 
             output,
             calibration: outputs,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quantised::kernel::portable;
+
+    /// The two packed orders (blocks of 16 outputs on x86, of 1 elsewhere) give the same
+    /// integers through the portable loop, and a block of 1 is the row-major order.
+    #[test]
+    fn both_block_sizes_compute_the_same_integers() {
+        const I: usize = 23;
+        const O: usize = 37;
+        let mut bits = 0x1234_5678_u32;
+        let mut next = move || {
+            bits ^= bits << 13;
+            bits ^= bits >> 17;
+            bits ^= bits << 5;
+            bits as i32
+        };
+        let weight: [[i8; I]; O] = core::array::from_fn(|_| core::array::from_fn(|_| next() as i8));
+        let x: [i8; I * 3] = core::array::from_fn(|_| next() as i8);
+        let layer = Int8Dense::new(Int8DenseParameters {
+            weight,
+            bias: core::array::from_fn(|_| next() % 100_000),
+            multiplier: core::array::from_fn(|_| (1 << 30) + (next() & 0x3fff_ffff)),
+            shift: core::array::from_fn(|_| (next() % 10 - 8) as i8),
+            input_zero_point: 3,
+            output_zero_point: -7,
+            output_min: -128,
+            output_max: 127,
+        });
+        let r = layer.requantisation();
+        let row_major = pack::<I, O, 1>(&weight);
+        assert_eq!(row_major, weight);
+        let sixteen = pack::<I, O, 16>(&weight);
+        assert_ne!(sixteen, weight);
+        let (mut one, mut blocks) = ([0i8; O * 3], [0i8; O * 3]);
+        portable::<1>(row_major.as_flattened(), &x, &mut one, (O, I, 3), &r);
+        portable::<16>(sixteen.as_flattened(), &x, &mut blocks, (O, I, 3), &r);
+        assert_eq!(one, blocks);
+        assert!(one.iter().any(|&v| v != one[0]));
     }
 }

@@ -78,8 +78,14 @@ impl Int8Kernel {
 }
 
 /// Outputs per block of the packed weights (see [`Int8Dense`](super::Int8Dense)): one
-/// AVX-512 vector of `int32` sums.
-pub(crate) const BLOCK: usize = 16;
+/// AVX-512 vector of `int32` sums where the x86 kernels run; elsewhere 1, which makes the
+/// packed order TFLite's row-major order and the portable loop one dot product per output
+/// (smaller and faster on a microcontroller than sixteen sums in memory).
+pub(crate) const BLOCK: usize = if cfg!(all(feature = "std", target_arch = "x86_64")) {
+    16
+} else {
+    1
+};
 
 /// `Y = requantise(W (X + 128))` with `kernel`, or the portable code if the CPU lacks it: `W`
 /// is `o × i` in the packed order of [`Int8Dense`](super::Int8Dense), `X` is `b` columns of
@@ -100,21 +106,35 @@ pub(crate) fn dense(
     let _ = kernel;
     crate::simd::widest(
         #[inline(always)]
-        || portable(w, x, y, shape, r),
+        || portable::<BLOCK>(w, x, y, shape, r),
     );
 }
 
-/// Sixteen dot products at a time over the packed weights with the input read as `x + 128`,
-/// in `i32` (wrapping, as the hardware TFLite runs on), written as plain sums of products so
-/// that the compiler vectorises them.
+/// `BLOCK` dot products at a time over weights packed in blocks of `BLOCK` outputs, with the
+/// input read as `x + 128`, in `i32` (wrapping, as the hardware TFLite runs on), written as
+/// plain sums of products so that the compiler vectorises them.
 #[inline(always)]
-pub(crate) fn portable(
+pub(crate) fn portable<const BLOCK: usize>(
     w: &[i8],
     x: &[i8],
     y: &mut [i8],
     (o_len, i_len, b_len): (usize, usize, usize),
     r: &Requantisation<'_>,
 ) {
+    if BLOCK == 1 {
+        // The row-major order: one dot product per output, the least code.
+        for b in 0..b_len {
+            let column = &x[b * i_len..(b + 1) * i_len];
+            for (o, row) in w.chunks_exact(i_len.max(1)).take(o_len).enumerate() {
+                let mut sum = 0i32;
+                for (&w, &x) in row.iter().zip(column) {
+                    sum = sum.wrapping_add(i32::from(w) * (i32::from(x) + 128));
+                }
+                y[b * o_len + o] = r.output(o, sum);
+            }
+        }
+        return;
+    }
     let groups = i_len / 4;
     for block in (0..o_len).step_by(BLOCK) {
         let rows = BLOCK.min(o_len - block);
