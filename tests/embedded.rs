@@ -267,7 +267,6 @@ where
 {
     compare_with::<I, K>(output, tag, rows, |x| {
         net.forward(&nalgebra::SMatrix::<f32, I, 1>::from_column_slice(x))
-            .into()
     })
 }
 
