@@ -61,14 +61,14 @@ pub(crate) fn has(kernel: Int8Kernel) -> bool {
 }
 
 /// Runs `kernel` if it is a vector kernel the CPU has, and says whether it did.
-pub(crate) fn dense(
+pub(crate) fn dense<const O: usize, const I: usize, const B: usize>(
     kernel: Int8Kernel,
     w: &[i8],
     x: &[i8],
     y: &mut [i8],
-    shape: (usize, usize, usize),
     r: &Requantisation<'_>,
 ) -> bool {
+    let shape = (O, I, B);
     let (o_len, i_len, b_len) = shape;
     assert!(w.len() >= o_len * i_len && x.len() >= i_len * b_len && y.len() >= o_len * b_len);
     assert!(r.folded_bias.len() >= o_len && r.multiplier.len() >= o_len && r.shift.len() >= o_len);
@@ -78,7 +78,7 @@ pub(crate) fn dense(
     match kernel {
         Int8Kernel::Portable => return false,
         // SAFETY: detection found AVX-512 F, BW and VNNI; the lengths are asserted above.
-        Int8Kernel::Avx512Vnni => unsafe { dense_vnni(w, x, y, shape, r) },
+        Int8Kernel::Avx512Vnni => unsafe { dense_vnni::<O, I, B>(w, x, y, r) },
         // SAFETY: detection found AVX2; the lengths are asserted above.
         Int8Kernel::Avx2 => unsafe { dense_avx2(w, x, y, shape, r) },
     }
@@ -156,6 +156,9 @@ unsafe fn requantise(sum: __m512i, p: &Lanes, r: &Requantisation<'_>) -> __m512i
     }
 }
 
+/// Independent chains of sums per block.
+const CHAINS: usize = 4;
+
 /// `x ^ OFFSET` reads each of four `i8` in an `i32` as the `u8` `x + 128`.
 const OFFSET: i32 = 0x8080_8080_u32 as i32;
 
@@ -164,8 +167,14 @@ const OFFSET: i32 = 0x8080_8080_u32 as i32;
 /// # Safety
 /// The CPU has AVX-512 F, BW and VNNI; the slices hold the shapes' values.
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
-unsafe fn dense_vnni(w: &[i8], x: &[i8], y: &mut [i8], shape: (usize, usize, usize), r: &Requantisation<'_>) {
-    let o_len = shape.0;
+unsafe fn dense_vnni<const O: usize, const I: usize, const B: usize>(
+    w: &[i8],
+    x: &[i8],
+    y: &mut [i8],
+    r: &Requantisation<'_>,
+) {
+    let shape = (O, I, B);
+    let o_len = O;
     let mut first = 0;
     while first < o_len {
         // SAFETY: the caller's guarantees, and `first < o_len`.
@@ -184,8 +193,8 @@ unsafe fn dense_vnni(w: &[i8], x: &[i8], y: &mut [i8], shape: (usize, usize, usi
 /// `Q` blocks of sixteen outputs from output `first` (the last may be partial), each sample's
 /// input read once for all of them: for each group of four inputs, one `vpdpbusd` per block of
 /// the group (offset to `x + 128`, in every lane) by the block's four weights of each output
-/// (side by side in the packed order). Two chains of sums per block, so that the adds do not
-/// wait on `vpdpbusd`'s latency; each block's sixteen sums requantised together.
+/// (side by side in the packed order), in [`CHAINS`] chains of sums per block; each block's
+/// sixteen sums requantised together.
 ///
 /// # Safety
 /// The CPU has AVX-512 F, BW and VNNI; the slices hold the shapes' values; `first < o_len`
@@ -235,38 +244,39 @@ unsafe fn blocks<const Q: usize>(
                 let bytes = column.as_ptr().wrapping_add(4 * g).cast::<i32>().read_unaligned();
                 _mm512_set1_epi32(bytes ^ OFFSET)
             };
-            let mut even = [_mm512_setzero_si512(); Q];
-            let mut odd = [_mm512_setzero_si512(); Q];
+            // Four chains of sums per block, so that each `vpdpbusd` waits on one four groups
+            // back: at batch 1 the layer is a chain of dependent steps.
+            let mut acc = [[zero; Q]; CHAINS];
             let mut g = 0;
-            while g + 2 <= groups {
-                let (x0, x1) = (four(g), four(g + 1));
-                for q in 0..Q {
-                    let at = weights[q].wrapping_add(g * 4 * rows[q]);
-                    let next = at.wrapping_add(4 * rows[q]);
-                    // Only the last block can be partial; the others' loads fold into `vpdpbusd`.
-                    let (w0, w1) = if q + 1 < Q {
-                        (_mm512_loadu_si512(at.cast()), _mm512_loadu_si512(next.cast()))
-                    } else {
-                        (
-                            _mm512_maskz_loadu_epi8(group_masks[q], at),
-                            _mm512_maskz_loadu_epi8(group_masks[q], next),
-                        )
-                    };
-                    even[q] = _mm512_dpbusd_epi32(even[q], x0, w0);
-                    odd[q] = _mm512_dpbusd_epi32(odd[q], x1, w1);
+            while g + CHAINS <= groups {
+                for (c, chain) in acc.iter_mut().enumerate() {
+                    let xc = four(g + c);
+                    for q in 0..Q {
+                        let at = weights[q].wrapping_add((g + c) * 4 * rows[q]);
+                        // Whole blocks' loads fold into `vpdpbusd`; only the last can be partial.
+                        let wv = if q + 1 < Q {
+                            _mm512_loadu_si512(at.cast())
+                        } else {
+                            _mm512_maskz_loadu_epi8(group_masks[q], at)
+                        };
+                        chain[q] = _mm512_dpbusd_epi32(chain[q], xc, wv);
+                    }
                 }
-                g += 2;
+                g += CHAINS;
             }
-            if g < groups {
-                let x0 = four(g);
+            for (c, chain) in acc.iter_mut().enumerate().take(groups - g) {
+                let xc = four(g + c);
                 for q in 0..Q {
-                    let at = weights[q].wrapping_add(g * 4 * rows[q]);
-                    even[q] = _mm512_dpbusd_epi32(even[q], x0, _mm512_maskz_loadu_epi8(group_masks[q], at));
+                    let at = weights[q].wrapping_add((g + c) * 4 * rows[q]);
+                    chain[q] = _mm512_dpbusd_epi32(chain[q], xc, _mm512_maskz_loadu_epi8(group_masks[q], at));
                 }
             }
             let mut sums = [zero; Q];
             for q in 0..Q {
-                sums[q] = _mm512_add_epi32(even[q], odd[q]);
+                sums[q] = _mm512_add_epi32(
+                    _mm512_add_epi32(acc[0][q], acc[1][q]),
+                    _mm512_add_epi32(acc[2][q], acc[3][q]),
+                );
             }
             for (t, &input) in column[4 * groups..].iter().enumerate() {
                 let xv = _mm512_set1_epi32(i32::from(input) + 128);

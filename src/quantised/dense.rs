@@ -195,12 +195,11 @@ impl<const I: usize, const O: usize> Int8Dense<I, O> {
     /// it): for tests and benchmarks, since every kernel gives the same integers.
     pub fn forward_with<const B: usize>(&self, kernel: Int8Kernel, x: &SMatrix<i8, I, B>) -> SMatrix<i8, O, B> {
         let mut y = SMatrix::<i8, O, B>::zeros();
-        kernel::dense(
+        kernel::dense::<O, I, B>(
             kernel,
             self.packed.as_flattened(),
             x.as_slice(),
             y.as_mut_slice(),
-            (O, I, B),
             &self.requantisation(),
         );
         y

@@ -91,16 +91,16 @@ pub(crate) const BLOCK: usize = if cfg!(all(feature = "std", target_arch = "x86_
 /// is `o × i` in the packed order of [`Int8Dense`](super::Int8Dense), `X` is `b` columns of
 /// `i`, `Y` is `b` columns of `o`.
 #[inline]
-pub(crate) fn dense(
+pub(crate) fn dense<const O: usize, const I: usize, const B: usize>(
     kernel: Int8Kernel,
     w: &[i8],
     x: &[i8],
     y: &mut [i8],
-    shape: (usize, usize, usize),
     r: &Requantisation<'_>,
 ) {
+    let shape = (O, I, B);
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if crate::x86_int8::dense(kernel, w, x, y, shape, r) {
+    if crate::x86_int8::dense::<O, I, B>(kernel, w, x, y, r) {
         return;
     }
     let _ = kernel;
