@@ -213,10 +213,9 @@ unsafe fn blocks<const Q: usize>(
     // `rows · i_len` packed weights from `start · i_len`: group `g` is `4 · rows` bytes from
     // `g · 4 · rows`, the last inputs' `rows` bytes follow, and every load is masked to those
     // bytes (all 64 of a group in a block before the last, which is whole); every store is
-    // masked to the block's `rows` outputs in `y`'s column `b`. An input
-    // group is read as one unaligned `i32` at `4 · g` with `4 · g + 4 <= i_len`. Pointers are
-    // computed with `wrapping_add`, and all accesses are inside the slices by the assertion in
-    // `dense`.
+    // masked to the block's `rows` outputs in `y`'s column `b`. An input group is read as one
+    // unaligned `i32` at `4 · g` with `4 · g + 4 <= i_len`. Pointers are computed with
+    // `wrapping_add`, and all accesses are inside the slices by the assertion in `dense`.
     unsafe {
         // Plain loops, not `array::from_fn`: its closures would not inherit the target features
         // and would not be inlined.
@@ -272,11 +271,8 @@ unsafe fn blocks<const Q: usize>(
                 }
             }
             let mut sums = [zero; Q];
-            for q in 0..Q {
-                sums[q] = _mm512_add_epi32(
-                    _mm512_add_epi32(acc[0][q], acc[1][q]),
-                    _mm512_add_epi32(acc[2][q], acc[3][q]),
-                );
+            for (q, sum) in sums.iter_mut().enumerate() {
+                *sum = acc.iter().fold(zero, |total, chain| _mm512_add_epi32(total, chain[q]));
             }
             for (t, &input) in column[4 * groups..].iter().enumerate() {
                 let xv = _mm512_set1_epi32(i32::from(input) + 128);
@@ -289,14 +285,7 @@ unsafe fn blocks<const Q: usize>(
             }
             for q in 0..Q {
                 let out = y.as_mut_ptr().wrapping_add(b * o_len + start[q]);
-                let result = requantise(sums[q], &parameters[q], r);
-                // A whole block is a plain 16-byte store, which the next layer's loads of its
-                // input can forward from (a masked store cannot forward).
-                if rows[q] == BLOCK {
-                    _mm_storeu_si128(out.cast(), _mm512_cvtepi32_epi8(result));
-                } else {
-                    _mm512_mask_cvtepi32_storeu_epi8(out, lane_masks[q], result);
-                }
+                _mm512_mask_cvtepi32_storeu_epi8(out, lane_masks[q], requantise(sums[q], &parameters[q], r));
             }
         }
     }
