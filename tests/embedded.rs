@@ -369,8 +369,9 @@ fn int8_outputs_on_the_device_equal_the_hosts_bit_for_bit() {
         let correct = compare_with::<64, 10>(&run(board, "digits_int8"), "digits-int8", &digits_rows, digits_host);
         let real = compare(&run(board, "digits"), "digits-constant", &digits, &digits_rows);
         println!("held-out digits on {}: int8 {correct} of 359, f32 {real}", board.target);
-        // Measured: 324 against 351. This network loses 7.5 points in int8 (percentile ranges
-        // give 325), where the digits networks of examples/quantise.rs lose 0.2: an open issue.
+        // Measured: 324 against 351. A few of this network's first-layer weights reach ±19.8
+        // and set their rows' scales; rounding those weights alone gives 327
+        // (examples/embedded/README.md).
         assert!(correct >= 320, "digits: int8 {correct}, f32 {real}");
     }
 }
