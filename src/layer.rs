@@ -33,6 +33,7 @@ mod residual;
 mod rnn;
 mod softmax;
 mod stream;
+mod stride;
 mod visit;
 
 pub use activation::*;
@@ -58,6 +59,7 @@ pub use residual::*;
 pub use rnn::*;
 pub use softmax::*;
 pub use stream::*;
+pub use stride::*;
 pub use visit::*;
 
 /// A part of a network that owns trainable tensors (possibly none).
