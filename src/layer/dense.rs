@@ -103,38 +103,38 @@ fn small_forward<T: Real, const I: usize, const O: usize, const B: usize>(
     for (y, x) in y.iter_mut().zip(x) {
         if I < 2 * CHAINS {
             for (k, (w, &x)) in w.iter().zip(x).enumerate() {
-                for r in 0..O {
-                    y[r] = if k == 0 { w[r] * x } else { y[r] + w[r] * x };
+                for (y, &w) in y.iter_mut().zip(w) {
+                    *y = if k == 0 { w * x } else { *y + w * x };
                 }
             }
         } else {
             // The first `CHAINS` inputs start the partial sums, the others add to them.
             let mut sums = [[T::zero(); O]; CHAINS];
             for ((sum, w), &x) in sums.iter_mut().zip(w).zip(x) {
-                for r in 0..O {
-                    sum[r] = w[r] * x;
+                for (s, &w) in sum.iter_mut().zip(w) {
+                    *s = w * x;
                 }
             }
             let (w, x) = (&w[CHAINS..], &x[CHAINS..]);
             for (w, x) in w.chunks_exact(CHAINS).zip(x.chunks_exact(CHAINS)) {
                 for ((sum, w), &x) in sums.iter_mut().zip(w).zip(x) {
-                    for r in 0..O {
-                        sum[r] += w[r] * x;
+                    for (s, &w) in sum.iter_mut().zip(w) {
+                        *s += w * x;
                     }
                 }
             }
             let rest = w.len() - w.len() % CHAINS;
             for ((sum, w), &x) in sums.iter_mut().zip(&w[rest..]).zip(&x[rest..]) {
-                for r in 0..O {
-                    sum[r] += w[r] * x;
+                for (s, &w) in sum.iter_mut().zip(w) {
+                    *s += w * x;
                 }
             }
-            for r in 0..O {
-                y[r] = combine(&sums, CHAINS, r);
+            for (r, y) in y.iter_mut().enumerate() {
+                *y = combine(&sums, CHAINS, r);
             }
         }
-        for r in 0..O {
-            y[r] += bias[r];
+        for (y, &b) in y.iter_mut().zip(bias) {
+            *y += b;
         }
     }
     SMatrix::from_array_storage(ArrayStorage(y))
