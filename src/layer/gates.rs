@@ -10,7 +10,7 @@
 use nalgebra::SMatrix;
 
 use crate::Real;
-use crate::layer::dense::{CHAINS, combine};
+use crate::layer::dense::CHAINS;
 
 /// Column `b` of a matrix as a slice.
 #[inline(always)]
@@ -54,6 +54,19 @@ pub(crate) fn project<T: Real, const H: usize, const G: usize, const N: usize>(
         out.as_mut_slice()[row] = acc;
     }
     out
+}
+
+/// Entry `r` of the first `chains` partial sums, added pairwise (`chains` is a constant where
+/// this is inlined, so the match disappears).
+#[inline(always)]
+fn combine<T: Real, const W: usize>(sums: &[[T; W]; CHAINS], chains: usize, r: usize) -> T {
+    match chains {
+        0 => T::zero(),
+        1 => sums[0][r],
+        2 => sums[0][r] + sums[1][r],
+        3 => (sums[0][r] + sums[1][r]) + sums[2][r],
+        _ => (sums[0][r] + sums[1][r]) + (sums[2][r] + sums[3][r]),
+    }
 }
 
 /// Adds `Σ_k v[k] · weight[k]` to rows `start .. start + W` of `out`.
