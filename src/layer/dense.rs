@@ -89,8 +89,8 @@ pub(crate) const CHAINS: usize = 4;
 /// 16-input layer 16 dependent additions, four make it 4 plus 2. Below 8 inputs there is one
 /// sum (nalgebra's order, `w₀x₀ + w₁x₁ + …` then the bias): the gain would be one addition,
 /// and on a Cortex-M4 the spare sums cost loads and stores (iris 4-16-3 measured more
-/// instructions with them). Every target does the same operations in the same order, so results are the
-/// same bit for bit everywhere (the firmware tests rely on it).
+/// instructions with them). Every target does the same operations in the same order, so
+/// results are the same bit for bit everywhere (the firmware tests rely on it).
 #[inline(always)]
 fn small_forward<T: Real, const I: usize, const O: usize, const B: usize>(
     weight: &SMatrix<T, O, I>,
