@@ -152,7 +152,7 @@ impl<T: Real, const I: usize, const O: usize, const B: usize> Layer<T, SMatrix<T
 
     #[inline(always)]
     fn forward(&self, x: &SMatrix<T, I, B>) -> SMatrix<T, O, B> {
-        if matmul::is_large(O, I, B) {
+        if matmul::forward_is_large(O, I, B) {
             let mut y = SMatrix::<T, O, B>::zeros();
             matmul::forward(
                 self.weight.as_slice(),
@@ -375,14 +375,16 @@ mod tests {
 
     #[test]
     fn every_product_path_matches_nalgebra_around_the_thresholds() {
-        check_shape::<16, 16, 8>(); // exactly 2048 multiply-adds: kernels, dot-product dX
-        check_shape::<16, 16, 7>(); // just below: nalgebra
-        check_shape::<7, 16, 32>(); // 7 inputs: nalgebra forward, kernel dW, nalgebra dX
-        check_shape::<16, 15, 16>(); // 15 outputs: nalgebra forward, transposed dW and dX
+        check_shape::<16, 16, 8>(); // exactly 2048 multiply-adds: kernel dW, dot-product dX
+        check_shape::<16, 16, 7>(); // just below: loops
+        check_shape::<32, 32, 16>(); // exactly 16,384: kernel forward
+        check_shape::<32, 32, 15>(); // just below: the small forward, four partial sums
+        check_shape::<7, 16, 32>(); // 7 inputs: one-sum forward, kernel dW, loop dX
+        check_shape::<16, 15, 16>(); // 15 outputs: small forward, transposed dW and dX
         check_shape::<33, 17, 9>(); // sizes that fill no tile evenly
         check_shape::<40, 10, 8>(); // narrow: transposed dW and dX
         check_shape::<70, 33, 13>(); // several tiles and edges in every direction
-        check_shape::<9, 40, 5>(); // 9 inputs: kernel forward, nalgebra dX
+        check_shape::<9, 40, 5>(); // 9 inputs: small forward, loop dX
     }
 
     #[test]
