@@ -342,9 +342,13 @@ fn regenerate_the_int8_constants() {
     let digits: Digits = loaded(include_bytes!("../examples/embedded/digits.snn"));
     // With the largest weight as each row's range this network loses 27 of 359 held-out digits:
     // first-layer weights of up to 19.8 on almost always blank pixels set their rows' scales.
-    let digits: DigitsInt8 =
-        Int8Network::quantise_with(&digits, &calibration(&digits_rows()), Ranges::MinMax, WeightRanges::MinimiseError)
-            .unwrap();
+    let digits: DigitsInt8 = Int8Network::quantise_with(
+        &digits,
+        &calibration(&digits_rows()),
+        Ranges::MinMax,
+        WeightRanges::MinimiseError,
+    )
+    .unwrap();
     write("digits_int8.rs", "DIGITS_INT8: DigitsInt8", &digits);
 }
 
@@ -540,10 +544,10 @@ fn footprint_and_instruction_counts() {
         flash[&(M4F.target, "constant")] <= 3 * 1024,
         "iris with weights compiled in: {flash:?}"
     );
-    // The int8 weights are a quarter of the f32 ones, but for iris (524 B of f32 weights) the
-    // integer arithmetic's code outweighs that; digits (19 KiB) is where int8 pays.
+    // The goal: iris with int8 weights compiled in is smaller than with f32 ones
+    // (measured 2,692 against 2,976 B).
     assert!(
-        flash[&(M4F.target, "int8")] < flash[&(M4F.target, "bytes")],
+        flash[&(M4F.target, "int8")] < flash[&(M4F.target, "constant")],
         "iris in int8: {flash:?}"
     );
     assert!(
@@ -619,4 +623,3 @@ fn the_speed_profile_gives_the_same_bits_in_fewer_instructions() {
     // Measured: 1,594 and 380 (iris), 4,620 and 1,844 (W1).
     assert!(iris_speed * 3 < iris && w1_speed * 2 < w1);
 }
-

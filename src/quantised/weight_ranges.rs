@@ -22,7 +22,6 @@ pub enum WeightRanges {
     MinimiseError,
 }
 
-
 impl WeightRanges {
     /// The weight scale of a row (1 for an all-zero row, as TFLite's converter), given the
     /// mean square of each input on the calibration data.
