@@ -151,6 +151,18 @@ impl<T: Real, N: Parameters<T>, R: Rule<T, K>, const K: usize> Engine<T, N, R, K
         }
     }
 
+    /// Writes the update of one step whose constants are `step`.
+    fn write(&mut self, net: &mut N, grad: &N::Gradient, step: R::Step) {
+        self.config.with_element(
+            step,
+            Write {
+                net,
+                grad,
+                state: &mut self.state,
+            },
+        );
+    }
+
     /// The step counter after one more step: saturated at [`MAX_STEPS`], where every rule's
     /// step-dependent factor has long reached its limit.
     fn next_step(&self) -> u64 {
@@ -170,18 +182,12 @@ impl<T: Real, N: Parameters<T>, R: Rule<T, K>, const K: usize> Optimizer<T, N> f
     fn step(&mut self, net: &mut N, grad: &N::Gradient) {
         self.steps = self.next_step();
         let step = self.config.prepare(self.steps);
-        self.config.with_element(
-            step,
-            Write {
-                net,
-                grad,
-                state: &mut self.state,
-            },
-        );
+        self.write(net, grad, step);
     }
 
     fn try_step(&mut self, net: &mut N, grad: &N::Gradient) -> Result<(), NonFiniteUpdate<T>> {
-        let step = self.config.prepare(self.next_step());
+        let steps = self.next_step();
+        let step = self.config.prepare(steps);
         let check = Check::<T, N, K> {
             net,
             grad,
@@ -189,7 +195,8 @@ impl<T: Real, N: Parameters<T>, R: Rule<T, K>, const K: usize> Optimizer<T, N> f
             names: R::SLOTS.map(|slot| slot.name),
         };
         self.config.with_element(step, check)?;
-        self.step(net, grad);
+        self.steps = steps;
+        self.write(net, grad, step);
         Ok(())
     }
 
@@ -222,6 +229,13 @@ impl<T: Real, N: Parameters<T>, R: Rule<T, K>, const K: usize> Optimizer<T, N> f
     }
 }
 
+/// `f`, with its argument types fixed to what [`Parameters::zip_gradient`] calls it with (which
+/// a closure bound to a variable does not infer).
+#[inline(always)]
+fn visitor<T, const K: usize, F: FnMut(&mut [T], &[T], [&mut [T]; K])>(f: F) -> F {
+    f
+}
+
 /// The write pass: every element's new values stored.
 struct Write<'a, T: Real, N: Parameters<T>, const K: usize> {
     net: &'a mut N,
@@ -238,12 +252,11 @@ impl<T: Real, N: Parameters<T>, const K: usize> Walk<T, K> for Write<'_, T, N, K
         crate::simd::widest(
             #[inline(always)]
             || {
-                net.zip_gradient(
-                    grad,
-                    state.each_mut(),
+                let mut write = visitor(
                     #[inline(always)]
                     |p, g, s| write_elements(p, g, s, element),
                 );
+                net.zip_gradient(grad, state.each_mut(), &mut write);
             },
         );
     }
@@ -345,9 +358,7 @@ impl<T: Real, N: Parameters<T>, const K: usize> Walk<T, K> for Check<'_, T, N, K
         crate::simd::widest(
             #[inline(always)]
             || {
-                net.zip_gradient(
-                    grad,
-                    state.each_mut(),
+                let mut check = visitor(
                     #[inline(always)]
                     |p, g, s| {
                         if found.is_none() && !all_finite(p, g, &s, element, written) {
@@ -356,6 +367,7 @@ impl<T: Real, N: Parameters<T>, const K: usize> Walk<T, K> for Check<'_, T, N, K
                         tensor += 1;
                     },
                 );
+                net.zip_gradient(grad, state.each_mut(), &mut check);
             },
         );
         found.map_or(Ok(()), Err)
@@ -363,7 +375,9 @@ impl<T: Real, N: Parameters<T>, const K: usize> Walk<T, K> for Check<'_, T, N, K
 }
 
 /// Whether every new value of a tensor's elements is finite: a branch-free pass that
-/// vectorises (the common case), before [`locate`] looks for the culprit.
+/// vectorises (the common case), before [`locate`] looks for the culprit. Each state buffer
+/// keeps its own verdict and `written` is consulted once after the loop, so the loop body is the
+/// same for every configuration.
 #[inline(always)]
 fn all_finite<T: Real, const K: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(
     p: &[T],
@@ -375,15 +389,20 @@ fn all_finite<T: Real, const K: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy
     let n = p.len();
     let g = &g[..n];
     let s: [&[T]; K] = core::array::from_fn(|k| &s[k][..n]);
-    let mut finite = true;
+    let mut parameters = true;
+    let mut state = [true; K];
     for i in 0..n {
-        let (param, state) = element(p[i], g[i], core::array::from_fn(|k| s[k][i]));
-        finite &= param.is_finite();
-        for k in 0..K {
-            finite &= !written[k] || state[k].is_finite();
+        let (param, new) = element(p[i], g[i], core::array::from_fn(|k| s[k][i]));
+        parameters &= param.is_finite();
+        for (finite, value) in state.iter_mut().zip(new) {
+            *finite &= value.is_finite();
         }
     }
-    finite
+    parameters
+        && state
+            .into_iter()
+            .zip(written)
+            .all(|(finite, written)| finite || !written)
 }
 
 /// The first element of a tensor whose update is not finite, as an error.
