@@ -195,15 +195,13 @@ fn decayed<T: Real>(beta: T, t: T) -> T {
 /// moments, and the maximum only with AMSGrad.
 #[inline(always)]
 pub(super) fn dispatch<T: Real, W: Walk<T, 3>>(c: Constants<T>, amsgrad: bool, decay: Decay, walk: W) -> W::Output {
-    let plain = [true, true, false];
-    let all = [true; 3];
     match (amsgrad, decay) {
-        (false, Decay::None) => walk.run(move |p, g, s| element::<T, false, false, false>(&c, p, g, s), plain),
-        (false, Decay::L2) => walk.run(move |p, g, s| element::<T, false, true, false>(&c, p, g, s), plain),
-        (false, Decay::Decoupled) => walk.run(move |p, g, s| element::<T, false, false, true>(&c, p, g, s), plain),
-        (true, Decay::None) => walk.run(move |p, g, s| element::<T, true, false, false>(&c, p, g, s), all),
-        (true, Decay::L2) => walk.run(move |p, g, s| element::<T, true, true, false>(&c, p, g, s), all),
-        (true, Decay::Decoupled) => walk.run(move |p, g, s| element::<T, true, false, true>(&c, p, g, s), all),
+        (false, Decay::None) => walk.run::<0b011, _>(move |p, g, s| element::<T, false, false, false>(&c, p, g, s)),
+        (false, Decay::L2) => walk.run::<0b011, _>(move |p, g, s| element::<T, false, true, false>(&c, p, g, s)),
+        (false, Decay::Decoupled) => walk.run::<0b011, _>(move |p, g, s| element::<T, false, false, true>(&c, p, g, s)),
+        (true, Decay::None) => walk.run::<0b111, _>(move |p, g, s| element::<T, true, false, false>(&c, p, g, s)),
+        (true, Decay::L2) => walk.run::<0b111, _>(move |p, g, s| element::<T, true, true, false>(&c, p, g, s)),
+        (true, Decay::Decoupled) => walk.run::<0b111, _>(move |p, g, s| element::<T, true, false, true>(&c, p, g, s)),
     }
 }
 

@@ -50,8 +50,9 @@ pub trait Rule<T: Real, const K: usize>: Copy + Zeroable {
     fn prepare(&self, t: u64) -> Self::Step;
 
     /// Hands `walk` the element function of this configuration, chosen once per step (so the
-    /// element loop is branch-free and vectorises), together with which state buffers it
-    /// writes. The function maps `(parameter, gradient, state)` to their new values.
+    /// element loop is branch-free and vectorises), with the mask of the state buffers it
+    /// writes as [`Walk::run`]'s `WRITTEN`. The function maps `(parameter, gradient, state)` to
+    /// their new values, and returns a buffer the configuration does not write unchanged.
     fn with_element<W: Walk<T, K>>(&self, step: Self::Step, walk: W) -> W::Output;
 }
 
@@ -60,8 +61,10 @@ pub trait Walk<T: Real, const K: usize> {
     /// What the walk returns.
     type Output;
 
-    /// Walks every parameter with `element`; `written[k]` says whether state buffer `k` changes.
-    fn run<E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(self, element: E, written: [bool; K]) -> Self::Output;
+    /// Walks every parameter with `element`; bit `k` of `WRITTEN` says whether state buffer `k`
+    /// changes. A constant, so that a buffer left alone is neither loaded, checked nor stored:
+    /// without AMSGrad, Adam's `max_exp_avg_sq` costs nothing.
+    fn run<const WRITTEN: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(self, element: E) -> Self::Output;
 }
 
 /// An optimizer: an update [`Rule`] (`R`, whose hyperparameters are `config`) applied to the
@@ -247,14 +250,14 @@ impl<T: Real, N: Parameters<T>, const K: usize> Walk<T, K> for Write<'_, T, N, K
     type Output = ();
 
     #[inline(always)]
-    fn run<E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(self, element: E, _written: [bool; K]) {
+    fn run<const WRITTEN: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(self, element: E) {
         let Self { net, grad, state } = self;
         crate::simd::widest(
             #[inline(always)]
             || {
                 let mut write = visitor(
                     #[inline(always)]
-                    |p, g, s| write_elements(p, g, s, element),
+                    |p, g, s| write_elements::<T, K, WRITTEN, E>(p, g, s, element),
                 );
                 net.zip_gradient(grad, state.each_mut(), &mut write);
             },
@@ -265,25 +268,26 @@ impl<T: Real, N: Parameters<T>, const K: usize> Walk<T, K> for Write<'_, T, N, K
 /// The element loop of the write pass. The state slices are taken out of their array before
 /// the loop (one, two or three, the counts the rules use) and passed as separate arguments of a
 /// function inlined here, which tells the compiler that they do not overlap: the loop then
-/// vectorises without run-time overlap checks. A state buffer a configuration does not write
-/// gets its own values back, one load and store per element that keeps the loop branch-free.
+/// vectorises without run-time overlap checks. A state buffer outside `WRITTEN` is not stored.
 #[inline(always)]
-fn write_elements<T: Real, const K: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(
+fn write_elements<T: Real, const K: usize, const WRITTEN: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(
     p: &mut [T],
     g: &[T],
     mut s: [&mut [T]; K],
     element: E,
 ) {
     match s.as_mut_slice() {
-        [a] => write_one(p, g, a, element),
-        [a, b, c] => write_three(p, g, a, b, c, element),
+        [a] => write_one::<T, K, WRITTEN, E>(p, g, a, element),
+        [a, b, c] => write_three::<T, K, WRITTEN, E>(p, g, a, b, c, element),
         s => {
             let n = p.len();
             for i in 0..n {
                 let (param, state) = element(p[i], g[i], core::array::from_fn(|k| s[k][i]));
                 p[i] = param;
-                for (buffer, value) in s.iter_mut().zip(state) {
-                    buffer[i] = value;
+                for (k, (buffer, value)) in s.iter_mut().zip(state).enumerate() {
+                    if written::<WRITTEN>(k) {
+                        buffer[i] = value;
+                    }
                 }
             }
         }
@@ -292,7 +296,7 @@ fn write_elements<T: Real, const K: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + 
 
 /// [`write_elements`] with one state buffer.
 #[inline(always)]
-fn write_one<T: Real, const K: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(
+fn write_one<T: Real, const K: usize, const WRITTEN: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(
     p: &mut [T],
     g: &[T],
     a: &mut [T],
@@ -304,13 +308,15 @@ fn write_one<T: Real, const K: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>
     for i in 0..n {
         let (param, state) = element(p[i], g[i], lanes([a[i]]));
         p[i] = param;
-        a[i] = state[0];
+        if written::<WRITTEN>(0) {
+            a[i] = state[0];
+        }
     }
 }
 
 /// [`write_elements`] with three state buffers.
 #[inline(always)]
-fn write_three<T: Real, const K: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(
+fn write_three<T: Real, const K: usize, const WRITTEN: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(
     p: &mut [T],
     g: &[T],
     a: &mut [T],
@@ -323,8 +329,18 @@ fn write_three<T: Real, const K: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + Cop
     for i in 0..n {
         let (param, state) = element(p[i], g[i], lanes([a[i], b[i], c[i]]));
         p[i] = param;
-        (a[i], b[i], c[i]) = (state[0], state[1], state[2]);
+        for (k, (buffer, value)) in [&mut a[i], &mut b[i], &mut c[i]].into_iter().zip(state).enumerate() {
+            if written::<WRITTEN>(k) {
+                *buffer = value;
+            }
+        }
     }
+}
+
+/// Whether state buffer `k` is in the mask `WRITTEN`.
+#[inline(always)]
+const fn written<const WRITTEN: usize>(k: usize) -> bool {
+    WRITTEN >> k & 1 == 1
 }
 
 /// `values` as an array of length `K`, where `K` is `J` (the arm of a match on the length).
@@ -346,7 +362,7 @@ impl<T: Real, N: Parameters<T>, const K: usize> Walk<T, K> for Check<'_, T, N, K
     type Output = Result<(), NonFiniteUpdate<T>>;
 
     #[inline(always)]
-    fn run<E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(self, element: E, written: [bool; K]) -> Self::Output {
+    fn run<const WRITTEN: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(self, element: E) -> Self::Output {
         let Self {
             net,
             grad,
@@ -361,8 +377,8 @@ impl<T: Real, N: Parameters<T>, const K: usize> Walk<T, K> for Check<'_, T, N, K
                 let mut check = visitor(
                     #[inline(always)]
                     |p, g, s| {
-                        if found.is_none() && !all_finite(p, g, &s, element, written) {
-                            found = Some(locate::<T, N, K, E>(tensor, p, g, &s, element, written, names));
+                        if found.is_none() && !all_finite::<T, K, WRITTEN, E>(p, g, &s, element) {
+                            found = Some(locate::<T, N, K, WRITTEN, E>(tensor, p, g, &s, element, names));
                         }
                         tensor += 1;
                     },
@@ -375,45 +391,57 @@ impl<T: Real, N: Parameters<T>, const K: usize> Walk<T, K> for Check<'_, T, N, K
 }
 
 /// Whether every new value of a tensor's elements is finite: a branch-free pass that
-/// vectorises (the common case), before [`locate`] looks for the culprit. Each state buffer
-/// keeps its own verdict and `written` is consulted once after the loop, so the loop body is the
-/// same for every configuration.
+/// vectorises (the common case), before [`locate`] looks for the culprit. Each value's
+/// [`non_finite_bits`] are ORed into one word (an integer reduction, which the
+/// compiler vectorises where it would not reorder a float one). Buffers outside `WRITTEN` are
+/// not checked, nor, then, loaded.
 #[inline(always)]
-fn all_finite<T: Real, const K: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(
+fn all_finite<T: Real, const K: usize, const WRITTEN: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(
     p: &[T],
     g: &[T],
     s: &[&mut [T]; K],
     element: E,
-    written: [bool; K],
 ) -> bool {
     let n = p.len();
     let g = &g[..n];
     let s: [&[T]; K] = core::array::from_fn(|k| &s[k][..n]);
-    let mut parameters = true;
-    let mut state = [true; K];
+    let mut bits = 0;
     for i in 0..n {
         let (param, new) = element(p[i], g[i], core::array::from_fn(|k| s[k][i]));
-        parameters &= param.is_finite();
-        for (finite, value) in state.iter_mut().zip(new) {
-            *finite &= value.is_finite();
+        bits |= non_finite_bits(param);
+        for (k, value) in new.into_iter().enumerate() {
+            if written::<WRITTEN>(k) {
+                bits |= non_finite_bits(value);
+            }
         }
     }
-    parameters
-        && state
-            .into_iter()
-            .zip(written)
-            .all(|(finite, written)| finite || !written)
+    bits == 0
+}
+
+/// The bits of `x − x`: all zero for a finite `x` (the difference is +0), those of a NaN (never
+/// all zero) for an infinite or NaN one.
+#[inline(always)]
+fn non_finite_bits<T: Real>(x: T) -> u32 {
+    let difference = x - x;
+    bytemuck::cast_slice::<T, u32>(core::slice::from_ref(&difference))
+        .iter()
+        .fold(0, |bits, &word| bits | word)
 }
 
 /// The first element of a tensor whose update is not finite, as an error.
 #[cold]
-fn locate<T: Real, N: Parameters<T>, const K: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(
+fn locate<
+    T: Real,
+    N: Parameters<T>,
+    const K: usize,
+    const WRITTEN: usize,
+    E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy,
+>(
     tensor: usize,
     p: &[T],
     g: &[T],
     s: &[&mut [T]; K],
     element: E,
-    written: [bool; K],
     names: [&'static str; K],
 ) -> NonFiniteUpdate<T> {
     let info = N::Gradient::tensor_infos().nth(tensor);
@@ -429,7 +457,7 @@ fn locate<T: Real, N: Parameters<T>, const K: usize, E: Fn(T, T, [T; K]) -> (T, 
             };
         }
         for k in 0..K {
-            if written[k] && !state[k].is_finite() {
+            if written::<WRITTEN>(k) && !state[k].is_finite() {
                 return NonFiniteUpdate {
                     tensor: info,
                     index: i,
