@@ -64,7 +64,16 @@ pub trait Walk<T: Real, const K: usize> {
     /// Walks every parameter with `element`; bit `k` of `WRITTEN` says whether state buffer `k`
     /// changes. A constant, so that a buffer left alone is neither loaded, checked nor stored:
     /// without AMSGrad, Adam's `max_exp_avg_sq` costs nothing.
-    fn run<const WRITTEN: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(self, element: E) -> Self::Output;
+    ///
+    /// `certain` is the check pass's shortcut: given the same arguments as `element`, `true`
+    /// promises that every value `element` returns for a written buffer, and the parameter, is
+    /// finite, decided more cheaply than by computing them (Adam's skips its square root and
+    /// division). It must never promise wrongly; `false` merely sends the tensor to the exact
+    /// check, so `|_, _, _| false` is always correct.
+    fn run<const WRITTEN: usize, E, C>(self, element: E, certain: C) -> Self::Output
+    where
+        E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy,
+        C: Fn(T, T, [T; K]) -> bool + Copy;
 }
 
 /// An optimizer: an update [`Rule`] (`R`, whose hyperparameters are `config`) applied to the
@@ -250,7 +259,11 @@ impl<T: Real, N: Parameters<T>, const K: usize> Walk<T, K> for Write<'_, T, N, K
     type Output = ();
 
     #[inline(always)]
-    fn run<const WRITTEN: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(self, element: E) {
+    fn run<const WRITTEN: usize, E, C>(self, element: E, _certain: C)
+    where
+        E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy,
+        C: Fn(T, T, [T; K]) -> bool + Copy,
+    {
         let Self { net, grad, state } = self;
         crate::simd::widest(
             #[inline(always)]
@@ -362,7 +375,11 @@ impl<T: Real, N: Parameters<T>, const K: usize> Walk<T, K> for Check<'_, T, N, K
     type Output = Result<(), NonFiniteUpdate<T>>;
 
     #[inline(always)]
-    fn run<const WRITTEN: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(self, element: E) -> Self::Output {
+    fn run<const WRITTEN: usize, E, C>(self, element: E, certain: C) -> Self::Output
+    where
+        E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy,
+        C: Fn(T, T, [T; K]) -> bool + Copy,
+    {
         let Self {
             net,
             grad,
@@ -377,7 +394,10 @@ impl<T: Real, N: Parameters<T>, const K: usize> Walk<T, K> for Check<'_, T, N, K
                 let mut check = visitor(
                     #[inline(always)]
                     |p, g, s| {
-                        if found.is_none() && !all_finite::<T, K, WRITTEN, E>(p, g, &s, element) {
+                        if found.is_none()
+                            && !all_certain(p, g, &s, certain)
+                            && !all_finite::<T, K, WRITTEN, E>(p, g, &s, element)
+                        {
                             found = Some(locate::<T, N, K, WRITTEN, E>(tensor, p, g, &s, element, names));
                         }
                         tensor += 1;
@@ -416,6 +436,25 @@ fn all_finite<T: Real, const K: usize, const WRITTEN: usize, E: Fn(T, T, [T; K])
         }
     }
     bits == 0
+}
+
+/// Whether `certain` promises every element of a tensor: the cheap pass the exact one
+/// ([`all_finite`]) backs up. The refusals are counted as integers, which vectorises.
+#[inline(always)]
+fn all_certain<T: Real, const K: usize, C: Fn(T, T, [T; K]) -> bool + Copy>(
+    p: &[T],
+    g: &[T],
+    s: &[&mut [T]; K],
+    certain: C,
+) -> bool {
+    let n = p.len();
+    let g = &g[..n];
+    let s: [&[T]; K] = core::array::from_fn(|k| &s[k][..n]);
+    let mut refused = 0u32;
+    for i in 0..n {
+        refused |= u32::from(!certain(p[i], g[i], core::array::from_fn(|k| s[k][i])));
+    }
+    refused == 0
 }
 
 /// The bits of `x − x`: all zero for a finite `x` (the difference is +0), those of a NaN (never

@@ -128,16 +128,38 @@ impl<T: Real> Rule<T, 3> for RmsPropConfig<T> {
         let l2 = self.weight_decay != T::zero();
         let momentum = self.momentum > T::zero();
         match (self.centered, momentum, l2) {
-            (false, false, false) => {
-                walk.run::<0b001, _>(move |p, g, s| element::<T, false, false, false>(&c, p, g, s))
-            }
-            (false, false, true) => walk.run::<0b001, _>(move |p, g, s| element::<T, false, false, true>(&c, p, g, s)),
-            (false, true, false) => walk.run::<0b011, _>(move |p, g, s| element::<T, false, true, false>(&c, p, g, s)),
-            (false, true, true) => walk.run::<0b011, _>(move |p, g, s| element::<T, false, true, true>(&c, p, g, s)),
-            (true, false, false) => walk.run::<0b101, _>(move |p, g, s| element::<T, true, false, false>(&c, p, g, s)),
-            (true, false, true) => walk.run::<0b101, _>(move |p, g, s| element::<T, true, false, true>(&c, p, g, s)),
-            (true, true, false) => walk.run::<0b111, _>(move |p, g, s| element::<T, true, true, false>(&c, p, g, s)),
-            (true, true, true) => walk.run::<0b111, _>(move |p, g, s| element::<T, true, true, true>(&c, p, g, s)),
+            (false, false, false) => walk.run::<0b001, _, _>(
+                move |p, g, s| element::<T, false, false, false>(&c, p, g, s),
+                |_, _, _| false,
+            ),
+            (false, false, true) => walk.run::<0b001, _, _>(
+                move |p, g, s| element::<T, false, false, true>(&c, p, g, s),
+                |_, _, _| false,
+            ),
+            (false, true, false) => walk.run::<0b011, _, _>(
+                move |p, g, s| element::<T, false, true, false>(&c, p, g, s),
+                |_, _, _| false,
+            ),
+            (false, true, true) => walk.run::<0b011, _, _>(
+                move |p, g, s| element::<T, false, true, true>(&c, p, g, s),
+                |_, _, _| false,
+            ),
+            (true, false, false) => walk.run::<0b101, _, _>(
+                move |p, g, s| element::<T, true, false, false>(&c, p, g, s),
+                |_, _, _| false,
+            ),
+            (true, false, true) => walk.run::<0b101, _, _>(
+                move |p, g, s| element::<T, true, false, true>(&c, p, g, s),
+                |_, _, _| false,
+            ),
+            (true, true, false) => walk.run::<0b111, _, _>(
+                move |p, g, s| element::<T, true, true, false>(&c, p, g, s),
+                |_, _, _| false,
+            ),
+            (true, true, true) => walk.run::<0b111, _, _>(
+                move |p, g, s| element::<T, true, true, true>(&c, p, g, s),
+                |_, _, _| false,
+            ),
         }
     }
 }
