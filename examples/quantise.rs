@@ -114,14 +114,14 @@ fn time_digits(data: &Labelled<f32, 64, 10>) {
         black_box(net.forward(&SMatrix::<f32, 64, 1>::from_column_slice(black_box(&inputs[7]))));
     });
     let int8_1 = nanoseconds_per_sample(1, rounds, || {
-        black_box(int8.forward(&int8.quantise_input(black_box(&inputs[7]))));
+        let x = SMatrix::<f32, 64, 1>::from_column_slice(black_box(&inputs[7]));
+        black_box(int8.forward(&int8.quantise_inputs(&x)));
     });
     let real_32 = nanoseconds_per_sample(32, rounds / 8, || {
         black_box(net.forward(black_box(&batch)));
     });
     let int8_32 = nanoseconds_per_sample(32, rounds / 8, || {
-        let x = black_box(&batch).map(|v| int8.input.quantise(v));
-        black_box(int8.forward(&x));
+        black_box(int8.forward(&int8.quantise_inputs(black_box(&batch))));
     });
     println!(
         "\ndigits inference, ns per sample ({:?} kernel; rough, see benches/quantised.rs):",

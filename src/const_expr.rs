@@ -84,12 +84,20 @@ impl<T: Real> ConstExpr for T {
     }
 }
 
-/// A suffixed literal, `3_usize`.
-impl ConstExpr for usize {
-    fn fmt_const(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{self}_usize")
-    }
+/// Implements `ConstExpr` for an integer as a suffixed literal, `3_usize`.
+macro_rules! integer_const {
+    ($($ty:ident)+) => {
+        $(
+            impl ConstExpr for $ty {
+                fn fmt_const(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    write!(f, concat!("{}_", stringify!($ty)), self)
+                }
+            }
+        )+
+    };
 }
+
+integer_const!(usize i8 i32);
 
 /// `SMatrix::from_array_storage(ArrayStorage([[column 0], [column 1], ..]))`: nalgebra's
 /// column-major storage, written as it sits in memory.

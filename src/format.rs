@@ -8,6 +8,7 @@
 //! |---|---|---|---|
 //! | bytes | [`save`] / [`load`] (`include_bytes!`, flash, a file) | validate, then copy into the network | nothing: `no_std`, no allocator |
 //! | Rust source | [`rust_source`] writes a `static`/`const` item | nothing: the weights are the binary's data | `std` to generate; nothing to use |
+//! | quantised | [`save_int8`] / [`load_int8`] for an [`Int8Network`](crate::quantised::Int8Network), or its [`AsConst`](crate::AsConst) as Rust source | as bytes or Rust source | as bytes or Rust source |
 //! | PyTorch | `format::safetensors` (`safetensors` feature) | parse, transpose | `alloc` |
 //!
 //! ```
@@ -60,7 +61,7 @@
 //!
 //! | offset | bytes | field |
 //! |---|---|---|
-//! | 0 | 1 | kind: 0 parameter, 1 buffer, 2 training state, 3 counter |
+//! | 0 | 1 | kind: 0 parameter, 1 buffer, 2 training state, 3 counter, 4 `i8` tensor, 5 `i32` tensor |
 //! | 1 | 1 | name length `k` (1–255) |
 //! | 2 | 4 | rows, `u32` |
 //! | 6 | 4 | columns, `u32` |
@@ -72,7 +73,10 @@
 //! parameters, buffers and training state is `rows × cols` scalars in **column-major** order
 //! (entry `(r, c)` at index `c·rows + r`, nalgebra's memory order; a `Dense` weight is
 //! `out × in`, so PyTorch's row-major `[out, in]` array is its transpose in memory). A counter
-//! is one `u64` (its rows and columns are 1).
+//! is one `u64` (its rows and columns are 1). The `i8` and `i32` tensors of a quantised
+//! network ([`save_int8`]) are `rows × cols` integers in **row-major** order (TFLite's
+//! `[out, in]`), `i32` little-endian; its encodings' scales are `f32` parameters (`input.scale`,
+//! `output.scale`) with `i8` zero points.
 //!
 //! The **shape signature** is 64-bit FNV-1a (offset basis `0xcbf29ce484222325`, prime
 //! `0x100000001b3`) over the scalar-width byte followed by the directory bytes exactly as
@@ -112,6 +116,7 @@ mod codegen;
 mod container;
 mod crc32;
 mod error;
+mod int8;
 #[cfg(feature = "safetensors")]
 pub mod safetensors;
 
@@ -122,6 +127,9 @@ pub use checkpoint::{checkpoint_len, load_checkpoint, save_checkpoint};
 #[cfg(feature = "alloc")]
 pub use codegen::rust_source;
 pub use error::{Error, Name, NameList, Shape};
+#[cfg(feature = "alloc")]
+pub use int8::int8_to_vec;
+pub use int8::{int8_saved_len, load_int8, save_int8};
 
 use container::{Data, Entry, Kind, Value};
 
@@ -180,7 +188,7 @@ pub fn signature<T: Real, N: Parameters<T>>() -> u64 {
 /// [`Error::BufferTooSmall`] if `out` is shorter than [`saved_len`]; [`Error::Malformed`] for a
 /// network the format cannot describe (a tensor name over 255 bytes, a dimension over 2³²).
 pub fn save<T: Real, N: Parameters<T>>(net: &N, out: &mut [u8]) -> Result<usize, Error> {
-    container::encode(weight_entries::<T, N>, weight_values(net), out)
+    container::encode(weight_entries::<T, N>, |put| weight_values(net).for_each(put), out)
 }
 
 /// [`save`] into a new vector.

@@ -38,7 +38,7 @@
 //! | multiplier | `QuantizeMultiplier`, `PopulateConvolutionQuantizationParams` | [`quantize_multiplier`] |
 //! | requantisation | `MultiplyByQuantizedMultiplier` (`SaturatingRoundingDoublingHighMul`, `RoundingDivideByPOT`) | [`multiply_by_quantized_multiplier`] |
 //! | fully connected | `reference_integer_ops::FullyConnectedPerChannel` | [`Int8Dense`] |
-//! | fused ReLU | `CalculateActivationRangeQuantized` | [`Int8Dense::output_min`] |
+//! | fused ReLU | `CalculateActivationRangeQuantized` | [`Int8DenseParameters::output_min`] |
 //! | tanh, logistic | `LUTPopulate` + `lut[128 + q]` | [`Int8Lookup`] |
 //!
 //! Rounding, in the code TFLite runs: `SaturatingRoundingDoublingHighMul` adds a nudge of
@@ -73,6 +73,7 @@ mod network;
 #[cfg(feature = "alloc")]
 mod ranges;
 mod relu;
+mod tensors;
 
 pub use affine::Affine;
 pub use arithmetic::{
@@ -81,15 +82,16 @@ pub use arithmetic::{
 };
 #[cfg(feature = "alloc")]
 pub use convert::{Converted, Quantise, QuantiseContext};
-pub use dense::Int8Dense;
+pub use dense::{Int8Dense, Int8DenseParameters};
 #[cfg(feature = "alloc")]
 pub use error::QuantiseError;
 pub use kernel::Int8Kernel;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
-pub(crate) use kernel::Requantisation;
+pub(crate) use kernel::{BLOCK, Requantisation, portable};
 pub use layer::Int8Layer;
 pub use lookup::{Int8Lookup, SIGMOID_OUTPUT, TANH_OUTPUT};
 pub use network::Int8Network;
 #[cfg(feature = "alloc")]
 pub use ranges::Ranges;
 pub use relu::Int8Relu;
+pub use tensors::{Int8Element, Int8Tensors, Int8Values, Int8ValuesMut};

@@ -1,6 +1,6 @@
 //! The `int8` fully connected product on x86-64 vector instructions, chosen at run time: AVX-512
-//! VNNI (`vpdpbusd`, 64 multiply-adds of `u8 × i8` into `i32` per instruction) and AVX2
-//! (`vpmaddwd` on sign-extended `i16`). With `src/x86.rs`, the crate's only `unsafe` code, for
+//! VNNI (`vpdpbusd`, 64 multiply-adds of `u8 × i8` into `i32` per instruction) and the portable
+//! loop compiled for AVX2. With `src/x86.rs`, the crate's only `unsafe` code, for
 //! the same two reasons: intrinsics need their CPU feature, and loads and stores go through
 //! pointers.
 //!
@@ -9,22 +9,18 @@
 //! cached answer is only ever written from detection). Every load and store is of a whole
 //! vector inside a slice whose length is asserted first, or masked to the slice's end.
 //!
-//! Exactness: both kernels compute the same `int32` sums as the portable loop, wrapping the
-//! same way. VNNI multiplies unsigned by signed bytes, so the input is offset by 128 (`x ^ 0x80`
-//! reads `x + 128` as `u8`) and `(128 + zero point) · Σ w` is subtracted:
-//! `Σ w (x − z) = Σ w (x + 128) − (128 + z) Σ w`, equal modulo 2^32. AVX2 subtracts the zero
-//! point in `i16` (`x − z` is in `[-255, 255]`) and multiplies exactly. The requantisation after
-//! the sums is the portable one, output by output.
+//! Exactness: both kernels compute the same `int32` sums as the portable loop, `Σ w · (x + 128)`
+//! wrapping the same way, to which the layer's folded bias adds `bias − (128 + z) Σ w`
+//! (see [`Int8Dense`](crate::quantised::Int8Dense)). VNNI multiplies unsigned by signed bytes, and
+//! `x ^ 0x80` reads `x + 128` as `u8`. VNNI then requantises sixteen outputs per vector, lane
+//! for lane the integers of the portable code ([`requantise`]).
 
 #![allow(unsafe_code)]
 
 use core::arch::x86_64::*;
 use core::sync::atomic::{AtomicU8, Ordering};
 
-use crate::quantised::{Int8Kernel, Requantisation};
-
-/// Output rows per block: one AVX-512 vector of sums.
-const ROWS: usize = 16;
+use crate::quantised::{BLOCK, Int8Kernel, Requantisation, portable};
 
 const UNKNOWN: u8 = 0;
 
@@ -55,6 +51,7 @@ fn found() -> u8 {
 }
 
 /// Whether the CPU can run `kernel`.
+#[inline]
 pub(crate) fn has(kernel: Int8Kernel) -> bool {
     match kernel {
         Int8Kernel::Portable => true,
@@ -64,24 +61,24 @@ pub(crate) fn has(kernel: Int8Kernel) -> bool {
 }
 
 /// Runs `kernel` if it is a vector kernel the CPU has, and says whether it did.
-pub(crate) fn dense(
+pub(crate) fn dense<const O: usize, const I: usize, const B: usize>(
     kernel: Int8Kernel,
     w: &[i8],
     x: &[i8],
     y: &mut [i8],
-    shape: (usize, usize, usize),
     r: &Requantisation<'_>,
 ) -> bool {
+    let shape = (O, I, B);
     let (o_len, i_len, b_len) = shape;
     assert!(w.len() >= o_len * i_len && x.len() >= i_len * b_len && y.len() >= o_len * b_len);
-    assert!(r.bias.len() >= o_len && r.multiplier.len() >= o_len && r.shift.len() >= o_len);
+    assert!(r.folded_bias.len() >= o_len && r.multiplier.len() >= o_len && r.shift.len() >= o_len);
     if !has(kernel) {
         return false;
     }
     match kernel {
         Int8Kernel::Portable => return false,
         // SAFETY: detection found AVX-512 F, BW and VNNI; the lengths are asserted above.
-        Int8Kernel::Avx512Vnni => unsafe { dense_vnni(w, x, y, shape, r) },
+        Int8Kernel::Avx512Vnni => unsafe { dense_vnni::<O, I, B>(w, x, y, r) },
         // SAFETY: detection found AVX2; the lengths are asserted above.
         Int8Kernel::Avx2 => unsafe { dense_avx2(w, x, y, shape, r) },
     }
@@ -94,148 +91,211 @@ fn byte_mask(n: usize) -> u64 {
     if n >= 64 { u64::MAX } else { (1u64 << n) - 1 }
 }
 
-/// Sixteen vectors of sixteen `i32` partial sums each, reduced to one vector whose lane `r` is
-/// the total of vector `r`: pairwise 32- and 64-bit interleaves within 128-bit blocks, then
-/// block shuffles across them.
+/// One block's requantisation parameters, one output per lane.
+#[derive(Clone, Copy)]
+struct Lanes {
+    folded_bias: __m512i,
+    multiplier: __m512i,
+    left: __m512i,
+    right: __m512i,
+}
+
+/// The parameters of outputs `block..block + rows` (`rows <= 16`); lanes past `rows` are 0.
+///
+/// # Safety
+/// The CPU has AVX-512 F and BW; the slices of `r` hold at least `block + rows` values.
+#[inline(always)]
+unsafe fn lanes(r: &Requantisation<'_>, block: usize, rows: usize) -> Lanes {
+    // SAFETY (whole body): masked loads read only the first `rows` values after `block`.
+    unsafe {
+        let mask = ((1u32 << rows) - 1) as __mmask16;
+        let shift = _mm512_cvtepi8_epi32(_mm512_castsi512_si128(_mm512_maskz_loadu_epi8(
+            u64::from(mask),
+            r.shift[block..].as_ptr(),
+        )));
+        let (zero, limit) = (_mm512_setzero_si512(), _mm512_set1_epi32(31));
+        Lanes {
+            folded_bias: _mm512_maskz_loadu_epi32(mask, r.folded_bias[block..].as_ptr()),
+            multiplier: _mm512_maskz_loadu_epi32(mask, r.multiplier[block..].as_ptr()),
+            left: _mm512_min_epi32(_mm512_max_epi32(shift, zero), limit),
+            right: _mm512_min_epi32(_mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero), limit),
+        }
+    }
+}
+
+/// [`Requantisation::output`] on sixteen sums at once, lane for lane the same integers:
+/// `SaturatingRoundingDoublingHighMul` as `(a · b + 2^30) >> 31` on 64-bit products (for a
+/// negative product, C's truncating division of `a · b + 1 − 2^30` by 2^31 equals that floor),
+/// its one overflow (`a = b = INT32_MIN`) patched; `RoundingDivideByPOT` with per-lane masks.
 ///
 /// # Safety
 /// The CPU has AVX-512F.
 #[inline(always)]
-unsafe fn reduce16(v: &[__m512i; ROWS]) -> __m512i {
+unsafe fn requantise(sum: __m512i, p: &Lanes, r: &Requantisation<'_>) -> __m512i {
     // SAFETY (whole body): the caller guarantees AVX-512F; no memory is touched.
     unsafe {
-        let mut pairs = [_mm512_setzero_si512(); 8];
-        for (j, p) in pairs.iter_mut().enumerate() {
-            let (a, b) = (v[2 * j], v[2 * j + 1]);
-            *p = _mm512_add_epi32(_mm512_unpacklo_epi32(a, b), _mm512_unpackhi_epi32(a, b));
-        }
-        let mut quads = [_mm512_setzero_si512(); 4];
-        for (k, q) in quads.iter_mut().enumerate() {
-            let (a, b) = (pairs[2 * k], pairs[2 * k + 1]);
-            *q = _mm512_add_epi32(_mm512_unpacklo_epi64(a, b), _mm512_unpackhi_epi64(a, b));
-        }
-        let halves = |a: __m512i, b: __m512i| {
-            _mm512_add_epi32(
-                _mm512_shuffle_i32x4::<0b10_00_10_00>(a, b),
-                _mm512_shuffle_i32x4::<0b11_01_11_01>(a, b),
-            )
-        };
-        let low = halves(quads[0], quads[1]);
-        let high = halves(quads[2], quads[3]);
-        halves(low, high)
+        let x = _mm512_sllv_epi32(_mm512_add_epi32(sum, p.folded_bias), p.left);
+        let nudge = _mm512_set1_epi64(1 << 30);
+        let even = _mm512_srai_epi64::<31>(_mm512_add_epi64(_mm512_mul_epi32(x, p.multiplier), nudge));
+        let odd = _mm512_mul_epi32(_mm512_srli_epi64::<32>(x), _mm512_srli_epi64::<32>(p.multiplier));
+        let odd = _mm512_slli_epi64::<32>(_mm512_srai_epi64::<31>(_mm512_add_epi64(odd, nudge)));
+        let high = _mm512_mask_blend_epi32(0xAAAA, even, odd);
+        let min = _mm512_set1_epi32(i32::MIN);
+        let overflow = _mm512_cmpeq_epi32_mask(x, min) & _mm512_cmpeq_epi32_mask(p.multiplier, min);
+        let high = _mm512_mask_mov_epi32(high, overflow, _mm512_set1_epi32(i32::MAX));
+
+        let one = _mm512_set1_epi32(1);
+        let mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, p.right), one);
+        let remainder = _mm512_and_si512(high, mask);
+        let threshold = _mm512_add_epi32(_mm512_srai_epi32::<1>(mask), _mm512_srli_epi32::<31>(high));
+        let shifted = _mm512_srav_epi32(high, p.right);
+        let scaled = _mm512_mask_add_epi32(shifted, _mm512_cmpgt_epi32_mask(remainder, threshold), shifted, one);
+
+        let y = _mm512_add_epi32(scaled, _mm512_set1_epi32(r.output_zero_point));
+        _mm512_max_epi32(_mm512_min_epi32(y, _mm512_set1_epi32(r.max)), _mm512_set1_epi32(r.min))
     }
 }
 
-/// The VNNI product, sixteen outputs at a time; weights of a block are read once per sample
-/// (they stay in L1), their sums once per call.
+/// Independent chains of sums per block.
+const CHAINS: usize = 4;
+
+/// `x ^ OFFSET` reads each of four `i8` in an `i32` as the `u8` `x + 128`.
+const OFFSET: i32 = 0x8080_8080_u32 as i32;
+
+/// The VNNI product: up to four blocks of sixteen outputs at a time ([`blocks`]).
 ///
 /// # Safety
 /// The CPU has AVX-512 F, BW and VNNI; the slices hold the shapes' values.
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
-unsafe fn dense_vnni(
+unsafe fn dense_vnni<const O: usize, const I: usize, const B: usize>(
+    w: &[i8],
+    x: &[i8],
+    y: &mut [i8],
+    r: &Requantisation<'_>,
+) {
+    let shape = (O, I, B);
+    let o_len = O;
+    let mut first = 0;
+    while first < o_len {
+        // SAFETY: the caller's guarantees, and `first < o_len`.
+        unsafe {
+            match (o_len - first).div_ceil(BLOCK) {
+                1 => blocks::<1>(w, x, y, shape, r, first),
+                2 => blocks::<2>(w, x, y, shape, r, first),
+                3 => blocks::<3>(w, x, y, shape, r, first),
+                _ => blocks::<4>(w, x, y, shape, r, first),
+            }
+        }
+        first += 4 * BLOCK;
+    }
+}
+
+/// `Q` blocks of sixteen outputs from output `first` (the last may be partial), each sample's
+/// input read once for all of them: for each group of four inputs, one `vpdpbusd` per block of
+/// the group (offset to `x + 128`, in every lane) by the block's four weights of each output
+/// (side by side in the packed order), in [`CHAINS`] chains of sums per block; each block's
+/// sixteen sums requantised together.
+///
+/// # Safety
+/// The CPU has AVX-512 F, BW and VNNI; the slices hold the shapes' values; `first < o_len`
+/// and the `Q`-th block starts before `o_len`.
+#[inline(always)]
+unsafe fn blocks<const Q: usize>(
     w: &[i8],
     x: &[i8],
     y: &mut [i8],
     (o_len, i_len, b_len): (usize, usize, usize),
     r: &Requantisation<'_>,
+    first: usize,
 ) {
-    // SAFETY (whole body): the features are this function's; every load is masked to the
-    // bytes of a row or column that exist (`byte_mask` of what is left), and nothing is stored
-    // through a pointer.
+    let groups = i_len / 4;
+    // SAFETY (whole body): the caller guarantees the features. A block of `rows` outputs holds
+    // `rows · i_len` packed weights from `start · i_len`: group `g` is `4 · rows` bytes from
+    // `g · 4 · rows`, the last inputs' `rows` bytes follow, and every load is masked to those
+    // bytes (all 64 of a group in a block before the last, which is whole); every store is
+    // masked to the block's `rows` outputs in `y`'s column `b`. An input group is read as one
+    // unaligned `i32` at `4 · g` with `4 · g + 4 <= i_len`. Pointers are computed with
+    // `wrapping_add`, and all accesses are inside the slices by the assertion in `dense`.
     unsafe {
-        let offset = _mm512_set1_epi8(-128);
-        let ones = _mm512_set1_epi8(1);
-        let correction = 128 + r.input_zero_point;
-        let mut sums = [0i32; ROWS];
-        let mut weight_sums = [0i32; ROWS];
-        for block in (0..o_len).step_by(ROWS) {
-            let rows = ROWS.min(o_len - block);
-            let mut acc = [_mm512_setzero_si512(); ROWS];
-            for (row, a) in acc.iter_mut().enumerate().take(rows) {
-                let weights = &w[(block + row) * i_len..(block + row + 1) * i_len];
-                for k in (0..i_len).step_by(64) {
-                    let wv = _mm512_maskz_loadu_epi8(byte_mask(i_len - k), weights[k..].as_ptr());
-                    *a = _mm512_dpbusd_epi32(*a, ones, wv);
-                }
-            }
-            _mm512_storeu_si512(weight_sums.as_mut_ptr().cast(), reduce16(&acc));
-            for b in 0..b_len {
-                let column = &x[b * i_len..(b + 1) * i_len];
-                let mut acc = [_mm512_setzero_si512(); ROWS];
-                for k in (0..i_len).step_by(64) {
-                    let mask = byte_mask(i_len - k);
-                    let xv = _mm512_xor_si512(_mm512_maskz_loadu_epi8(mask, column[k..].as_ptr()), offset);
-                    for (row, a) in acc.iter_mut().enumerate().take(rows) {
-                        let weights = &w[(block + row) * i_len + k..(block + row + 1) * i_len];
-                        let wv = _mm512_maskz_loadu_epi8(mask, weights.as_ptr());
-                        *a = _mm512_dpbusd_epi32(*a, xv, wv);
+        // Plain loops, not `array::from_fn`: its closures would not inherit the target features
+        // and would not be inlined.
+        let (mut start, mut rows) = ([0; Q], [0; Q]);
+        let mut weights = [w.as_ptr(); Q];
+        let (mut group_masks, mut lane_masks) = ([0u64; Q], [0 as __mmask16; Q]);
+        let zero = _mm512_setzero_si512();
+        let mut parameters = [Lanes {
+            folded_bias: zero,
+            multiplier: zero,
+            left: zero,
+            right: zero,
+        }; Q];
+        for q in 0..Q {
+            start[q] = first + q * BLOCK;
+            rows[q] = BLOCK.min(o_len - start[q]);
+            weights[q] = w.as_ptr().wrapping_add(start[q] * i_len);
+            group_masks[q] = byte_mask(4 * rows[q]);
+            lane_masks[q] = ((1u32 << rows[q]) - 1) as __mmask16;
+            parameters[q] = lanes(r, start[q], rows[q]);
+        }
+        for b in 0..b_len {
+            let column = &x[b * i_len..(b + 1) * i_len];
+            let four = |g: usize| {
+                let bytes = column.as_ptr().wrapping_add(4 * g).cast::<i32>().read_unaligned();
+                _mm512_set1_epi32(bytes ^ OFFSET)
+            };
+            // Four chains of sums per block, so that each `vpdpbusd` waits on one four groups
+            // back: at batch 1 the layer is a chain of dependent steps.
+            let mut acc = [[zero; Q]; CHAINS];
+            let mut g = 0;
+            while g + CHAINS <= groups {
+                for (c, chain) in acc.iter_mut().enumerate() {
+                    let xc = four(g + c);
+                    for q in 0..Q {
+                        let at = weights[q].wrapping_add((g + c) * 4 * rows[q]);
+                        // Whole blocks' loads fold into `vpdpbusd`; only the last can be partial.
+                        let wv = if q + 1 < Q {
+                            _mm512_loadu_si512(at.cast())
+                        } else {
+                            _mm512_maskz_loadu_epi8(group_masks[q], at)
+                        };
+                        chain[q] = _mm512_dpbusd_epi32(chain[q], xc, wv);
                     }
                 }
-                _mm512_storeu_si512(sums.as_mut_ptr().cast(), reduce16(&acc));
-                let out = &mut y[b * o_len + block..b * o_len + block + rows];
-                for (row, o) in out.iter_mut().enumerate() {
-                    let sum = sums[row].wrapping_sub(correction.wrapping_mul(weight_sums[row]));
-                    *o = r.output(block + row, sum);
+                g += CHAINS;
+            }
+            for (c, chain) in acc.iter_mut().enumerate().take(groups - g) {
+                let xc = four(g + c);
+                for q in 0..Q {
+                    let at = weights[q].wrapping_add((g + c) * 4 * rows[q]);
+                    chain[q] = _mm512_dpbusd_epi32(chain[q], xc, _mm512_maskz_loadu_epi8(group_masks[q], at));
                 }
+            }
+            let mut sums = [zero; Q];
+            for (q, sum) in sums.iter_mut().enumerate() {
+                *sum = acc.iter().fold(zero, |total, chain| _mm512_add_epi32(total, chain[q]));
+            }
+            for (t, &input) in column[4 * groups..].iter().enumerate() {
+                let xv = _mm512_set1_epi32(i32::from(input) + 128);
+                for q in 0..Q {
+                    let last = weights[q].wrapping_add(groups * 4 * rows[q] + t * rows[q]);
+                    let loaded = _mm512_maskz_loadu_epi8(u64::from(lane_masks[q]), last);
+                    let wv = _mm512_cvtepi8_epi32(_mm512_castsi512_si128(loaded));
+                    sums[q] = _mm512_add_epi32(sums[q], _mm512_mullo_epi32(wv, xv));
+                }
+            }
+            for q in 0..Q {
+                let out = y.as_mut_ptr().wrapping_add(b * o_len + start[q]);
+                _mm512_mask_cvtepi32_storeu_epi8(out, lane_masks[q], requantise(sums[q], &parameters[q], r));
             }
         }
     }
 }
 
-/// The AVX2 product: eight outputs at a time, `x − z` and `w` widened to `i16`, `vpmaddwd`
-/// into `i32`, a horizontal-add reduction.
+/// The portable loop compiled for AVX2: the compiler widens the byte products to `vpmaddwd`.
 ///
 /// # Safety
 /// The CPU has AVX2; the slices hold the shapes' values.
 #[target_feature(enable = "avx2")]
-unsafe fn dense_avx2(
-    w: &[i8],
-    x: &[i8],
-    y: &mut [i8],
-    (o_len, i_len, b_len): (usize, usize, usize),
-    r: &Requantisation<'_>,
-) {
-    const LANES: usize = 8;
-    let body = i_len - i_len % 16;
-    // SAFETY (whole body): the feature is this function's; each 16-byte load reads
-    // `slice[k..k + 16]` with `k + 16 <= body <= len` (checked by the slicing), and the tail
-    // is summed in scalar code.
-    unsafe {
-        let zero_point = _mm256_set1_epi16(r.input_zero_point as i16);
-        let load16 = |s: &[i8]| _mm256_cvtepi8_epi16(_mm_loadu_si128(s[..16].as_ptr().cast()));
-        let mut sums = [0i32; LANES];
-        for b in 0..b_len {
-            let column = &x[b * i_len..(b + 1) * i_len];
-            for block in (0..o_len).step_by(LANES) {
-                let rows = LANES.min(o_len - block);
-                let mut acc = [_mm256_setzero_si256(); LANES];
-                for k in (0..body).step_by(16) {
-                    let xv = _mm256_sub_epi16(load16(&column[k..]), zero_point);
-                    for (row, a) in acc.iter_mut().enumerate().take(rows) {
-                        let wv = load16(&w[(block + row) * i_len + k..]);
-                        *a = _mm256_add_epi32(*a, _mm256_madd_epi16(xv, wv));
-                    }
-                }
-                let h01 = _mm256_hadd_epi32(acc[0], acc[1]);
-                let h23 = _mm256_hadd_epi32(acc[2], acc[3]);
-                let h45 = _mm256_hadd_epi32(acc[4], acc[5]);
-                let h67 = _mm256_hadd_epi32(acc[6], acc[7]);
-                let h0123 = _mm256_hadd_epi32(h01, h23);
-                let h4567 = _mm256_hadd_epi32(h45, h67);
-                let total = _mm256_add_epi32(
-                    _mm256_permute2x128_si256::<0x20>(h0123, h4567),
-                    _mm256_permute2x128_si256::<0x31>(h0123, h4567),
-                );
-                _mm256_storeu_si256(sums.as_mut_ptr().cast(), total);
-                for row in 0..rows {
-                    let weights = &w[(block + row) * i_len..(block + row + 1) * i_len];
-                    let mut sum = sums[row];
-                    for k in body..i_len {
-                        sum = sum.wrapping_add(i32::from(weights[k]) * (i32::from(column[k]) - r.input_zero_point));
-                    }
-                    y[b * o_len + block + row] = r.output(block + row, sum);
-                }
-            }
-        }
-    }
+unsafe fn dense_avx2(w: &[i8], x: &[i8], y: &mut [i8], shape: (usize, usize, usize), r: &Requantisation<'_>) {
+    portable::<BLOCK>(w, x, y, shape, r);
 }

@@ -6,8 +6,8 @@ use nalgebra::SMatrix;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use static_nn::quantised::{
-    Affine, Int8Dense, Int8Kernel, Int8Layer, Int8Lookup, Int8Network, Ranges, multiply_by_quantized_multiplier,
-    quantize_multiplier,
+    Affine, Int8Dense, Int8DenseParameters, Int8Kernel, Int8Layer, Int8Lookup, Int8Network, Ranges,
+    multiply_by_quantized_multiplier, quantize_multiplier,
 };
 use static_nn::{Activation, Dense, Init, Parameters, Predict, Relu, Rng, Sigmoid, Tanh};
 
@@ -49,6 +49,7 @@ fn dense<const I: usize, const O: usize, const B: usize>(
     layer: &Int8Dense<I, O>,
     x: &SMatrix<i8, I, B>,
 ) -> SMatrix<i8, O, B> {
+    let layer = layer.parameters();
     SMatrix::from_fn(|o, b| {
         let mut sum: i64 = 0;
         for i in 0..I {
@@ -119,15 +120,17 @@ fn random_layer<const I: usize, const O: usize>() -> impl Strategy<Value = Int8D
         any::<(i8, i8, i8, i8)>(),
     )
         .prop_map(
-            |(weights, bias, multipliers, (input_zero_point, output_zero_point, a, b))| Int8Dense {
-                weight: core::array::from_fn(|o| core::array::from_fn(|i| weights[o * I + i])),
-                bias: core::array::from_fn(|o| bias[o]),
-                multiplier: core::array::from_fn(|o| multipliers[o].0),
-                shift: core::array::from_fn(|o| multipliers[o].1 as i8),
-                input_zero_point,
-                output_zero_point,
-                output_min: a.min(b),
-                output_max: a.max(b),
+            |(weights, bias, multipliers, (input_zero_point, output_zero_point, a, b))| {
+                Int8Dense::new(Int8DenseParameters {
+                    weight: core::array::from_fn(|o| core::array::from_fn(|i| weights[o * I + i])),
+                    bias: core::array::from_fn(|o| bias[o]),
+                    multiplier: core::array::from_fn(|o| multipliers[o].0),
+                    shift: core::array::from_fn(|o| multipliers[o].1 as i8),
+                    input_zero_point,
+                    output_zero_point,
+                    output_min: a.min(b),
+                    output_max: a.max(b),
+                })
             },
         )
 }
@@ -171,6 +174,7 @@ fn dense_matches_the_reference_on_random_layers() {
     check_dense::<17, 31, 3>(100);
     check_dense::<129, 33, 5>(50);
     check_dense::<300, 16, 4>(30);
+    check_dense::<5, 70, 2>(100);
 }
 
 /// Every product at its extreme: `|acc|` up to 300 · 128 · 255 + 2^30, and outputs pinned to
@@ -184,7 +188,7 @@ fn large_accumulators_and_saturation() {
             (-128, -128, 127, 0),
             (127, 127, -128, 0),
         ] {
-            let mut layer = Int8Dense::<300, 4> {
+            let mut parameters = Int8DenseParameters::<300, 4> {
                 weight: [[weight; 300]; 4],
                 bias: [bias; 4],
                 multiplier: [1 << 30, i32::MAX, 1 << 30, 1 << 30],
@@ -194,12 +198,14 @@ fn large_accumulators_and_saturation() {
                 output_min: -128,
                 output_max: 127,
             };
+            let layer = Int8Dense::new(parameters.clone());
             let x = SMatrix::<i8, 300, 2>::from_element(input);
             let y = layer.forward_with(kernel, &x);
             assert_eq!(y, dense(&layer, &x), "{kernel:?}");
             assert!(y.iter().any(|&v| v == 127 || v == -128), "{y}");
-            layer.output_min = 5;
-            layer.output_max = 9;
+            parameters.output_min = 5;
+            parameters.output_max = 9;
+            let layer = Int8Dense::new(parameters);
             let clamped = layer.forward_with(kernel, &x);
             assert_eq!(clamped, dense(&layer, &x), "{kernel:?}");
             assert!(clamped.iter().all(|&v| (5..=9).contains(&v)));
@@ -241,6 +247,7 @@ fn conversion_follows_the_formulas() {
         .collect();
     let int8 = Int8Network::quantise(&net, &calibration, Ranges::MinMax).unwrap();
     let (first, relu, last) = &int8.network;
+    let first = first.parameters();
 
     let (min, max) = calibration
         .iter()
@@ -303,7 +310,7 @@ fn activations_convert_to_tables() {
                 .predict(&core::array::from_fn(|i| Activation::<f32>::value(&Tanh, h[i])))
         })
         .collect();
-    assert_eq!(second.input_zero_point, 0);
+    assert_eq!(second.parameters().input_zero_point, 0);
     assert_eq!(
         *sigmoid,
         Int8Lookup::sigmoid(encoding_of(second_outputs.iter().flatten().copied()))
@@ -315,4 +322,74 @@ fn activations_convert_to_tables() {
             assert!((r - a).abs() < 0.05, "{real:?} vs {approximate:?}");
         }
     }
+}
+
+/// Parameters no conversion makes but a hand-written or loaded layer may hold (any multiplier,
+/// `INT32_MIN` included; shifts beyond ±31; crossed clamps): every kernel still gives the
+/// portable code's integers, and the layer gives its parameters back.
+#[test]
+fn kernels_agree_on_any_parameters() {
+    let any_layer = (
+        proptest::collection::vec(any::<i8>(), 40 * 20),
+        proptest::collection::vec(any::<i32>(), 20),
+        proptest::collection::vec((prop_oneof![Just(i32::MIN), any::<i32>()], any::<i8>()), 20),
+        any::<(i8, i8, i8, i8)>(),
+    )
+        .prop_map(
+            |(weights, bias, multipliers, (input_zero_point, output_zero_point, output_min, output_max))| {
+                Int8DenseParameters::<40, 20> {
+                    weight: core::array::from_fn(|o| core::array::from_fn(|i| weights[o * 40 + i])),
+                    bias: core::array::from_fn(|o| bias[o]),
+                    multiplier: core::array::from_fn(|o| multipliers[o].0),
+                    shift: core::array::from_fn(|o| multipliers[o].1),
+                    input_zero_point,
+                    output_zero_point,
+                    output_min,
+                    output_max,
+                }
+            },
+        );
+    let input = prop_oneof![
+        Just(SMatrix::<i8, 40, 17>::from_element(i8::MIN)),
+        random_input::<40, 17>()
+    ];
+    runner(300)
+        .run(&(any_layer, input), |(parameters, x)| {
+            let layer = Int8Dense::new(parameters.clone());
+            prop_assert_eq!(layer.parameters(), parameters);
+            let expected = layer.forward_with(Int8Kernel::Portable, &x);
+            for kernel in Int8Kernel::available() {
+                prop_assert_eq!(layer.forward_with(kernel, &x), expected, "{:?}", kernel);
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+/// The output of a quantised classifier is its dequantised logits; no `int8` softmax is
+/// offered (see the `quantised` module docs). Softmax and decoding are both increasing, so the
+/// class read off the integers is the argmax of the softmax of the decoded logits, ties going
+/// to the first class, on every sample.
+#[test]
+fn classify_is_the_argmax_of_the_softmax_of_the_decoded_logits() {
+    type Net = (Dense<f32, 4, 12>, Relu, Dense<f32, 12, 5>);
+    let net = Net::build(Init::PyTorch, &mut Rng::new(21));
+    let mut rng = Rng::new(22);
+    let samples: Vec<[f32; 4]> = (0..2000)
+        .map(|_| core::array::from_fn(|_| rng.uniform(-3.0, 3.0) as f32))
+        .collect();
+    let int8 = Int8Network::quantise(&net, &samples[..200], Ranges::MinMax).unwrap();
+    let mut ties = 0;
+    for x in &samples {
+        let logits: [f32; 5] = int8.predict(x);
+        let largest = logits.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+        let exponentials = logits.map(|v| (v - largest).exp());
+        let total: f32 = exponentials.iter().sum();
+        let softmax = exponentials.map(|e| e / total);
+        let first_best = (0..5).fold(0, |best, k| if softmax[k] > softmax[best] { k } else { best });
+        assert_eq!(int8.classify(x), first_best, "{logits:?}");
+        ties += usize::from(logits.iter().filter(|&&v| v == largest).count() > 1);
+    }
+    // Quantised logits tie now and then: the rule for ties is exercised.
+    assert!(ties > 0);
 }

@@ -82,7 +82,7 @@ where
         .chain(core::iter::once(Value::Reals(&lr)))
         .chain(core::iter::once(Value::Counter(optimizer.steps())))
         .chain(extra.counters().map(Value::Counter));
-    container::encode(entries::<T, N, O, E>, values, out)
+    container::encode(entries::<T, N, O, E>, |put| values.for_each(put), out)
 }
 
 /// [`save_checkpoint`] into a new vector.

@@ -27,6 +27,10 @@ pub(crate) enum Kind {
     State = 2,
     /// One `u64` counter (steps taken, a schedule's position).
     Counter = 3,
+    /// A tensor of `i8` (an `int8` layer's weights, shifts, zero points, table).
+    Int8 = 4,
+    /// A tensor of little-endian `i32` (an `int8` layer's biases and multipliers).
+    Int32 = 5,
 }
 
 impl Kind {
@@ -36,6 +40,8 @@ impl Kind {
             1 => Some(Kind::Buffer),
             2 => Some(Kind::State),
             3 => Some(Kind::Counter),
+            4 => Some(Kind::Int8),
+            5 => Some(Kind::Int32),
             _ => None,
         }
     }
@@ -43,7 +49,9 @@ impl Kind {
     fn element_len<T>(self) -> usize {
         match self {
             Kind::Counter => size_of::<u64>(),
-            _ => size_of::<T>(),
+            Kind::Int8 => size_of::<i8>(),
+            Kind::Int32 => size_of::<i32>(),
+            Kind::Parameter | Kind::Buffer | Kind::State => size_of::<T>(),
         }
     }
 }
@@ -134,6 +142,11 @@ impl Entry {
         name
     }
 
+    /// Whether the entry holds scalars of the file's type (not a counter or integers).
+    pub(crate) fn holds_reals(&self) -> bool {
+        matches!(self.kind, Kind::Parameter | Kind::Buffer | Kind::State)
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.rows * self.cols
     }
@@ -157,6 +170,8 @@ impl Entry {
 pub(crate) enum Value<'a, T> {
     Reals(&'a [T]),
     Counter(u64),
+    Int8(&'a [i8]),
+    Int32(&'a [i32]),
 }
 
 /// The size in bytes of a file with this directory.
@@ -223,9 +238,9 @@ impl Cursor<'_> {
 /// # Panics
 /// If `values` does not follow `entries()` (a `Tensors` implementation whose data disagrees
 /// with its `TensorInfo`s).
-pub(crate) fn encode<'v, T: Real, I: Iterator<Item = Entry>>(
+pub(crate) fn encode<T: Real, I: Iterator<Item = Entry>>(
     entries: impl Fn() -> I,
-    values: impl Iterator<Item = Value<'v, T>>,
+    values: impl FnOnce(&mut dyn FnMut(Value<'_, T>)),
     out: &mut [u8],
 ) -> Result<usize, Error> {
     let total = encoded_len::<T>(entries());
@@ -268,27 +283,41 @@ pub(crate) fn encode<'v, T: Real, I: Iterator<Item = Entry>>(
         entry.for_each_name_part(|part| cursor.put(part));
     }
     let mut expected = entries();
-    for value in values {
+    values(&mut |value| {
         let entry = expected.next().expect("more tensors than TensorInfos");
-        match value {
+        let (kind, len) = match value {
             Value::Reals(reals) => {
-                assert!(
-                    entry.kind != Kind::Counter && reals.len() == entry.len(),
-                    "tensor {} holds {} values, its TensorInfo says {}",
-                    entry.display_name(),
-                    reals.len(),
-                    entry.len()
-                );
                 for &v in reals {
                     cursor.put(bytemuck::bytes_of(&to_le(v)));
                 }
+                (None, reals.len())
             }
             Value::Counter(c) => {
-                assert!(entry.kind == Kind::Counter, "a counter where a tensor was declared");
                 cursor.put(&c.to_le_bytes());
+                (Some(Kind::Counter), 1)
             }
-        }
-    }
+            Value::Int8(values) => {
+                cursor.put(bytemuck::cast_slice(values));
+                (Some(Kind::Int8), values.len())
+            }
+            Value::Int32(values) => {
+                for v in values {
+                    cursor.put(&v.to_le_bytes());
+                }
+                (Some(Kind::Int32), values.len())
+            }
+        };
+        let kind_agrees = match kind {
+            None => entry.holds_reals(),
+            Some(kind) => entry.kind == kind,
+        };
+        assert!(
+            kind_agrees && len == entry.len(),
+            "tensor {} holds {} values of another kind or count than its TensorInfo says",
+            entry.display_name(),
+            len
+        );
+    });
     assert!(expected.next().is_none(), "fewer tensors than TensorInfos");
     let checksum = cursor.crc.finish();
     cursor.put(&checksum.to_le_bytes());
@@ -439,7 +468,7 @@ pub(crate) fn validate<'a, T: Real, I: Iterator<Item = Entry>>(
     for entry in entries() {
         let (values, tail) = rest.split_at(entry.data_len::<T>());
         rest = tail;
-        if entry.kind == Kind::Counter {
+        if !entry.holds_reals() {
             continue;
         }
         if let (false, Some(index)) = (
@@ -523,6 +552,19 @@ impl Data<'_> {
         bytes
             .chunks_exact(size_of::<T>())
             .map(|b| to_le(bytemuck::pod_read_unaligned::<T>(b)))
+    }
+
+    /// Fills `out` with the next `i8` tensor's values.
+    pub(crate) fn read_int8(&mut self, out: &mut [i8]) {
+        out.copy_from_slice(bytemuck::cast_slice(self.take(out.len())));
+    }
+
+    /// Fills `out` with the next `i32` tensor's values.
+    pub(crate) fn read_int32(&mut self, out: &mut [i32]) {
+        let bytes = self.take(size_of_val(out));
+        for (v, b) in out.iter_mut().zip(bytes.chunks_exact(4)) {
+            *v = i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        }
     }
 
     /// The next counter.

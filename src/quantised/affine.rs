@@ -51,14 +51,38 @@ impl Affine {
     /// `round`: half away from zero).
     #[inline]
     pub fn quantise(&self, x: f32) -> i8 {
-        let steps = libm::roundf(x / self.scale);
-        (steps.clamp(-1024.0, 1024.0) as i32 + i32::from(self.zero_point)).clamp(-128, 127) as i8
+        // C's `round` without a call or a saturating conversion, so that the compiler vectorises
+        // it over a batch: adding 1.5 · 2^23 rounds to the nearest integer (ties to even), held
+        // in the low bits of the sum; the exact remainder `v - nearest` finds the ties, which
+        // go away from zero. The clamp keeps the steps far inside that range; NaN encodes 0 steps
+        // (what `roundf` then `as` gives).
+        const ROUNDING: f32 = 12_582_912.0;
+        let v = (x / self.scale).clamp(-1024.0, 1024.0);
+        let v = if v.is_nan() { 0.0 } else { v };
+        let shifted = v + ROUNDING;
+        let nearest = shifted - ROUNDING;
+        let remainder = v - nearest;
+        let steps = (shifted.to_bits() as i32).wrapping_sub(ROUNDING.to_bits() as i32)
+            + i32::from(remainder == 0.5 && v > 0.0)
+            - i32::from(remainder == -0.5 && v < 0.0);
+        (steps + i32::from(self.zero_point)).clamp(-128, 127) as i8
     }
 
     /// `scale · (q − zero_point)`.
     #[inline]
     pub fn dequantise(&self, q: i8) -> f32 {
         self.scale * (i32::from(q) - i32::from(self.zero_point)) as f32
+    }
+}
+
+/// `::static_nn::quantised::Affine { scale: .., zero_point: .. }`.
+impl crate::ConstExpr for Affine {
+    fn fmt_const(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("::static_nn::quantised::Affine { scale: ")?;
+        self.scale.fmt_const(f)?;
+        f.write_str(", zero_point: ")?;
+        self.zero_point.fmt_const(f)?;
+        f.write_str(" }")
     }
 }
 
@@ -96,5 +120,38 @@ mod tests {
         assert_eq!(affine.quantise(1e9), 127);
         assert_eq!(affine.quantise(-1e9), -128);
         assert_eq!(affine.dequantise(5), 1.0);
+    }
+
+    #[test]
+    fn quantise_rounds_as_roundf_does() {
+        let affine = Affine {
+            scale: 1.0,
+            zero_point: -7,
+        };
+        let mut bits = 0x9E37_79B9_u32;
+        let random = core::iter::repeat_with(move || {
+            bits ^= bits << 13;
+            bits ^= bits >> 17;
+            bits ^= bits << 5;
+            (bits as i32) as f32 / 8_388_608.0 * 5.0
+        });
+        let ties = [
+            0.5,
+            -0.5,
+            1.5,
+            -2.5,
+            0.499_999_97,
+            -0.499_999_97,
+            126.5,
+            f32::NAN,
+            1e30,
+            -1e30,
+        ];
+        let halves = (-1300..1300).map(|k| k as f32 + 0.5);
+        let samples = ties.into_iter().chain(halves).chain(random.take(100_000));
+        for x in samples {
+            let expected = (libm::roundf(x).clamp(-1024.0, 1024.0) as i32 - 7).clamp(-128, 127) as i8;
+            assert_eq!(affine.quantise(x), expected, "{x}");
+        }
     }
 }

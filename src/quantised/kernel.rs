@@ -3,14 +3,14 @@
 
 use super::arithmetic::multiply_by_quantized_multiplier;
 
-/// Everything after the integer dot product: per output channel bias, multiplier and shift,
-/// and the per tensor zero points and clamp.
+/// Everything after the integer dot product `Σ w · (x + 128)`: per output channel bias (with the
+/// input zero point folded in, see [`Int8Dense`](super::Int8Dense)), multiplier and shift, and
+/// the per tensor output zero point and clamp.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Requantisation<'a> {
-    pub(crate) bias: &'a [i32],
+    pub(crate) folded_bias: &'a [i32],
     pub(crate) multiplier: &'a [i32],
     pub(crate) shift: &'a [i8],
-    pub(crate) input_zero_point: i32,
     pub(crate) output_zero_point: i32,
     pub(crate) min: i32,
     pub(crate) max: i32,
@@ -19,15 +19,16 @@ pub(crate) struct Requantisation<'a> {
 impl Requantisation<'_> {
     /// TFLite's `FullyConnectedPerChannel` after the sum: `acc += bias[o]`,
     /// `acc = MultiplyByQuantizedMultiplier(acc, multiplier[o], shift[o])`,
-    /// `acc += output_offset`, clamp to the activation range.
+    /// `acc += output_offset`, clamp to the activation range (the lower bound wins if a
+    /// hand-written layer has them crossed, as in the vector kernels).
     #[inline(always)]
     pub(crate) fn output(&self, o: usize, sum: i32) -> i8 {
         let scaled = multiply_by_quantized_multiplier(
-            sum.wrapping_add(self.bias[o]),
+            sum.wrapping_add(self.folded_bias[o]),
             self.multiplier[o],
             i32::from(self.shift[o]),
         );
-        scaled.wrapping_add(self.output_zero_point).clamp(self.min, self.max) as i8
+        scaled.wrapping_add(self.output_zero_point).min(self.max).max(self.min) as i8
     }
 }
 
@@ -38,7 +39,8 @@ pub enum Int8Kernel {
     /// Plain Rust, compiled for the target (and on x86-64 with `std` also inside functions
     /// compiled for AVX2 and AVX-512, where the compiler vectorises it).
     Portable,
-    /// AVX2: `vpmaddwd` on inputs and weights widened to 16 bits (x86-64 with `std`).
+    /// The portable code compiled for AVX2, where the compiler widens the products to 16 and
+    /// 32 bits (x86-64 with `std`).
     Avx2,
     /// AVX-512 VNNI: `vpdpbusd`, four byte products summed into each 32-bit lane (x86-64 with
     /// `std`).
@@ -54,6 +56,7 @@ impl Int8Kernel {
     }
 
     /// Whether this CPU can run the kernel.
+    #[inline]
     pub fn is_available(self) -> bool {
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
         return crate::x86_int8::has(self);
@@ -62,54 +65,98 @@ impl Int8Kernel {
     }
 
     /// The fastest kernel this CPU can run.
+    #[inline]
     pub fn best() -> Int8Kernel {
-        Self::available().last().unwrap_or(Int8Kernel::Portable)
+        if Int8Kernel::Avx512Vnni.is_available() {
+            Int8Kernel::Avx512Vnni
+        } else if Int8Kernel::Avx2.is_available() {
+            Int8Kernel::Avx2
+        } else {
+            Int8Kernel::Portable
+        }
     }
 }
 
-/// `Y = requantise(W (X − zero point))` with `kernel`, or the portable code if the CPU lacks
-/// it: `W` is `o × i` row-major (each output's weights contiguous), `X` is `b` columns of `i`,
-/// `Y` is `b` columns of `o`.
+/// Outputs per block of the packed weights (see [`Int8Dense`](super::Int8Dense)): one
+/// AVX-512 vector of `int32` sums where the x86 kernels run; elsewhere 1, which makes the
+/// packed order TFLite's row-major order and the portable loop one dot product per output
+/// (smaller and faster on a microcontroller than sixteen sums in memory).
+pub(crate) const BLOCK: usize = if cfg!(all(feature = "std", target_arch = "x86_64")) {
+    16
+} else {
+    1
+};
+
+/// `Y = requantise(W (X + 128))` with `kernel`, or the portable code if the CPU lacks it: `W`
+/// is `o × i` in the packed order of [`Int8Dense`](super::Int8Dense), `X` is `b` columns of
+/// `i`, `Y` is `b` columns of `o`.
 #[inline]
-pub(crate) fn dense(
+pub(crate) fn dense<const O: usize, const I: usize, const B: usize>(
     kernel: Int8Kernel,
     w: &[i8],
     x: &[i8],
     y: &mut [i8],
-    shape: (usize, usize, usize),
     r: &Requantisation<'_>,
 ) {
+    let shape = (O, I, B);
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if crate::x86_int8::dense(kernel, w, x, y, shape, r) {
+    if crate::x86_int8::dense::<O, I, B>(kernel, w, x, y, r) {
         return;
     }
     let _ = kernel;
     crate::simd::widest(
         #[inline(always)]
-        || portable(w, x, y, shape, r),
+        || portable::<BLOCK>(w, x, y, shape, r),
     );
 }
 
-/// One dot product per output, in `i32` (wrapping, as the hardware TFLite runs on), written as
-/// a plain sum of products so that the compiler vectorises it (`pmaddwd`).
+/// `BLOCK` dot products at a time over weights packed in blocks of `BLOCK` outputs, with the
+/// input read as `x + 128`, in `i32` (wrapping, as the hardware TFLite runs on), written as
+/// plain sums of products so that the compiler vectorises them.
 #[inline(always)]
-pub(crate) fn portable(
+pub(crate) fn portable<const BLOCK: usize>(
     w: &[i8],
     x: &[i8],
     y: &mut [i8],
     (o_len, i_len, b_len): (usize, usize, usize),
     r: &Requantisation<'_>,
 ) {
-    let zero_point = r.input_zero_point;
-    for b in 0..b_len {
-        let column = &x[b * i_len..(b + 1) * i_len];
-        for o in 0..o_len {
-            let row = &w[o * i_len..(o + 1) * i_len];
-            let mut sum = 0i32;
-            for (&w, &x) in row.iter().zip(column) {
-                sum = sum.wrapping_add(i32::from(w) * (i32::from(x) - zero_point));
+    if BLOCK == 1 {
+        // The row-major order: one dot product per output, the least code.
+        for b in 0..b_len {
+            let column = &x[b * i_len..(b + 1) * i_len];
+            for (o, row) in w.chunks_exact(i_len.max(1)).take(o_len).enumerate() {
+                let mut sum = 0i32;
+                for (&w, &x) in row.iter().zip(column) {
+                    sum = sum.wrapping_add(i32::from(w) * (i32::from(x) + 128));
+                }
+                y[b * o_len + o] = r.output(o, sum);
             }
-            y[b * o_len + o] = r.output(o, sum);
+        }
+        return;
+    }
+    let groups = i_len / 4;
+    for block in (0..o_len).step_by(BLOCK) {
+        let rows = BLOCK.min(o_len - block);
+        let (body, rest) = w[block * i_len..(block + rows) * i_len].split_at(groups * 4 * rows);
+        for b in 0..b_len {
+            let column = &x[b * i_len..(b + 1) * i_len];
+            let mut sums = [0i32; BLOCK];
+            for (weights, inputs) in body.chunks_exact(4 * rows).zip(column.chunks_exact(4)) {
+                for (sum, lane) in sums.iter_mut().zip(weights.chunks_exact(4)) {
+                    for (&w, &x) in lane.iter().zip(inputs) {
+                        *sum = sum.wrapping_add(i32::from(w) * (i32::from(x) + 128));
+                    }
+                }
+            }
+            for (weights, &x) in rest.chunks_exact(rows).zip(&column[4 * groups..]) {
+                for (sum, &w) in sums.iter_mut().zip(weights) {
+                    *sum = sum.wrapping_add(i32::from(w) * (i32::from(x) + 128));
+                }
+            }
+            for (lane, &sum) in sums.iter().enumerate().take(rows) {
+                y[b * o_len + block + lane] = r.output(block + lane, sum);
+            }
         }
     }
 }

@@ -90,6 +90,15 @@ impl<const R: usize, const B: usize> Int8Layer<SMatrix<i8, R, B>> for Int8Lookup
     }
 }
 
+/// `::static_nn::quantised::Int8Lookup { table: [..] }`.
+impl crate::ConstExpr for Int8Lookup {
+    fn fmt_const(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("::static_nn::quantised::Int8Lookup { table: ")?;
+        crate::ConstExpr::fmt_const(&self.table, f)?;
+        f.write_str(" }")
+    }
+}
+
 /// Converts an elementwise layer to a table with the given output encoding.
 macro_rules! lookup_conversion {
     ($layer:ty, $constructor:ident, $output:expr) => {

@@ -36,6 +36,20 @@ pub struct Int8Network<N, const I: usize> {
     pub output: Affine,
 }
 
+/// `::static_nn::quantised::Int8Network { input, network, output }`: a quantised network
+/// compiled into a program, written out by [`AsConst`](crate::AsConst).
+impl<N: crate::ConstExpr, const I: usize> crate::ConstExpr for Int8Network<N, I> {
+    fn fmt_const(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("::static_nn::quantised::Int8Network { input: ")?;
+        self.input.fmt_const(f)?;
+        f.write_str(", network: ")?;
+        self.network.fmt_const(f)?;
+        f.write_str(", output: ")?;
+        self.output.fmt_const(f)?;
+        f.write_str(" }")
+    }
+}
+
 impl<N, const I: usize> Int8Network<N, I> {
     /// Post-training quantisation of `net`, with activation ranges from its values on
     /// `calibration` (a representative subset of the training inputs) under `ranges`.
@@ -71,6 +85,21 @@ impl<N, const I: usize> Int8Network<N, I> {
     /// The sample encoded as the network's input.
     pub fn quantise_input<T: Real>(&self, x: &[T; I]) -> SMatrix<i8, I, 1> {
         SMatrix::from_fn(|i, _| self.input.quantise(x[i].to_f64() as f32))
+    }
+
+    /// A batch of samples (columns) encoded as the network's input.
+    pub fn quantise_inputs<T: Real, const B: usize>(&self, x: &SMatrix<T, I, B>) -> SMatrix<i8, I, B> {
+        let mut y = SMatrix::<i8, I, B>::zeros();
+        let input = self.input;
+        crate::simd::widest(
+            #[inline(always)]
+            || {
+                for (q, &v) in y.as_mut_slice().iter_mut().zip(x.as_slice()) {
+                    *q = input.quantise(v.to_f64() as f32);
+                }
+            },
+        );
+        y
     }
 
     /// The `int8` output for a batch of encoded inputs.

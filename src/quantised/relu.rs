@@ -38,6 +38,15 @@ impl<const R: usize, const B: usize> Int8Layer<SMatrix<i8, R, B>> for Int8Relu {
     }
 }
 
+/// `::static_nn::quantised::Int8Relu { zero_point: .. }`.
+impl crate::ConstExpr for Int8Relu {
+    fn fmt_const(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("::static_nn::quantised::Int8Relu { zero_point: ")?;
+        crate::ConstExpr::fmt_const(&self.zero_point, f)?;
+        f.write_str(" }")
+    }
+}
+
 #[cfg(feature = "alloc")]
 impl<T: Real, const R: usize> Quantise<T, SMatrix<T, R, 1>> for Relu {
     type Int8 = Int8Relu;

@@ -13,6 +13,7 @@ pub mod board;
 pub mod training;
 
 use static_nn::nalgebra::SMatrix;
+use static_nn::quantised::{Int8Dense, Int8Layer, Int8Network, Int8Relu};
 use static_nn::{Dense, Layer, Relu, Tanh};
 
 use board::{Line, measured};
@@ -21,6 +22,12 @@ include!(concat!(env!("OUT_DIR"), "/data.rs"));
 
 /// Four measurements in centimetres, sixteen ReLU units, three classes.
 pub type Iris = (Dense<f32, 4, 16>, Relu, Dense<f32, 16, 3>);
+
+/// [`Iris`] quantised to `int8` (TFLite's arithmetic), its ReLU folded into the first layer.
+pub type IrisInt8 = Int8Network<(Int8Dense<4, 16>, Int8Relu, Int8Dense<16, 3>), 4>;
+
+/// [`Digits`] quantised to `int8`.
+pub type DigitsInt8 = Int8Network<(Int8Dense<64, 64>, Int8Relu, Int8Dense<64, 10>), 64>;
 
 /// 8×8 grey levels (0 to 16), 64 ReLU units, ten digits.
 pub type Digits = (Dense<f32, 64, 64>, Relu, Dense<f32, 64, 10>);
@@ -50,6 +57,25 @@ pub fn print_outputs<N, const I: usize, const K: usize>(
             net.forward(&core::hint::black_box(x))
         };
         Line::new(tag).decimal(u32::from(row)).floats(y.iter().copied()).send();
+    }
+}
+
+/// [`print_outputs`] for an `int8` network: each sample is encoded, run in `int8` and its
+/// outputs decoded ([`Int8Network::predict`]); the first is measured.
+pub fn print_int8_outputs<N, const I: usize, const K: usize>(
+    tag: &str,
+    net: &Int8Network<N, I>,
+    inputs: impl IntoIterator<Item = (u16, [f32; I])>,
+) where
+    N: Int8Layer<SMatrix<i8, I, 1>, Output = SMatrix<i8, K, 1>>,
+{
+    for (i, (row, x)) in inputs.into_iter().enumerate() {
+        let y: [f32; K] = if i == 0 {
+            measured(x, |x| net.predict(&x))
+        } else {
+            net.predict(&core::hint::black_box(x))
+        };
+        Line::new(tag).decimal(u32::from(row)).floats(y).send();
     }
 }
 

@@ -1,0 +1,187 @@
+//! Quantised networks in the binary format: a round trip is bit-identical, and hostile input
+//! gets a typed error, no panic, no allocation and an untouched target.
+
+use allocation_counter::measure;
+use nalgebra::SMatrix;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use static_nn::format::{self, Error};
+use static_nn::quantised::{Int8Dense, Int8Lookup, Int8Network, Int8Relu, Ranges};
+use static_nn::{Dense, Init, Parameters, Relu, Rng, Tanh};
+
+type Real = (Dense<f32, 3, 6>, Relu, Dense<f32, 6, 5>, Tanh, Dense<f32, 5, 2>);
+type Quantised = Int8Network<(Int8Dense<3, 6>, Int8Relu, Int8Dense<6, 5>, Int8Lookup, Int8Dense<5, 2>), 3>;
+
+fn quantised(seed: u64) -> Quantised {
+    let net = Real::build(Init::PyTorch, &mut Rng::new(seed));
+    let mut rng = Rng::new(seed + 1);
+    let calibration: Vec<[f32; 3]> = (0..64)
+        .map(|_| core::array::from_fn(|_| rng.uniform(-2.0, 2.0) as f32))
+        .collect();
+    Int8Network::quantise(&net, &calibration, Ranges::MinMax).unwrap()
+}
+
+/// CRC-32 (IEEE), to forge a checksum after an edit so that the checks behind it run.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+fn forge_checksum(bytes: &mut [u8]) {
+    if bytes.len() >= 4 {
+        let end = bytes.len() - 4;
+        let crc = crc32(&bytes[..end]);
+        bytes[end..].copy_from_slice(&crc.to_le_bytes());
+    }
+}
+
+/// Where the input scale sits: the file ends with `input.scale` (4 bytes), `input.zero_point`
+/// (1), `output.scale` (4), `output.zero_point` (1) and the checksum (4).
+fn input_scale_at(bytes: &[u8]) -> usize {
+    bytes.len() - 14
+}
+
+#[test]
+fn a_round_trip_is_bit_identical() {
+    let saved = quantised(1);
+    let bytes = format::int8_to_vec(&saved).unwrap();
+    assert_eq!(
+        bytes.len(),
+        format::int8_saved_len::<(Int8Dense<3, 6>, Int8Relu, Int8Dense<6, 5>, Int8Lookup, Int8Dense<5, 2>)>()
+    );
+    let mut buffer = vec![0u8; bytes.len()];
+    assert_eq!(format::save_int8(&saved, &mut buffer), Ok(bytes.len()));
+    assert_eq!(buffer, bytes);
+
+    let mut loaded = quantised(2);
+    assert_ne!(loaded, saved);
+    let allocations = measure(|| format::load_int8(&mut loaded, &bytes).unwrap());
+    assert_eq!(allocations.count_total, 0);
+    assert_eq!(loaded, saved);
+    let x = SMatrix::<i8, 3, 7>::from_fn(|i, j| (i as i8 * 37).wrapping_add(j as i8 * 19));
+    assert_eq!(loaded.forward(&x), saved.forward(&x));
+
+    assert!(matches!(
+        format::save_int8(&saved, &mut buffer[..10]),
+        Err(Error::BufferTooSmall { .. })
+    ));
+}
+
+#[test]
+fn scales_must_be_positive_and_finite() {
+    let bytes = format::int8_to_vec(&quantised(1)).unwrap();
+    for (scale, expected) in [
+        (0.0_f32, "OutOfRange"),
+        (-0.5, "OutOfRange"),
+        (f32::NAN, "NonFinite"),
+        (f32::INFINITY, "NonFinite"),
+    ] {
+        let mut edited = bytes.clone();
+        let at = input_scale_at(&edited);
+        edited[at..at + 4].copy_from_slice(&scale.to_le_bytes());
+        forge_checksum(&mut edited);
+        let mut net = quantised(2);
+        let before = net.clone();
+        let error = format::load_int8(&mut net, &edited).unwrap_err();
+        assert!(format!("{error:?}").starts_with(expected), "{scale}: {error:?}");
+        assert!(error.to_string().contains("input.scale"), "{error}");
+        assert_eq!(net, before);
+    }
+}
+
+#[test]
+fn other_networks_and_float_files_are_refused() {
+    let bytes = format::int8_to_vec(&quantised(1)).unwrap();
+    let mut wider: Int8Network<(Int8Dense<3, 7>, Int8Relu, Int8Dense<7, 5>, Int8Lookup, Int8Dense<5, 2>), 3> = {
+        let net = <(Dense<f32, 3, 7>, Relu, Dense<f32, 7, 5>, Tanh, Dense<f32, 5, 2>)>::build(
+            Init::PyTorch,
+            &mut Rng::new(3),
+        );
+        Int8Network::quantise(&net, &[[0.5_f32, 1.0, -1.0]], Ranges::MinMax).unwrap()
+    };
+    let error = format::load_int8(&mut wider, &bytes).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "shape mismatch for 0.weight: the network has [7, 3], the file [6, 3]"
+    );
+
+    let real = Real::build(Init::PyTorch, &mut Rng::new(4));
+    let float_file = format::to_vec(&real).unwrap();
+    let mut net = quantised(2);
+    let before = net.clone();
+    assert!(matches!(
+        format::load_int8(&mut net, &float_file),
+        Err(Error::UnexpectedTensor { .. })
+    ));
+    assert_eq!(net, before);
+    let mut real = real;
+    assert!(matches!(
+        format::load(&mut real, &bytes),
+        Err(Error::UnexpectedTensor { .. })
+    ));
+}
+
+/// Random edits: bytes overwritten, the file cut or extended, and half the time the checksum
+/// recomputed so that the checks behind it run.
+#[test]
+fn hostile_edits_get_typed_errors_and_leave_the_target_untouched() {
+    let bytes = format::int8_to_vec(&quantised(1)).unwrap();
+    let edits = (
+        proptest::collection::vec((any::<proptest::sample::Index>(), any::<u8>()), 0..6),
+        proptest::option::of(any::<proptest::sample::Index>()),
+        any::<bool>(),
+    );
+    let config = Config {
+        cases: 3000,
+        failure_persistence: None,
+        ..Config::default()
+    };
+    let mut runner = TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha));
+    let (refused, accepted) = (std::cell::Cell::new(0), std::cell::Cell::new(0));
+    runner
+        .run(&edits, |(overwrites, length, forge)| {
+            let mut edited = bytes.clone();
+            for (at, value) in &overwrites {
+                let at = at.index(edited.len());
+                edited[at] = *value;
+            }
+            if let Some(length) = length {
+                edited.resize(length.index(2 * bytes.len() + 1), 0x5A);
+            }
+            if forge {
+                forge_checksum(&mut edited);
+            }
+            let mut net = quantised(2);
+            let before = net.clone();
+            let mut result = Ok(());
+            let allocations = measure(|| result = format::load_int8(&mut net, &edited));
+            prop_assert_eq!(allocations.count_total, 0);
+            match result {
+                Err(error) => {
+                    prop_assert_eq!(&net, &before, "{} changed the network", error);
+                    refused.set(refused.get() + 1);
+                }
+                Ok(()) => {
+                    prop_assert!(net.input.scale > 0.0 && net.output.scale.is_finite() && net.output.scale > 0.0);
+                    accepted.set(accepted.get() + 1);
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    let (refused, accepted) = (refused.get(), accepted.get());
+    assert!(
+        refused > 1000 && accepted > 10,
+        "refused {refused}, accepted {accepted}"
+    );
+}
