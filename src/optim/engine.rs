@@ -460,6 +460,7 @@ fn all_certain<T: Real, const K: usize, C: Fn(T, T, [T; K]) -> bool + Copy>(
 /// The bits of `x − x`: all zero for a finite `x` (the difference is +0), those of a NaN (never
 /// all zero) for an infinite or NaN one.
 #[inline(always)]
+#[expect(clippy::eq_op, reason = "x - x is +0 only for a finite x, which is the test")]
 fn non_finite_bits<T: Real>(x: T) -> u32 {
     let difference = x - x;
     bytemuck::cast_slice::<T, u32>(core::slice::from_ref(&difference))
