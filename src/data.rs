@@ -27,7 +27,8 @@
 //! use static_nn::prelude::*;
 //! use static_nn::data::{parse_csv, stratified_split, ConfusionMatrix, Header, Standardiser};
 //!
-//! let iris = parse_csv::<f32, 4, 3>(include_str!("../data/iris.csv"), Header::Counts).unwrap();
+//! let iris_csv = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/iris.csv"));
+//! let iris = parse_csv::<f32, 4, 3>(iris_csv, Header::Counts).unwrap();
 //! let (mut train, mut test) = stratified_split(&iris.samples, 0.2, 0);
 //! let standardiser = Standardiser::fit(&train); // the training set's statistics only
 //! standardiser.apply(&mut train);

@@ -25,6 +25,7 @@ mod gates;
 mod gru;
 mod last_step;
 mod layer_norm;
+mod long_tuple;
 mod lstm;
 mod max_pool1d;
 mod norm_gradient;
@@ -33,6 +34,7 @@ mod residual;
 mod rnn;
 mod softmax;
 mod stream;
+mod stride;
 mod visit;
 
 pub use activation::*;
@@ -50,6 +52,7 @@ pub use frozen::*;
 pub use gru::*;
 pub use last_step::*;
 pub use layer_norm::*;
+pub use long_tuple::*;
 pub use lstm::*;
 pub use max_pool1d::*;
 pub use norm_gradient::*;
@@ -58,6 +61,7 @@ pub use residual::*;
 pub use rnn::*;
 pub use softmax::*;
 pub use stream::*;
+pub use stride::*;
 pub use visit::*;
 
 /// A part of a network that owns trainable tensors (possibly none).
@@ -72,9 +76,9 @@ pub use visit::*;
 /// **Networks longer than eight layers.** Tuples are layers up to eight elements (where
 /// `bytemuck` stops implementing `Zeroable`); a longer network is written with
 /// [`Seq!`](crate::Seq) (its value with [`seq!`](crate::seq)), which nests automatically and keeps
-/// `nn.Sequential`'s positions, or with [`Mlp!`](crate::Mlp) for dense stacks. A nine-element
-/// tuple used where a network is expected says so; calling `build` on one directly gives
-/// rustc's plainer "no function or associated item named `build` found for tuple".
+/// `nn.Sequential`'s positions, or with [`Mlp!`](crate::Mlp) for dense stacks. A tuple of nine to
+/// twelve layers, built (`Net::build`) or used where a network is expected, fails to compile
+/// with a message that says so (see [`AtMostEightLayers`]).
 ///
 /// ```
 /// use static_nn::{Dense, Init, Parameters, Rng, Seq, Tanh, Tensors};

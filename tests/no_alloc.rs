@@ -333,6 +333,28 @@ fn streaming_step_allocates_nothing() {
 }
 
 #[test]
+fn streaming_a_strided_causal_convolution_allocates_nothing() {
+    type Streaming = (
+        Conv1d<f32, 1, 8, 3, 64, 16, 4, Causal, 2>,
+        Downstream<(Relu, Gru<f32, 8, 16>, EachStep<Dense<f32, 16, 1>>)>,
+    );
+    let net = Streaming::build(Init::PyTorch, &mut Rng::new(3));
+    let mut state = Streaming::stream_state();
+    let mut outputs = 0;
+    net.step(&Some(SMatrix::<f32, 1, 1>::new(0.5)), &mut state);
+    let info = allocation_counter::measure(|| {
+        for t in 0..100 {
+            if let Some(y) = net.step(&Some(SMatrix::<f32, 1, 1>::new((t as f32 * 0.1).sin())), &mut state) {
+                assert!(y[0].is_finite());
+                outputs += 1;
+            }
+        }
+    });
+    assert_eq!(outputs, 25, "one output every 4 frames");
+    assert_eq!(info.count_total, 0);
+}
+
+#[test]
 fn a_hand_written_loop_over_dataset_batches_allocates_nothing() {
     use static_nn::data::{ConfusionMatrix, Dataset, Standardiser};
     let mut samples = three_classes(45);

@@ -16,11 +16,13 @@
 //!
 //! `cargo run --release -p bench-compare` (add `-- quick` for a shorter run). `-- long [STEPS]`
 //! trains W1 for millions of steps and prints the time per step as Adam's state decays
-//! towards subnormal numbers.
+//! towards subnormal numbers. `-- small` times static-nn's small paths (W1, W2, GRU-16 and
+//! LSTM-16 streaming steps) the way `rtneural/bench.cpp` times RTNeural's.
 
 mod dfdx_impl;
 mod nalgebra_impl;
 mod peak;
+mod small;
 mod static_nn_impl;
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -371,6 +373,10 @@ fn main() {
     if args.first().is_some_and(|a| a == "long") {
         let steps = args.get(1).map_or(3_000_000, |n| n.parse().unwrap());
         static_nn_impl::long_run(steps);
+        return;
+    }
+    if args.first().is_some_and(|a| a == "small") {
+        small::run();
         return;
     }
     if args.first().is_some_and(|a| a == "loop") {

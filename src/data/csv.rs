@@ -188,7 +188,8 @@ impl std::error::Error for CsvError {
 /// ```
 /// use static_nn::data::{parse_csv, Header};
 ///
-/// let iris = parse_csv::<f32, 4, 3>(include_str!("../../data/iris.csv"), Header::Counts).unwrap();
+/// let iris_csv = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/iris.csv"));
+/// let iris = parse_csv::<f32, 4, 3>(iris_csv, Header::Counts).unwrap();
 /// assert_eq!(iris.samples.len(), 150);
 /// assert_eq!(iris.samples[0].0, [5.1, 3.5, 1.4, 0.2]);
 /// assert_eq!(iris.class_names, ["setosa", "versicolor", "virginica"]);

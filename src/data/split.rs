@@ -18,7 +18,8 @@ use crate::{Class, Real, Rng};
 /// ```
 /// use static_nn::data::{parse_csv, stratified_split, Header};
 ///
-/// let iris = parse_csv::<f32, 4, 3>(include_str!("../../data/iris.csv"), Header::Counts).unwrap();
+/// let iris_csv = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/iris.csv"));
+/// let iris = parse_csv::<f32, 4, 3>(iris_csv, Header::Counts).unwrap();
 /// let (train, test) = stratified_split(&iris.samples, 0.2, 7);
 /// assert_eq!((train.len(), test.len()), (120, 30));
 /// // 50 of each class in the file: 10 of each in the test set.
@@ -75,7 +76,8 @@ pub fn stratified_split<T: Real, const I: usize, const C: usize>(
 /// ```
 /// use static_nn::data::{parse_csv, Folds, Header};
 ///
-/// let wine = parse_csv::<f32, 13, 3>(include_str!("../../data/wine_data.csv"), Header::Counts).unwrap();
+/// let wine_csv = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/wine_data.csv"));
+/// let wine = parse_csv::<f32, 13, 3>(wine_csv, Header::Counts).unwrap();
 /// let folds = Folds::stratified(&wine.samples, 5, 0);
 /// let mut tested = 0;
 /// for i in 0..folds.k() {

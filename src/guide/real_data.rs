@@ -27,7 +27,8 @@
 //! use static_nn::data::{parse_csv, stratified_split, ConfusionMatrix, Header, Standardiser};
 //!
 //! // 1. Thirteen features, three classes: the types say so, the header is checked.
-//! let wine = parse_csv::<f32, 13, 3>(include_str!("../../data/wine_data.csv"), Header::Counts).unwrap();
+//! let wine_csv = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/wine_data.csv"));
+//! let wine = parse_csv::<f32, 13, 3>(wine_csv, Header::Counts).unwrap();
 //! // 2.
 //! let (mut train, mut test) = stratified_split(&wine.samples, 0.25, 1);
 //! // 3.

@@ -64,22 +64,37 @@ pub trait Activation<T: Real> {
     }
 }
 
+/// The number of values above which [`map_values`] chooses the widest instruction set itself.
+const DISPATCH_FROM: usize = 64;
+
 /// Replaces every value `z` in `values` by `activation.value(z)`, in a loop compiled for the
 /// widest vectors the CPU has, so that a branch-free function such as [`Tanh`]'s evaluates 16
 /// `f32` at once with AVX-512. Generic over the activation and scalar only, not the shape, so
 /// each activation's loop is compiled once. [`elementwise_layer!`](crate::elementwise_layer)'s
 /// forward pass; public only for that macro.
+///
+/// Up to [`DISPATCH_FROM`] values the loop runs where it is, without choosing an instruction set:
+/// so few come from a small network at batch 1, whose tuple `forward` or `step` has already
+/// chosen one for the whole network, and a second choice inside it cost more than the loop (its
+/// check is an atomic load the compiler cannot merge with the first, and W1 spilled its 16 × 16
+/// weights around it).
 #[doc(hidden)]
 #[inline(always)]
 pub fn map_values<T: Real, A: Activation<T>>(activation: &A, values: &mut [T]) {
-    crate::simd::widest(
-        #[inline(always)]
-        || {
-            for v in values {
-                *v = activation.value(*v);
-            }
-        },
-    );
+    #[inline(always)]
+    fn each<T: Real, A: Activation<T>>(activation: &A, values: &mut [T]) {
+        for v in values {
+            *v = activation.value(*v);
+        }
+    }
+    if values.len() <= DISPATCH_FROM {
+        each(activation, values);
+    } else {
+        crate::simd::widest(
+            #[inline(always)]
+            || each(activation, values),
+        );
+    }
 }
 
 /// Multiplies every `dy[i]` by `activation.derivative(x[i], y[i])`, compiled like

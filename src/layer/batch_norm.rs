@@ -105,7 +105,7 @@ impl<T: Real, const F: usize> BatchNorm<T, F> {
     /// one formula for the update and for the guard's check of it.
     #[inline]
     fn updated<const B: usize>(&self, cache: &BatchNormCache<T, F, B>, i: usize) -> (T, T) {
-        let () = TrainingBatch::<B>::HAS_TWO_SAMPLES;
+        let () = <Self as TrainingBatch<B>>::HAS_TWO_SAMPLES;
         let m = self.momentum;
         let unbiased = T::of(B as f64 / (B - 1) as f64);
         (
@@ -164,10 +164,13 @@ impl<T: Real, const F: usize> Default for BatchNorm<T, F> {
     }
 }
 
-/// Holds the compile-time check that a training batch has at least two samples.
-struct TrainingBatch<const B: usize>;
+/// The compile-time check that a training batch has at least two samples, on the `BatchNorm`
+/// type itself, so that the compiler's error names the user's layer.
+trait TrainingBatch<const B: usize> {
+    const HAS_TWO_SAMPLES: ();
+}
 
-impl<const B: usize> TrainingBatch<B> {
+impl<T, const F: usize, const B: usize> TrainingBatch<B> for BatchNorm<T, F> {
     const HAS_TWO_SAMPLES: () = assert!(
         B >= 2,
         "batch norm in training mode needs batches of at least 2 samples: one sample has variance 0 and unbiased variance 0/0"
@@ -223,7 +226,7 @@ impl<T: Real, const F: usize, const B: usize> Layer<T, SMatrix<T, F, B>> for Bat
     }
 
     fn forward_train(&self, x: &SMatrix<T, F, B>, cache: &mut BatchNormCache<T, F, B>) -> SMatrix<T, F, B> {
-        let () = TrainingBatch::<B>::HAS_TWO_SAMPLES;
+        let () = <Self as TrainingBatch<B>>::HAS_TWO_SAMPLES;
         let n = T::of(B as f64);
         cache.mean = SVector::zeros();
         for column in x.column_iter() {

@@ -16,7 +16,7 @@ use crate::{BufferFault, Init, Layer, Parameters, Real, Rng, TensorInfo, Tensors
 /// not instantiate generic code), naming the three widths:
 /// ```text
 /// error[E0080]: evaluation panicked: the declared output width of a `Concat` must be the sum of its branches' output widths
-///     ... evaluation of `BranchWidths::<784, 10, 795>::ADD_UP` failed here
+///     ... evaluation of `<Concat<Identity, Dense<f32, 784, 10>, 795> as BranchWidths<784, 10>>::ADD_UP` failed here
 /// ```
 /// More than two branches nest: `Concat<A, Concat<B, C, 20>, 30>`. A branch may be
 /// [`Identity`](crate::Identity), which passes the input through (a DenseNet-style skip).
@@ -46,34 +46,39 @@ pub struct Concat<A, B, const O: usize>(
     pub B,
 );
 
-/// Holds the compile-time check that two branch widths add up to the declared width.
-struct BranchWidths<const A: usize, const B: usize, const DECLARED: usize>;
+/// The compile-time check that the branches' widths `OA` and `OB` add up to the declared one,
+/// on the `Concat` type itself, so that the compiler's error names the user's layer.
+trait BranchWidths<const OA: usize, const OB: usize> {
+    const ADD_UP: ();
+}
 
-impl<const A: usize, const B: usize, const DECLARED: usize> BranchWidths<A, B, DECLARED> {
+impl<A, B, const O: usize, const OA: usize, const OB: usize> BranchWidths<OA, OB> for Concat<A, B, O> {
     const ADD_UP: () = assert!(
-        A + B == DECLARED,
+        OA + OB == O,
         "the declared output width of a `Concat` must be the sum of its branches' output widths"
     );
 }
 
-/// `[a; b]`.
-fn stack<T: Real, const OA: usize, const OB: usize, const O: usize, const C: usize>(
-    a: &SMatrix<T, OA, C>,
-    b: &SMatrix<T, OB, C>,
-) -> SMatrix<T, O, C> {
-    let () = BranchWidths::<OA, OB, O>::ADD_UP;
-    let mut y = SMatrix::<T, O, C>::zeros();
-    y.fixed_rows_mut::<OA>(0).copy_from(a);
-    y.fixed_rows_mut::<OB>(OA).copy_from(b);
-    y
-}
+impl<A, B, const O: usize> Concat<A, B, O> {
+    /// `[a; b]`.
+    fn stack<T: Real, const OA: usize, const OB: usize, const C: usize>(
+        a: &SMatrix<T, OA, C>,
+        b: &SMatrix<T, OB, C>,
+    ) -> SMatrix<T, O, C> {
+        let () = <Self as BranchWidths<OA, OB>>::ADD_UP;
+        let mut y = SMatrix::<T, O, C>::zeros();
+        y.fixed_rows_mut::<OA>(0).copy_from(a);
+        y.fixed_rows_mut::<OB>(OA).copy_from(b);
+        y
+    }
 
-/// The first `OA` rows and the remaining `OB` rows.
-fn split<T: Real, const OA: usize, const OB: usize, const O: usize, const C: usize>(
-    y: &SMatrix<T, O, C>,
-) -> (SMatrix<T, OA, C>, SMatrix<T, OB, C>) {
-    let () = BranchWidths::<OA, OB, O>::ADD_UP;
-    (y.fixed_rows::<OA>(0).into_owned(), y.fixed_rows::<OB>(OA).into_owned())
+    /// The first `OA` rows and the remaining `OB` rows.
+    fn split<T: Real, const OA: usize, const OB: usize, const C: usize>(
+        y: &SMatrix<T, O, C>,
+    ) -> (SMatrix<T, OA, C>, SMatrix<T, OB, C>) {
+        let () = <Self as BranchWidths<OA, OB>>::ADD_UP;
+        (y.fixed_rows::<OA>(0).into_owned(), y.fixed_rows::<OB>(OA).into_owned())
+    }
 }
 
 impl<T: Real, A: Tensors<T>, B: Tensors<T>, const O: usize> Tensors<T> for Concat<A, B, O> {
@@ -145,11 +150,11 @@ where
     type Cache = (A::Cache, B::Cache);
 
     fn forward(&self, x: &SMatrix<T, I, C>) -> SMatrix<T, O, C> {
-        stack(&self.0.forward(x), &self.1.forward(x))
+        Self::stack(&self.0.forward(x), &self.1.forward(x))
     }
 
     fn forward_train(&self, x: &SMatrix<T, I, C>, cache: &mut Self::Cache) -> SMatrix<T, O, C> {
-        stack(
+        Self::stack(
             &self.0.forward_train(x, &mut cache.0),
             &self.1.forward_train(x, &mut cache.1),
         )
@@ -163,8 +168,8 @@ where
         dy: &SMatrix<T, O, C>,
         grad: &mut Self::Gradient,
     ) -> SMatrix<T, I, C> {
-        let (ya, yb) = split(y);
-        let (dya, dyb) = split(dy);
+        let (ya, yb) = Self::split(y);
+        let (dya, dyb) = Self::split(dy);
         self.0.backward(x, &ya, &cache.0, &dya, &mut grad.0) + self.1.backward(x, &yb, &cache.1, &dyb, &mut grad.1)
     }
 
@@ -176,14 +181,14 @@ where
         dy: &SMatrix<T, O, C>,
         grad: &mut Self::Gradient,
     ) {
-        let (ya, yb) = split(y);
-        let (dya, dyb) = split(dy);
+        let (ya, yb) = Self::split(y);
+        let (dya, dyb) = Self::split(dy);
         self.0.backward_parameters(x, &ya, &cache.0, &dya, &mut grad.0);
         self.1.backward_parameters(x, &yb, &cache.1, &dyb, &mut grad.1);
     }
 
     fn forward_eval(&self, x: &SMatrix<T, I, C>, cache: &mut Self::Cache) -> SMatrix<T, O, C> {
-        stack(
+        Self::stack(
             &self.0.forward_eval(x, &mut cache.0),
             &self.1.forward_eval(x, &mut cache.1),
         )
@@ -197,8 +202,8 @@ where
         dy: &SMatrix<T, O, C>,
         grad: &mut Self::Gradient,
     ) -> SMatrix<T, I, C> {
-        let (ya, yb) = split(y);
-        let (dya, dyb) = split(dy);
+        let (ya, yb) = Self::split(y);
+        let (dya, dyb) = Self::split(dy);
         self.0.backward_eval(x, &ya, &cache.0, &dya, &mut grad.0)
             + self.1.backward_eval(x, &yb, &cache.1, &dyb, &mut grad.1)
     }
@@ -230,7 +235,7 @@ where
         position: usize,
         visitor: &mut dyn ActivationVisitor<T>,
     ) {
-        let (ya, yb) = split(y);
+        let (ya, yb) = Self::split(y);
         self.0.visit_activations(x, &ya, &cache.0, position, visitor);
         self.1
             .visit_activations(x, &yb, &cache.1, position + A::LAYERS, visitor);

@@ -7,6 +7,7 @@ use nalgebra::{SMatrix, SVector};
 use super::fields::parameter_fields;
 use crate::ConstExpr;
 use crate::layer::padding::{Causal, Padding, PaddingMode, Valid};
+use crate::layer::stride::{Stride, Subsampling};
 use crate::{Layer, Real, Stream, TensorInfo};
 
 /// A 1-D convolution (PyTorch's `nn.Conv1d`, which computes a cross-correlation) from `CI` to
@@ -49,14 +50,15 @@ use crate::{Layer, Real, Stream, TensorInfo};
 ///
 /// **Streaming.** A [`Causal`] convolution with stride 1 implements [`Stream`] frame for frame:
 /// its state is a ring buffer of the last `K·D` input frames ([`ConvHistory`]). Every other
-/// padding ([`Valid`], [`Zeros`](crate::Zeros), [`Same`](crate::Same)) streams with any stride,
-/// on `Option` frames ([`ConvWindow`]): `None` until the window `dilation·(K − 1) + 1` is full
-/// (counting the zeros before the input), then an output every `S` frames, each equal to the
+/// convolution (padding [`Valid`], [`Zeros`](crate::Zeros) or [`Same`](crate::Same) with any
+/// stride, [`Causal`] with a stride from 2 to 64, see [`Subsampling`]) streams on `Option`
+/// frames ([`ConvWindow`]): `None` until the window `dilation·(K − 1) + 1` is full (counting
+/// the zeros before the input), then an output every `S` frames, each equal to the
 /// whole-sequence [`Layer::forward`]'s; the layers after it go in a
-/// [`Downstream`](crate::Downstream). Outputs whose window reaches into the padding after the
-/// end need the end of the sequence, which a stream does not have: they are not produced. (A
-/// causal convolution with a stride above 1 streams as `Zeros<{D·(K − 1)}>` does: the same
-/// windows.)
+/// [`Downstream`](crate::Downstream). A causal convolution's first output comes with the first
+/// frame. Outputs whose window reaches into the padding after the end need the end of the
+/// sequence, which a stream does not have: they are not produced (a causal convolution has no
+/// such outputs).
 ///
 /// ```
 /// use static_nn::{Conv1d, Init, Layer, Parameters, Rng, Stream};
@@ -437,9 +439,10 @@ where
     }
 }
 
-/// Implements `Stream` on `Option` frames for the non-causal paddings, with any stride.
+/// Implements `Stream` on `Option` frames for every padding, with any stride (a causal one with
+/// a stride above 1: with stride 1 it streams plain frames).
 macro_rules! stream_window {
-    ($($padding:ty $(, const $n:ident)?);+) => {$(
+    ($($padding:ty $(, const $n:ident)? $(; where $bound:ty)?);+) => {$(
         impl<
             T,
             const CI: usize,
@@ -454,6 +457,7 @@ macro_rules! stream_window {
         > Stream<T, Option<SMatrix<T, CI, B>>> for Conv1d<T, CI, CO, K, LI, LO, S, $padding, D>
         where
             T: Real,
+            $($bound: Subsampling,)?
         {
             type Output = Option<SMatrix<T, CO, B>>;
             type State = ConvWindow<T, CI, B, K, D>;
@@ -465,7 +469,12 @@ macro_rules! stream_window {
     )+};
 }
 
-stream_window!(Valid; crate::layer::padding::Same; crate::layer::padding::Zeros<N>, const N);
+stream_window!(
+    Valid;
+    crate::layer::padding::Same;
+    crate::layer::padding::Zeros<N>, const N;
+    Causal; where Stride<S>
+);
 
 #[cfg(test)]
 mod tests {
@@ -656,6 +665,49 @@ mod tests {
         let same = Conv1d::<f64, 2, 3, 5, 13, 13, 1, Same>::build(Init::PyTorch, &mut rng);
         let stream = streamed(&same, &x);
         assert_eq!(stream, same.forward(&x)[..11]);
+    }
+
+    #[test]
+    fn streaming_strided_causal_convolutions_equals_the_whole_sequence() {
+        let mut rng = Rng::new(15);
+        let x = sequence::<2, 2, 13>(0.7);
+
+        // Output t's window ends at input frame t·S: the first comes with the first frame.
+        let two = Conv1d::<f64, 2, 3, 3, 13, 7, 2, Causal>::build(Init::PyTorch, &mut rng);
+        let mut state = <Conv1d<f64, 2, 3, 3, 13, 7, 2, Causal>>::stream_state();
+        let first = two.step(&Some(x[0]), &mut state);
+        assert_eq!(first, Some(two.forward(&x)[0]));
+        assert_eq!(two.step(&Some(x[1]), &mut state), None);
+        assert_eq!(streamed(&two, &x), two.forward(&x));
+
+        let dilated = Conv1d::<f64, 2, 3, 4, 13, 5, 3, Causal, 2>::build(Init::PyTorch, &mut rng);
+        assert_eq!(streamed(&dilated, &x), dilated.forward(&x));
+        // A stride longer than the kernel's reach skips frames that no window sees.
+        let sparse = Conv1d::<f64, 2, 3, 2, 13, 3, 5, Causal>::build(Init::PyTorch, &mut rng);
+        assert_eq!(streamed(&sparse, &x), sparse.forward(&x));
+    }
+
+    #[test]
+    fn a_strided_causal_convolution_streams_into_a_recurrent_network() {
+        type Net = (
+            Conv1d<f64, 2, 4, 3, 13, 5, 3, Causal, 2>,
+            crate::Downstream<(
+                crate::Tanh,
+                crate::Gru<f64, 4, 5>,
+                crate::LastStep,
+                crate::Dense<f64, 5, 1>,
+            )>,
+        );
+        let net = Net::build(Init::PyTorch, &mut Rng::new(16));
+        let x = sequence::<2, 2, 13>(0.4);
+        let mut state = Net::stream_state();
+        let outputs: Vec<_> = x
+            .iter()
+            .filter_map(|frame| net.step(&Some(*frame), &mut state))
+            .collect();
+        assert_eq!(outputs.len(), 5);
+        let whole = net.forward(&x);
+        assert!((outputs[4] - whole).abs().max() < 1e-15);
     }
 
     #[test]

@@ -299,7 +299,7 @@ impl<T: Real, const I: usize, const H: usize, const B: usize> Stream<T, SMatrix<
     type Output = SMatrix<T, H, B>;
     type State = SMatrix<T, H, B>;
 
-    #[inline]
+    #[inline(always)]
     fn step(&self, x: &SMatrix<T, I, B>, h: &mut SMatrix<T, H, B>) -> SMatrix<T, H, B> {
         self.advance(x, h, |_, _, _| {});
         *h

@@ -305,7 +305,7 @@ impl<T: Real, const I: usize, const H: usize, const B: usize> Stream<T, SMatrix<
     type Output = SMatrix<T, H, B>;
     type State = LstmState<T, H, B>;
 
-    #[inline]
+    #[inline(always)]
     fn step(&self, x: &SMatrix<T, I, B>, state: &mut LstmState<T, H, B>) -> SMatrix<T, H, B> {
         self.advance(x, state, |_, _, _| {});
         state.0

@@ -56,8 +56,8 @@ pub struct Zeros<const N: usize>;
 pub struct Same;
 
 /// All zeros before the input, so that output step `t` sees only input steps `≤ t` (a causal,
-/// or "temporal", convolution; PyTorch: `F.pad(x, (reach, 0))` then a valid convolution). Only
-/// causal convolutions can [`Stream`](crate::Stream).
+/// or "temporal", convolution; PyTorch: `F.pad(x, (reach, 0))` then a valid convolution). With
+/// stride 1 it [streams](crate::Stream) an output for every input frame.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, bytemuck::Zeroable)]
 pub struct Causal;
 

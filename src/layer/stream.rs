@@ -96,11 +96,18 @@ macro_rules! stream_tuple {
             type Output = stream_tuple!(@last $($MOut)+);
             type State = (<$A as Stream<T, X>>::State, $(<$M as Stream<T, $MIn>>::State,)+);
 
+            /// One frame through every layer, compiled for the widest vectors the CPU has (one
+            /// dispatch for the whole step, as a tuple's `Layer::forward`).
             #[inline]
             fn step(&self, x: &X, state: &mut Self::State) -> Self::Output {
-                let h = self.$a.step(x, &mut state.$a);
-                $(let h = self.$m.step(&h, &mut state.$m);)+
-                h
+                crate::simd::widest(
+                    #[inline(always)]
+                    || {
+                        let h = self.$a.step(x, &mut state.$a);
+                        $(let h = self.$m.step(&h, &mut state.$m);)+
+                        h
+                    },
+                )
             }
         }
     };

@@ -1,4 +1,5 @@
-// Tuples compose at most eight layers; the error says to use `Seq!`.
+// Tuples compose at most eight layers; building a longer one, or using it where a network is
+// expected, says to use `Seq!`.
 use static_nn::prelude::*;
 
 type Net = (
@@ -14,6 +15,7 @@ type Net = (
 );
 
 fn main() {
+    let _ = Net::build(Init::PyTorch, &mut Rng::new(0));
     let net: Net = (
         Dense::zeros(),
         Tanh,
