@@ -161,21 +161,25 @@ pub trait Parameters<T: Real>: Tensors<T> + Zeroable {
     /// Calls `f` once per trainable tensor, in [`Tensors::tensors`] order, with the tensor, the
     /// same tensor of `grad` and the same tensor of each value in `state` (an optimizer's
     /// buffers): each tensor is visited once with all its slices, rather than walking several
-    /// trees in lock-step. Tuples, arrays, matrices and [`Dense`](crate::Dense) visit their
-    /// fields directly; the default walks [`Tensors::tensors_mut`].
+    /// trees in lock-step. Tuples, arrays and wrappers hand each part its own fields and a
+    /// matrix passes its slice, so the walk of a whole network inlines into straight-line code;
+    /// the default, right for a single layer, walks [`Tensors::tensors_mut`]. `f` is taken by
+    /// reference so that every call reaches it directly and inlines into the optimizer's loop
+    /// (passed on by value, each level would call it through a shim that is compiled apart,
+    /// without the caller's vector instruction set).
     #[inline(always)]
     fn zip_gradient<const K: usize>(
         &mut self,
         grad: &Self::Gradient,
         state: [&mut Self::Gradient; K],
-        mut f: impl FnMut(&mut [T], &[T], [&mut [T]; K]),
+        f: &mut impl FnMut(&mut [T], &[T], [&mut [T]; K]),
     ) {
         let mut state = state.map(|s| s.tensors_mut());
         for (p, g) in self.tensors_mut().zip(grad.tensors()) {
             let s = state
                 .each_mut()
                 .map(|s| s.next().expect("a gradient has the tensors of its network"));
-            f(p, g, s);
+            (*f)(p, g, s);
         }
     }
 
@@ -426,6 +430,18 @@ pub struct BufferFault<T> {
 impl<T: Real, A: Parameters<T>, const N: usize> Parameters<T> for [A; N] {
     type Gradient = [A::Gradient; N];
 
+    #[inline(always)]
+    fn zip_gradient<const K: usize>(
+        &mut self,
+        grad: &Self::Gradient,
+        mut state: [&mut Self::Gradient; K],
+        f: &mut impl FnMut(&mut [T], &[T], [&mut [T]; K]),
+    ) {
+        for (i, (a, g)) in self.iter_mut().zip(grad).enumerate() {
+            a.zip_gradient(g, state.each_mut().map(|s| &mut s[i]), f);
+        }
+    }
+
     fn reset(&mut self, init: Init, rng: &mut Rng) {
         for a in self {
             a.reset(init, rng);
@@ -481,6 +497,16 @@ impl<T: Real, A: Parameters<T>, const N: usize> Parameters<T> for [A; N] {
 /// ```
 impl<T: Real, const R: usize, const C: usize> Parameters<T> for SMatrix<T, R, C> {
     type Gradient = Self;
+
+    #[inline(always)]
+    fn zip_gradient<const K: usize>(
+        &mut self,
+        grad: &Self,
+        state: [&mut Self; K],
+        f: &mut impl FnMut(&mut [T], &[T], [&mut [T]; K]),
+    ) {
+        (*f)(self.as_mut_slice(), grad.as_slice(), state.map(|s| s.as_mut_slice()));
+    }
 
     fn reset(&mut self, init: Init, rng: &mut Rng) {
         init.fill_weight(self.as_mut_slice(), C, R, rng);
@@ -586,6 +612,16 @@ where
 impl<T: Real, A: Parameters<T>> Parameters<T> for (A,) {
     type Gradient = (A::Gradient,);
 
+    #[inline(always)]
+    fn zip_gradient<const K: usize>(
+        &mut self,
+        grad: &Self::Gradient,
+        state: [&mut Self::Gradient; K],
+        f: &mut impl FnMut(&mut [T], &[T], [&mut [T]; K]),
+    ) {
+        self.0.zip_gradient(&grad.0, state.map(|s| &mut s.0), f);
+    }
+
     fn reset(&mut self, init: Init, rng: &mut Rng) {
         self.0.reset(init, rng);
     }
@@ -680,6 +716,18 @@ macro_rules! sequential {
             for ($A, $($M,)* $Z)
         {
             type Gradient = ($A::Gradient, $($M::Gradient,)* $Z::Gradient);
+
+            #[inline(always)]
+            fn zip_gradient<const K: usize>(
+                &mut self,
+                grad: &Self::Gradient,
+                mut state: [&mut Self::Gradient; K],
+                f: &mut impl FnMut(&mut [T], &[T], [&mut [T]; K]),
+            ) {
+                self.$a.zip_gradient(&grad.$a, state.each_mut().map(|s| &mut s.$a), f);
+                $(self.$m.zip_gradient(&grad.$m, state.each_mut().map(|s| &mut s.$m), f);)*
+                self.$z.zip_gradient(&grad.$z, state.map(|s| &mut s.$z), f);
+            }
 
             fn reset(&mut self, init: Init, rng: &mut Rng) {
                 self.$a.reset(init, rng);
@@ -950,6 +998,14 @@ macro_rules! parameter_free_layer {
 
         impl<T: $crate::Real, $($generics)*> $crate::Parameters<T> for $ty {
             type Gradient = ();
+            #[inline(always)]
+            fn zip_gradient<const BUFFERS: usize>(
+                &mut self,
+                _grad: &(),
+                _state: [&mut (); BUFFERS],
+                _f: &mut impl FnMut(&mut [T], &[T], [&mut [T]; BUFFERS]),
+            ) {
+            }
             fn reset(&mut self, _init: $crate::Init, _rng: &mut $crate::Rng) {}
             fn set_hyperparameters(&mut self, template: ::core::option::Option<&Self>) {
                 *self = template.map_or_else(::core::default::Default::default, ::core::clone::Clone::clone);

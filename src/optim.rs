@@ -106,8 +106,10 @@ pub trait Optimizer<T: Real, N: Parameters<T>>: Tensors<T> {
 
     /// [`Optimizer::step`], unless a value it would write (a parameter or a state entry) is not
     /// finite: then nothing changes (not even the step counter) and the error names the value.
-    /// Allocates nothing: the update is computed once without being stored, then again to
-    /// store it.
+    /// Allocates nothing: the update is checked without being stored, then computed again to
+    /// store it. The check first tries the rule's shortcut ([`Walk::run`]'s `certain`: Adam and
+    /// AdamW bound the step without its square root and division) and computes the exact new
+    /// values only for a tensor the shortcut cannot vouch for.
     ///
     /// # Errors
     /// [`NonFiniteUpdate`] for the first value, in [`Tensors`] order, that would not be finite.

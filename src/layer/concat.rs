@@ -98,6 +98,16 @@ impl<T: Real, A: Tensors<T>, B: Tensors<T>, const O: usize> Tensors<T> for Conca
 impl<T: Real, A: Parameters<T>, B: Parameters<T>, const O: usize> Parameters<T> for Concat<A, B, O> {
     type Gradient = (A::Gradient, B::Gradient);
 
+    #[inline(always)]
+    fn zip_gradient<const K: usize>(
+        &mut self,
+        grad: &Self::Gradient,
+        mut state: [&mut Self::Gradient; K],
+        f: &mut impl FnMut(&mut [T], &[T], [&mut [T]; K]),
+    ) {
+        self.0.zip_gradient(&grad.0, state.each_mut().map(|s| &mut s.0), f);
+        self.1.zip_gradient(&grad.1, state.map(|s| &mut s.1), f);
+    }
     fn reset(&mut self, init: Init, rng: &mut Rng) {
         self.0.reset(init, rng);
         self.1.reset(init, rng);

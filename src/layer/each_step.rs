@@ -41,6 +41,15 @@ impl<T: Real, L: Tensors<T>> Tensors<T> for EachStep<L> {
 impl<T: Real, L: Parameters<T>> Parameters<T> for EachStep<L> {
     type Gradient = L::Gradient;
 
+    #[inline(always)]
+    fn zip_gradient<const K: usize>(
+        &mut self,
+        grad: &L::Gradient,
+        state: [&mut L::Gradient; K],
+        f: &mut impl FnMut(&mut [T], &[T], [&mut [T]; K]),
+    ) {
+        self.0.zip_gradient(grad, state, f);
+    }
     fn reset(&mut self, init: Init, rng: &mut Rng) {
         self.0.reset(init, rng);
     }

@@ -152,6 +152,15 @@ macro_rules! transparent_parameters {
         impl<T: $crate::Real, L: $crate::Parameters<T>> $crate::Parameters<T> for $name<L> {
             type Gradient = L::Gradient;
 
+            #[inline(always)]
+            fn zip_gradient<const K: usize>(
+                &mut self,
+                grad: &L::Gradient,
+                state: [&mut L::Gradient; K],
+                f: &mut impl FnMut(&mut [T], &[T], [&mut [T]; K]),
+            ) {
+                self.0.zip_gradient(grad, state, f);
+            }
             fn reset(&mut self, init: $crate::Init, rng: &mut $crate::Rng) {
                 self.0.reset(init, rng);
             }

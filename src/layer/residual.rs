@@ -52,6 +52,15 @@ impl<T: Real, F: Tensors<T>> Tensors<T> for Residual<F> {
 impl<T: Real, F: Parameters<T>> Parameters<T> for Residual<F> {
     type Gradient = F::Gradient;
 
+    #[inline(always)]
+    fn zip_gradient<const K: usize>(
+        &mut self,
+        grad: &F::Gradient,
+        state: [&mut F::Gradient; K],
+        f: &mut impl FnMut(&mut [T], &[T], [&mut [T]; K]),
+    ) {
+        self.0.zip_gradient(grad, state, f);
+    }
     fn reset(&mut self, init: Init, rng: &mut Rng) {
         self.0.reset(init, rng);
     }

@@ -105,9 +105,9 @@ impl<T: Real> Rule<T, 1> for AdagradConfig<T> {
     #[inline(always)]
     fn with_element<W: Walk<T, 1>>(&self, c: Constants<T>, walk: W) -> W::Output {
         if self.weight_decay != T::zero() {
-            walk.run(move |p, g, s| element::<T, true>(&c, p, g, s), [true])
+            walk.run::<1, _, _>(move |p, g, s| element::<T, true>(&c, p, g, s), |_, _, _| false)
         } else {
-            walk.run(move |p, g, s| element::<T, false>(&c, p, g, s), [true])
+            walk.run::<1, _, _>(move |p, g, s| element::<T, false>(&c, p, g, s), |_, _, _| false)
         }
     }
 }

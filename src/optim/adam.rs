@@ -162,7 +162,14 @@ pub struct Constants<T> {
     weight_decay: T,
     /// `1 − lr · weight_decay`, the decoupled decay factor.
     keep: T,
+    /// `eps · LIMIT`: below it, `step_size · m` divided by a denominator of at least `eps` is at
+    /// most [`LIMIT`].
+    eps_limit: T,
 }
+
+/// A magnitude whose double is finite in both precisions: a parameter within it, moved by at
+/// most as much, stays finite.
+const LIMIT: f64 = f32::MAX as f64 / 4.0;
 
 impl<T: Real> Constants<T> {
     /// The constants of step `t`; `t` ≥ 1 and β < 1 make both bias corrections positive.
@@ -177,6 +184,7 @@ impl<T: Real> Constants<T> {
             eps,
             weight_decay,
             keep: T::one() - lr * weight_decay,
+            eps_limit: eps * T::of(LIMIT),
         }
     }
 }
@@ -195,15 +203,31 @@ fn decayed<T: Real>(beta: T, t: T) -> T {
 /// moments, and the maximum only with AMSGrad.
 #[inline(always)]
 pub(super) fn dispatch<T: Real, W: Walk<T, 3>>(c: Constants<T>, amsgrad: bool, decay: Decay, walk: W) -> W::Output {
-    let plain = [true, true, false];
-    let all = [true; 3];
     match (amsgrad, decay) {
-        (false, Decay::None) => walk.run(move |p, g, s| element::<T, false, false, false>(&c, p, g, s), plain),
-        (false, Decay::L2) => walk.run(move |p, g, s| element::<T, false, true, false>(&c, p, g, s), plain),
-        (false, Decay::Decoupled) => walk.run(move |p, g, s| element::<T, false, false, true>(&c, p, g, s), plain),
-        (true, Decay::None) => walk.run(move |p, g, s| element::<T, true, false, false>(&c, p, g, s), all),
-        (true, Decay::L2) => walk.run(move |p, g, s| element::<T, true, true, false>(&c, p, g, s), all),
-        (true, Decay::Decoupled) => walk.run(move |p, g, s| element::<T, true, false, true>(&c, p, g, s), all),
+        (false, Decay::None) => walk.run::<0b011, _, _>(
+            move |p, g, s| element::<T, false, false, false>(&c, p, g, s),
+            move |p, g, s| certainly_finite::<T, false, false, false>(&c, p, g, s),
+        ),
+        (false, Decay::L2) => walk.run::<0b011, _, _>(
+            move |p, g, s| element::<T, false, true, false>(&c, p, g, s),
+            move |p, g, s| certainly_finite::<T, false, true, false>(&c, p, g, s),
+        ),
+        (false, Decay::Decoupled) => walk.run::<0b011, _, _>(
+            move |p, g, s| element::<T, false, false, true>(&c, p, g, s),
+            move |p, g, s| certainly_finite::<T, false, false, true>(&c, p, g, s),
+        ),
+        (true, Decay::None) => walk.run::<0b111, _, _>(
+            move |p, g, s| element::<T, true, false, false>(&c, p, g, s),
+            move |p, g, s| certainly_finite::<T, true, false, false>(&c, p, g, s),
+        ),
+        (true, Decay::L2) => walk.run::<0b111, _, _>(
+            move |p, g, s| element::<T, true, true, false>(&c, p, g, s),
+            move |p, g, s| certainly_finite::<T, true, true, false>(&c, p, g, s),
+        ),
+        (true, Decay::Decoupled) => walk.run::<0b111, _, _>(
+            move |p, g, s| element::<T, true, false, true>(&c, p, g, s),
+            move |p, g, s| certainly_finite::<T, true, false, true>(&c, p, g, s),
+        ),
     }
 }
 
@@ -214,6 +238,19 @@ fn element<T: Real, const AMSGRAD: bool, const L2: bool, const DECOUPLED: bool>(
     c: &Constants<T>,
     param: T,
     grad: T,
+    state: [T; 3],
+) -> (T, [T; 3]) {
+    let (param, [first, second, max]) = moments::<T, AMSGRAD, L2, DECOUPLED>(c, param, grad, state);
+    let denominator = if AMSGRAD { max } else { second }.sqrt() / c.bias_correction2_sqrt + c.eps;
+    (param - c.step_size * first / denominator, [first, second, max])
+}
+
+/// The start of [`element`]: the decayed parameter and the new state.
+#[inline(always)]
+fn moments<T: Real, const AMSGRAD: bool, const L2: bool, const DECOUPLED: bool>(
+    c: &Constants<T>,
+    param: T,
+    grad: T,
     [m, v, v_max]: [T; 3],
 ) -> (T, [T; 3]) {
     let param = if DECOUPLED { param * c.keep } else { param };
@@ -221,8 +258,28 @@ fn element<T: Real, const AMSGRAD: bool, const L2: bool, const DECOUPLED: bool>(
     let first = flush_subnormal(m + c.one_minus_beta1 * (grad - m));
     let second = flush_subnormal(c.beta2 * v + c.one_minus_beta2 * grad * grad);
     let max = if AMSGRAD { v_max.max(second) } else { v_max };
-    let denominator = if AMSGRAD { max } else { second }.sqrt() / c.bias_correction2_sqrt + c.eps;
-    (param - c.step_size * first / denominator, [first, second, max])
+    (param, [first, second, max])
+}
+
+/// Whether every value [`element`] writes is certainly finite, decided without its square root
+/// and division (the guard's fast path; `false` only sends it to the exact check). The state is
+/// computed as [`element`] computes it. With the square root's argument ≥ 0, the denominator is
+/// at least `eps` (a root over a positive correction, plus `eps`), so with
+/// `|step_size · m| < eps · LIMIT` the step is at most `LIMIT`, and a parameter within `LIMIT`
+/// stays finite. With `eps` = 0 nothing passes (the comparison is strict), since the
+/// denominator could then be 0.
+#[inline(always)]
+fn certainly_finite<T: Real, const AMSGRAD: bool, const L2: bool, const DECOUPLED: bool>(
+    c: &Constants<T>,
+    param: T,
+    grad: T,
+    state: [T; 3],
+) -> bool {
+    let (param, [first, second, max]) = moments::<T, AMSGRAD, L2, DECOUPLED>(c, param, grad, state);
+    let limit = T::of(LIMIT);
+    let root = if AMSGRAD { max } else { second };
+    let moments_finite = first.is_finite() & second.is_finite() & (!AMSGRAD | max.is_finite());
+    moments_finite & (root >= T::zero()) & (param.abs() <= limit) & ((c.step_size * first).abs() < c.eps_limit)
 }
 
 #[cfg(test)]
@@ -249,6 +306,88 @@ mod tests {
                 p[i] -= config.lr * m_hat / (v_hat.sqrt() + config.eps);
             }
         }
+    }
+
+    /// The guard's shortcut never promises a finite update that is not: random parameters,
+    /// gradients and state drawn across every magnitude (0, subnormal, huge, infinite, NaN,
+    /// negative second moments), under every variant and an `eps` of 0, tiny or default.
+    fn shortcut_is_sound<T: Real>() {
+        fn check<T: Real, const A: bool, const L: bool, const D: bool>(c: &Constants<T>, values: [T; 5]) -> bool {
+            let [p, g, m, v, v_max] = values;
+            if !certainly_finite::<T, A, L, D>(c, p, g, [m, v, v_max]) {
+                return false;
+            }
+            let (param, [first, second, max]) = element::<T, A, L, D>(c, p, g, [m, v, v_max]);
+            assert!(
+                param.is_finite() && first.is_finite() && second.is_finite() && (!A || max.is_finite()),
+                "promised finite, got {param}, [{first}, {second}, {max}] from {values:?}"
+            );
+            true
+        }
+        let magnitudes = [
+            0.0,
+            1e-45,
+            1e-310,
+            1e-30,
+            1e-8,
+            1.0,
+            1e10,
+            1e19,
+            1e30,
+            3e38,
+            1e300,
+            f64::INFINITY,
+            f64::NAN,
+        ];
+        let mut rng = crate::Rng::new(7);
+        let mut draw = || {
+            let magnitude = magnitudes[(rng.uniform(0.0, magnitudes.len() as f64) as usize).min(magnitudes.len() - 1)];
+            T::of(magnitude * rng.uniform(-2.0, 2.0))
+        };
+        let mut promised = 0;
+        for case in 0..20_000 {
+            let eps = [0.0, 1e-40, 1e-8][case % 3];
+            let (weight_decay, lr) = ([0.0, 0.1, 1e30][case / 3 % 3], [1e-3, 10.0][case / 9 % 2]);
+            let c = Constants::new(
+                T::of(lr),
+                T::of(0.9),
+                T::of(0.999),
+                T::of(eps),
+                T::of(weight_decay),
+                1 + case as u64 % 5,
+            );
+            let values = [draw(), draw(), draw(), draw(), draw()];
+            promised += usize::from(check::<T, false, false, false>(&c, values));
+            promised += usize::from(check::<T, true, true, false>(&c, values));
+            promised += usize::from(check::<T, false, false, true>(&c, values));
+            promised += usize::from(check::<T, true, false, true>(&c, values));
+        }
+        // The shortcut is taken often enough to be worth having.
+        assert!(promised > 5_000, "{promised} promises");
+    }
+
+    #[test]
+    fn guard_shortcut_is_sound_f32() {
+        shortcut_is_sound::<f32>();
+    }
+
+    #[test]
+    fn guard_shortcut_is_sound_f64() {
+        shortcut_is_sound::<f64>();
+    }
+
+    /// With eps 0, a zero gradient on zero state divides 0 by 0: the guard refuses it, though
+    /// every input is finite.
+    #[test]
+    fn guard_refuses_zero_over_zero() {
+        let mut net = Vector2::new(1.0_f32, 2.0);
+        let mut adam = Adam::<f32, Vector2<f32>>::new(AdamConfig {
+            eps: 0.0,
+            ..AdamConfig::default()
+        });
+        let error = adam.try_step(&mut net, &Vector2::zeros()).unwrap_err();
+        assert!(error.new.is_nan());
+        assert_eq!((net, adam.steps), (Vector2::new(1.0, 2.0), 0));
     }
 
     fn variants() -> [AdamConfig<f64>; 4] {

@@ -50,8 +50,9 @@ pub trait Rule<T: Real, const K: usize>: Copy + Zeroable {
     fn prepare(&self, t: u64) -> Self::Step;
 
     /// Hands `walk` the element function of this configuration, chosen once per step (so the
-    /// element loop is branch-free and vectorises), together with which state buffers it
-    /// writes. The function maps `(parameter, gradient, state)` to their new values.
+    /// element loop is branch-free and vectorises), with the mask of the state buffers it
+    /// writes as [`Walk::run`]'s `WRITTEN`. The function maps `(parameter, gradient, state)` to
+    /// their new values, and returns a buffer the configuration does not write unchanged.
     fn with_element<W: Walk<T, K>>(&self, step: Self::Step, walk: W) -> W::Output;
 }
 
@@ -60,8 +61,19 @@ pub trait Walk<T: Real, const K: usize> {
     /// What the walk returns.
     type Output;
 
-    /// Walks every parameter with `element`; `written[k]` says whether state buffer `k` changes.
-    fn run<E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(self, element: E, written: [bool; K]) -> Self::Output;
+    /// Walks every parameter with `element`; bit `k` of `WRITTEN` says whether state buffer `k`
+    /// changes. A constant, so that a buffer left alone is neither loaded, checked nor stored:
+    /// without AMSGrad, Adam's `max_exp_avg_sq` costs nothing.
+    ///
+    /// `certain` is the check pass's shortcut: given the same arguments as `element`, `true`
+    /// promises that every value `element` returns for a written buffer, and the parameter, is
+    /// finite, decided more cheaply than by computing them (Adam's skips its square root and
+    /// division). It must never promise wrongly; `false` merely sends the tensor to the exact
+    /// check, so `|_, _, _| false` is always correct.
+    fn run<const WRITTEN: usize, E, C>(self, element: E, certain: C) -> Self::Output
+    where
+        E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy,
+        C: Fn(T, T, [T; K]) -> bool + Copy;
 }
 
 /// An optimizer: an update [`Rule`] (`R`, whose hyperparameters are `config`) applied to the
@@ -151,6 +163,18 @@ impl<T: Real, N: Parameters<T>, R: Rule<T, K>, const K: usize> Engine<T, N, R, K
         }
     }
 
+    /// Writes the update of one step whose constants are `step`.
+    fn write(&mut self, net: &mut N, grad: &N::Gradient, step: R::Step) {
+        self.config.with_element(
+            step,
+            Write {
+                net,
+                grad,
+                state: &mut self.state,
+            },
+        );
+    }
+
     /// The step counter after one more step: saturated at [`MAX_STEPS`], where every rule's
     /// step-dependent factor has long reached its limit.
     fn next_step(&self) -> u64 {
@@ -170,18 +194,12 @@ impl<T: Real, N: Parameters<T>, R: Rule<T, K>, const K: usize> Optimizer<T, N> f
     fn step(&mut self, net: &mut N, grad: &N::Gradient) {
         self.steps = self.next_step();
         let step = self.config.prepare(self.steps);
-        self.config.with_element(
-            step,
-            Write {
-                net,
-                grad,
-                state: &mut self.state,
-            },
-        );
+        self.write(net, grad, step);
     }
 
     fn try_step(&mut self, net: &mut N, grad: &N::Gradient) -> Result<(), NonFiniteUpdate<T>> {
-        let step = self.config.prepare(self.next_step());
+        let steps = self.next_step();
+        let step = self.config.prepare(steps);
         let check = Check::<T, N, K> {
             net,
             grad,
@@ -189,7 +207,8 @@ impl<T: Real, N: Parameters<T>, R: Rule<T, K>, const K: usize> Optimizer<T, N> f
             names: R::SLOTS.map(|slot| slot.name),
         };
         self.config.with_element(step, check)?;
-        self.step(net, grad);
+        self.steps = steps;
+        self.write(net, grad, step);
         Ok(())
     }
 
@@ -222,6 +241,13 @@ impl<T: Real, N: Parameters<T>, R: Rule<T, K>, const K: usize> Optimizer<T, N> f
     }
 }
 
+/// `f`, with its argument types fixed to what [`Parameters::zip_gradient`] calls it with (which
+/// a closure bound to a variable does not infer).
+#[inline(always)]
+fn visitor<T, const K: usize, F: FnMut(&mut [T], &[T], [&mut [T]; K])>(f: F) -> F {
+    f
+}
+
 /// The write pass: every element's new values stored.
 struct Write<'a, T: Real, N: Parameters<T>, const K: usize> {
     net: &'a mut N,
@@ -233,17 +259,20 @@ impl<T: Real, N: Parameters<T>, const K: usize> Walk<T, K> for Write<'_, T, N, K
     type Output = ();
 
     #[inline(always)]
-    fn run<E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(self, element: E, _written: [bool; K]) {
+    fn run<const WRITTEN: usize, E, C>(self, element: E, _certain: C)
+    where
+        E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy,
+        C: Fn(T, T, [T; K]) -> bool + Copy,
+    {
         let Self { net, grad, state } = self;
         crate::simd::widest(
             #[inline(always)]
             || {
-                net.zip_gradient(
-                    grad,
-                    state.each_mut(),
+                let mut write = visitor(
                     #[inline(always)]
-                    |p, g, s| write_elements(p, g, s, element),
+                    |p, g, s| write_elements::<T, K, WRITTEN, E>(p, g, s, element),
                 );
+                net.zip_gradient(grad, state.each_mut(), &mut write);
             },
         );
     }
@@ -252,25 +281,26 @@ impl<T: Real, N: Parameters<T>, const K: usize> Walk<T, K> for Write<'_, T, N, K
 /// The element loop of the write pass. The state slices are taken out of their array before
 /// the loop (one, two or three, the counts the rules use) and passed as separate arguments of a
 /// function inlined here, which tells the compiler that they do not overlap: the loop then
-/// vectorises without run-time overlap checks. A state buffer a configuration does not write
-/// gets its own values back, one load and store per element that keeps the loop branch-free.
+/// vectorises without run-time overlap checks. A state buffer outside `WRITTEN` is not stored.
 #[inline(always)]
-fn write_elements<T: Real, const K: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(
+fn write_elements<T: Real, const K: usize, const WRITTEN: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(
     p: &mut [T],
     g: &[T],
     mut s: [&mut [T]; K],
     element: E,
 ) {
     match s.as_mut_slice() {
-        [a] => write_one(p, g, a, element),
-        [a, b, c] => write_three(p, g, a, b, c, element),
+        [a] => write_one::<T, K, WRITTEN, E>(p, g, a, element),
+        [a, b, c] => write_three::<T, K, WRITTEN, E>(p, g, a, b, c, element),
         s => {
             let n = p.len();
             for i in 0..n {
                 let (param, state) = element(p[i], g[i], core::array::from_fn(|k| s[k][i]));
                 p[i] = param;
-                for (buffer, value) in s.iter_mut().zip(state) {
-                    buffer[i] = value;
+                for (k, (buffer, value)) in s.iter_mut().zip(state).enumerate() {
+                    if written::<WRITTEN>(k) {
+                        buffer[i] = value;
+                    }
                 }
             }
         }
@@ -279,7 +309,7 @@ fn write_elements<T: Real, const K: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + 
 
 /// [`write_elements`] with one state buffer.
 #[inline(always)]
-fn write_one<T: Real, const K: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(
+fn write_one<T: Real, const K: usize, const WRITTEN: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(
     p: &mut [T],
     g: &[T],
     a: &mut [T],
@@ -291,13 +321,15 @@ fn write_one<T: Real, const K: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>
     for i in 0..n {
         let (param, state) = element(p[i], g[i], lanes([a[i]]));
         p[i] = param;
-        a[i] = state[0];
+        if written::<WRITTEN>(0) {
+            a[i] = state[0];
+        }
     }
 }
 
 /// [`write_elements`] with three state buffers.
 #[inline(always)]
-fn write_three<T: Real, const K: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(
+fn write_three<T: Real, const K: usize, const WRITTEN: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(
     p: &mut [T],
     g: &[T],
     a: &mut [T],
@@ -310,8 +342,18 @@ fn write_three<T: Real, const K: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + Cop
     for i in 0..n {
         let (param, state) = element(p[i], g[i], lanes([a[i], b[i], c[i]]));
         p[i] = param;
-        (a[i], b[i], c[i]) = (state[0], state[1], state[2]);
+        for (k, (buffer, value)) in [&mut a[i], &mut b[i], &mut c[i]].into_iter().zip(state).enumerate() {
+            if written::<WRITTEN>(k) {
+                *buffer = value;
+            }
+        }
     }
+}
+
+/// Whether state buffer `k` is in the mask `WRITTEN`.
+#[inline(always)]
+const fn written<const WRITTEN: usize>(k: usize) -> bool {
+    WRITTEN >> k & 1 == 1
 }
 
 /// `values` as an array of length `K`, where `K` is `J` (the arm of a match on the length).
@@ -333,7 +375,11 @@ impl<T: Real, N: Parameters<T>, const K: usize> Walk<T, K> for Check<'_, T, N, K
     type Output = Result<(), NonFiniteUpdate<T>>;
 
     #[inline(always)]
-    fn run<E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(self, element: E, written: [bool; K]) -> Self::Output {
+    fn run<const WRITTEN: usize, E, C>(self, element: E, certain: C) -> Self::Output
+    where
+        E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy,
+        C: Fn(T, T, [T; K]) -> bool + Copy,
+    {
         let Self {
             net,
             grad,
@@ -345,17 +391,19 @@ impl<T: Real, N: Parameters<T>, const K: usize> Walk<T, K> for Check<'_, T, N, K
         crate::simd::widest(
             #[inline(always)]
             || {
-                net.zip_gradient(
-                    grad,
-                    state.each_mut(),
+                let mut check = visitor(
                     #[inline(always)]
                     |p, g, s| {
-                        if found.is_none() && !all_finite(p, g, &s, element, written) {
-                            found = Some(locate::<T, N, K, E>(tensor, p, g, &s, element, written, names));
+                        if found.is_none()
+                            && !all_certain(p, g, &s, certain)
+                            && !all_finite::<T, K, WRITTEN, E>(p, g, &s, element)
+                        {
+                            found = Some(locate::<T, N, K, WRITTEN, E>(tensor, p, g, &s, element, names));
                         }
                         tensor += 1;
                     },
                 );
+                net.zip_gradient(grad, state.each_mut(), &mut check);
             },
         );
         found.map_or(Ok(()), Err)
@@ -363,38 +411,77 @@ impl<T: Real, N: Parameters<T>, const K: usize> Walk<T, K> for Check<'_, T, N, K
 }
 
 /// Whether every new value of a tensor's elements is finite: a branch-free pass that
-/// vectorises (the common case), before [`locate`] looks for the culprit.
+/// vectorises (the common case), before [`locate`] looks for the culprit. Each value's
+/// [`non_finite_bits`] are ORed into one word (an integer reduction, which the
+/// compiler vectorises where it would not reorder a float one). Buffers outside `WRITTEN` are
+/// not checked, nor, then, loaded.
 #[inline(always)]
-fn all_finite<T: Real, const K: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(
+fn all_finite<T: Real, const K: usize, const WRITTEN: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(
     p: &[T],
     g: &[T],
     s: &[&mut [T]; K],
     element: E,
-    written: [bool; K],
 ) -> bool {
     let n = p.len();
     let g = &g[..n];
     let s: [&[T]; K] = core::array::from_fn(|k| &s[k][..n]);
-    let mut finite = true;
+    let mut bits = 0;
     for i in 0..n {
-        let (param, state) = element(p[i], g[i], core::array::from_fn(|k| s[k][i]));
-        finite &= param.is_finite();
-        for k in 0..K {
-            finite &= !written[k] || state[k].is_finite();
+        let (param, new) = element(p[i], g[i], core::array::from_fn(|k| s[k][i]));
+        bits |= non_finite_bits(param);
+        for (k, value) in new.into_iter().enumerate() {
+            if written::<WRITTEN>(k) {
+                bits |= non_finite_bits(value);
+            }
         }
     }
-    finite
+    bits == 0
+}
+
+/// Whether `certain` promises every element of a tensor: the cheap pass the exact one
+/// ([`all_finite`]) backs up. The refusals are counted as integers, which vectorises.
+#[inline(always)]
+fn all_certain<T: Real, const K: usize, C: Fn(T, T, [T; K]) -> bool + Copy>(
+    p: &[T],
+    g: &[T],
+    s: &[&mut [T]; K],
+    certain: C,
+) -> bool {
+    let n = p.len();
+    let g = &g[..n];
+    let s: [&[T]; K] = core::array::from_fn(|k| &s[k][..n]);
+    let mut refused = 0u32;
+    for i in 0..n {
+        refused |= u32::from(!certain(p[i], g[i], core::array::from_fn(|k| s[k][i])));
+    }
+    refused == 0
+}
+
+/// The bits of `x − x`: all zero for a finite `x` (the difference is +0), those of a NaN (never
+/// all zero) for an infinite or NaN one.
+#[inline(always)]
+#[expect(clippy::eq_op, reason = "x - x is +0 only for a finite x, which is the test")]
+fn non_finite_bits<T: Real>(x: T) -> u32 {
+    let difference = x - x;
+    bytemuck::cast_slice::<T, u32>(core::slice::from_ref(&difference))
+        .iter()
+        .fold(0, |bits, &word| bits | word)
 }
 
 /// The first element of a tensor whose update is not finite, as an error.
 #[cold]
-fn locate<T: Real, N: Parameters<T>, const K: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(
+fn locate<
+    T: Real,
+    N: Parameters<T>,
+    const K: usize,
+    const WRITTEN: usize,
+    E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy,
+>(
     tensor: usize,
     p: &[T],
     g: &[T],
     s: &[&mut [T]; K],
     element: E,
-    written: [bool; K],
     names: [&'static str; K],
 ) -> NonFiniteUpdate<T> {
     let info = N::Gradient::tensor_infos().nth(tensor);
@@ -410,7 +497,7 @@ fn locate<T: Real, N: Parameters<T>, const K: usize, E: Fn(T, T, [T; K]) -> (T, 
             };
         }
         for k in 0..K {
-            if written[k] && !state[k].is_finite() {
+            if written::<WRITTEN>(k) && !state[k].is_finite() {
                 return NonFiniteUpdate {
                     tensor: info,
                     index: i,

@@ -127,16 +127,39 @@ impl<T: Real> Rule<T, 3> for RmsPropConfig<T> {
     fn with_element<W: Walk<T, 3>>(&self, c: Constants<T>, walk: W) -> W::Output {
         let l2 = self.weight_decay != T::zero();
         let momentum = self.momentum > T::zero();
-        let written = [true, momentum, self.centered];
         match (self.centered, momentum, l2) {
-            (false, false, false) => walk.run(move |p, g, s| element::<T, false, false, false>(&c, p, g, s), written),
-            (false, false, true) => walk.run(move |p, g, s| element::<T, false, false, true>(&c, p, g, s), written),
-            (false, true, false) => walk.run(move |p, g, s| element::<T, false, true, false>(&c, p, g, s), written),
-            (false, true, true) => walk.run(move |p, g, s| element::<T, false, true, true>(&c, p, g, s), written),
-            (true, false, false) => walk.run(move |p, g, s| element::<T, true, false, false>(&c, p, g, s), written),
-            (true, false, true) => walk.run(move |p, g, s| element::<T, true, false, true>(&c, p, g, s), written),
-            (true, true, false) => walk.run(move |p, g, s| element::<T, true, true, false>(&c, p, g, s), written),
-            (true, true, true) => walk.run(move |p, g, s| element::<T, true, true, true>(&c, p, g, s), written),
+            (false, false, false) => walk.run::<0b001, _, _>(
+                move |p, g, s| element::<T, false, false, false>(&c, p, g, s),
+                |_, _, _| false,
+            ),
+            (false, false, true) => walk.run::<0b001, _, _>(
+                move |p, g, s| element::<T, false, false, true>(&c, p, g, s),
+                |_, _, _| false,
+            ),
+            (false, true, false) => walk.run::<0b011, _, _>(
+                move |p, g, s| element::<T, false, true, false>(&c, p, g, s),
+                |_, _, _| false,
+            ),
+            (false, true, true) => walk.run::<0b011, _, _>(
+                move |p, g, s| element::<T, false, true, true>(&c, p, g, s),
+                |_, _, _| false,
+            ),
+            (true, false, false) => walk.run::<0b101, _, _>(
+                move |p, g, s| element::<T, true, false, false>(&c, p, g, s),
+                |_, _, _| false,
+            ),
+            (true, false, true) => walk.run::<0b101, _, _>(
+                move |p, g, s| element::<T, true, false, true>(&c, p, g, s),
+                |_, _, _| false,
+            ),
+            (true, true, false) => walk.run::<0b111, _, _>(
+                move |p, g, s| element::<T, true, true, false>(&c, p, g, s),
+                |_, _, _| false,
+            ),
+            (true, true, true) => walk.run::<0b111, _, _>(
+                move |p, g, s| element::<T, true, true, true>(&c, p, g, s),
+                |_, _, _| false,
+            ),
         }
     }
 }

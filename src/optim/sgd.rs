@@ -115,12 +115,30 @@ impl<T: Real> Rule<T, 1> for SgdConfig<T> {
     fn with_element<W: Walk<T, 1>>(&self, c: Constants<T>, walk: W) -> W::Output {
         let l2 = self.weight_decay != T::zero();
         match (self.momentum != T::zero(), self.nesterov, l2) {
-            (false, _, false) => walk.run(move |p, g, b| element::<T, false, false, false>(&c, p, g, b), [false]),
-            (false, _, true) => walk.run(move |p, g, b| element::<T, false, false, true>(&c, p, g, b), [false]),
-            (true, false, false) => walk.run(move |p, g, b| element::<T, true, false, false>(&c, p, g, b), [true]),
-            (true, false, true) => walk.run(move |p, g, b| element::<T, true, false, true>(&c, p, g, b), [true]),
-            (true, true, false) => walk.run(move |p, g, b| element::<T, true, true, false>(&c, p, g, b), [true]),
-            (true, true, true) => walk.run(move |p, g, b| element::<T, true, true, true>(&c, p, g, b), [true]),
+            (false, _, false) => walk.run::<0, _, _>(
+                move |p, g, b| element::<T, false, false, false>(&c, p, g, b),
+                |_, _, _| false,
+            ),
+            (false, _, true) => walk.run::<0, _, _>(
+                move |p, g, b| element::<T, false, false, true>(&c, p, g, b),
+                |_, _, _| false,
+            ),
+            (true, false, false) => walk.run::<1, _, _>(
+                move |p, g, b| element::<T, true, false, false>(&c, p, g, b),
+                |_, _, _| false,
+            ),
+            (true, false, true) => walk.run::<1, _, _>(
+                move |p, g, b| element::<T, true, false, true>(&c, p, g, b),
+                |_, _, _| false,
+            ),
+            (true, true, false) => walk.run::<1, _, _>(
+                move |p, g, b| element::<T, true, true, false>(&c, p, g, b),
+                |_, _, _| false,
+            ),
+            (true, true, true) => walk.run::<1, _, _>(
+                move |p, g, b| element::<T, true, true, true>(&c, p, g, b),
+                |_, _, _| false,
+            ),
         }
     }
 }
