@@ -74,6 +74,8 @@ mod network;
 mod ranges;
 mod relu;
 mod tensors;
+#[cfg(feature = "alloc")]
+mod weight_ranges;
 
 pub use affine::Affine;
 pub use arithmetic::{
@@ -95,3 +97,5 @@ pub use network::Int8Network;
 pub use ranges::Ranges;
 pub use relu::Int8Relu;
 pub use tensors::{Int8Element, Int8Tensors, Int8Values, Int8ValuesMut};
+#[cfg(feature = "alloc")]
+pub use weight_ranges::WeightRanges;

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use static_nn::format;
 use static_nn::prelude::*;
-use static_nn::quantised::{Int8Dense, Int8Network, Int8Relu, Ranges};
+use static_nn::quantised::{Int8Dense, Int8Network, Int8Relu, Ranges, WeightRanges};
 use static_nn::{AsConst, ConstExpr};
 
 /// As in `examples/embedded/src/lib.rs`.
@@ -340,7 +340,15 @@ fn regenerate_the_int8_constants() {
     let iris: IrisInt8 = Int8Network::quantise(&iris, &calibration(&iris_rows()), Ranges::MinMax).unwrap();
     write("iris_int8.rs", "IRIS_INT8: IrisInt8", &iris);
     let digits: Digits = loaded(include_bytes!("../examples/embedded/digits.snn"));
-    let digits: DigitsInt8 = Int8Network::quantise(&digits, &calibration(&digits_rows()), Ranges::MinMax).unwrap();
+    // With the largest weight as each row's range this network loses 27 of 359 held-out digits:
+    // first-layer weights of up to 19.8 on almost always blank pixels set their rows' scales.
+    let digits: DigitsInt8 = Int8Network::quantise_with(
+        &digits,
+        &calibration(&digits_rows()),
+        Ranges::MinMax,
+        WeightRanges::MinimiseError,
+    )
+    .unwrap();
     write("digits_int8.rs", "DIGITS_INT8: DigitsInt8", &digits);
 }
 
@@ -369,10 +377,8 @@ fn int8_outputs_on_the_device_equal_the_hosts_bit_for_bit() {
         let correct = compare_with::<64, 10>(&run(board, "digits_int8"), "digits-int8", &digits_rows, digits_host);
         let real = compare(&run(board, "digits"), "digits-constant", &digits, &digits_rows);
         println!("held-out digits on {}: int8 {correct} of 359, f32 {real}", board.target);
-        // Measured: 324 against 351. A few of this network's first-layer weights reach ±19.8
-        // and set their rows' scales; rounding those weights alone gives 327
-        // (examples/embedded/README.md).
-        assert!(correct >= 320, "digits: int8 {correct}, f32 {real}");
+        // Within one point of 359 (3.59 digits); measured equal (351 and 351).
+        assert!(correct + 3 >= real, "digits: int8 {correct}, f32 {real}");
     }
 }
 
@@ -538,10 +544,10 @@ fn footprint_and_instruction_counts() {
         flash[&(M4F.target, "constant")] <= 3 * 1024,
         "iris with weights compiled in: {flash:?}"
     );
-    // The int8 weights are a quarter of the f32 ones, but for iris (524 B of f32 weights) the
-    // integer arithmetic's code outweighs that; digits (19 KiB) is where int8 pays.
+    // The goal: iris with int8 weights compiled in is smaller than with f32 ones
+    // (measured 2,692 against 2,976 B).
     assert!(
-        flash[&(M4F.target, "int8")] < flash[&(M4F.target, "bytes")],
+        flash[&(M4F.target, "int8")] < flash[&(M4F.target, "constant")],
         "iris in int8: {flash:?}"
     );
     assert!(

@@ -39,14 +39,18 @@ pub fn quantize_multiplier(multiplier: f64) -> (i32, i32) {
 /// ```
 /// The division truncates toward zero, so a tie rounds away from zero for a positive product
 /// and toward zero for a negative one (`-1.5 → -1`); the tests pin that down.
+///
+/// Computed as `(ab + 2^30) >> 31` (an arithmetic shift, which floors): for `ab >= 0` that is
+/// the truncated quotient above, and for `ab < 0` the truncated (ceiling) quotient of
+/// `ab + 1 − 2^30` is the floor of `(ab + 1 − 2^30 + 2^31 − 1) / 2^31`, the same. One add and a
+/// shift instead of a sign-dependent nudge and a signed division, which matters on a
+/// microcontroller (tests/quantised_reference.rs checks it against exact rational arithmetic).
 #[inline(always)]
 pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
     if a == i32::MIN && b == i32::MIN {
         return i32::MAX;
     }
-    let product = a as i64 * b as i64;
-    let nudge: i64 = if product >= 0 { 1 << 30 } else { 1 - (1 << 30) };
-    ((product + nudge) / (1 << 31)) as i32
+    ((a as i64 * b as i64 + (1 << 30)) >> 31) as i32
 }
 
 /// gemmlowp's `RoundingDivideByPOT`: `x / 2^exponent`, rounded to nearest with ties away from

@@ -2,7 +2,7 @@
 
 use alloc::vec::Vec;
 
-use super::{Affine, QuantiseError, Ranges};
+use super::{Affine, QuantiseError, Ranges, WeightRanges};
 use crate::{Layer, Real};
 
 /// What a layer's conversion needs besides its calibration inputs.
@@ -12,6 +12,8 @@ pub struct QuantiseContext {
     pub input: Affine,
     /// How calibration values become ranges.
     pub ranges: Ranges,
+    /// How each output channel's weights become its scale.
+    pub weights: WeightRanges,
     /// The real interval the next layer clamps to, if it is a clamp ([`Relu`](crate::Relu):
     /// `[0, ∞)`): a layer that can fold it (as TFLite fuses an activation into a fully
     /// connected layer) encodes only that interval and clamps to it.

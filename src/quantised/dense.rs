@@ -246,7 +246,7 @@ impl<const I: usize, const O: usize> ConstExpr for Int8Dense<I, O> {
 /// `PopulateConvolutionQuantizationParams` compute them:
 ///
 /// ```text
-/// weight_scale[o] = max_i |W[o][i]| / 127   (1 for an all-zero row)
+/// weight_scale[o] = max_i |W[o][i]| / 127   (1 for an all-zero row; or a clipped range, see WeightRanges)
 /// weight[o][i] = clamp(round(W[o][i] · (1 / weight_scale[o])), -127, 127)
 /// bias[o] = round(b[o] · (1 / (input_scale · weight_scale[o])))
 /// multiplier[o], shift[o] = QuantizeMultiplier(input_scale · weight_scale[o] / output_scale)   (in double)
@@ -291,9 +291,17 @@ impl<T: Real, const I: usize, const O: usize> Quantise<T, SMatrix<T, I, 1>> for 
             output_min: if low.is_finite() { output.quantise(low) } else { -128 },
             output_max: if high.is_finite() { output.quantise(high) } else { 127 },
         };
+        let mut input_power = [0.0f64; I];
+        for x in calibration {
+            for (power, &v) in input_power.iter_mut().zip(x.iter()) {
+                *power += (v.to_f64() * v.to_f64()) / calibration.len() as f64;
+            }
+        }
+        let mut row = Vec::with_capacity(I);
         for o in 0..O {
-            let range = (0..I).fold(0.0f32, |m, i| m.max(real(self.weight[(o, i)]).abs()));
-            let weight_scale = if range == 0.0 { 1.0 } else { range / 127.0 };
+            row.clear();
+            row.extend((0..I).map(|i| real(self.weight[(o, i)])));
+            let weight_scale = context.weights.scale(&row, &input_power);
             let inverse = 1.0 / weight_scale;
             for (i, q) in layer.weight[o].iter_mut().enumerate() {
                 *q = libm::roundf(real(self.weight[(o, i)]) * inverse).clamp(-127.0, 127.0) as i8;

@@ -4,7 +4,7 @@ use nalgebra::SMatrix;
 
 use super::{Affine, Int8Layer};
 #[cfg(feature = "alloc")]
-use super::{Quantise, QuantiseContext, QuantiseError, Ranges};
+use super::{Quantise, QuantiseContext, QuantiseError, Ranges, WeightRanges};
 use crate::Real;
 
 /// An `int8` network `N` for `I` real inputs, with the encoding of its input (applied by
@@ -62,6 +62,24 @@ impl<N, const I: usize> Int8Network<N, I> {
     where
         F: Quantise<T, SMatrix<T, I, 1>, Int8 = N>,
     {
+        Self::quantise_with(net, calibration, ranges, WeightRanges::MaxAbs)
+    }
+
+    /// [`quantise`](Self::quantise) with each output channel's weight scale chosen by
+    /// `weights` instead of the largest weight.
+    ///
+    /// # Errors
+    /// As [`quantise`](Self::quantise).
+    #[cfg(feature = "alloc")]
+    pub fn quantise_with<T: Real, F>(
+        net: &F,
+        calibration: &[[T; I]],
+        ranges: Ranges,
+        weights: WeightRanges,
+    ) -> Result<Self, QuantiseError>
+    where
+        F: Quantise<T, SMatrix<T, I, 1>, Int8 = N>,
+    {
         let inputs: alloc::vec::Vec<SMatrix<T, I, 1>> =
             calibration.iter().map(|x| SMatrix::from_column_slice(x)).collect();
         let mut values = super::ranges::values_of::<T, _>(&inputs);
@@ -72,6 +90,7 @@ impl<N, const I: usize> Int8Network<N, I> {
             QuantiseContext {
                 input,
                 ranges,
+                weights,
                 clamp: None,
             },
         )?;
