@@ -13,6 +13,9 @@ use static_nn::optim::{PlateauConfig, ReduceLrOnPlateau, Schedule, StepLr};
 use static_nn::prelude::*;
 use static_nn::{Counters, Number};
 
+mod forged_checksum;
+use forged_checksum::forge_checksum;
+
 type Normed = (Dense<f64, 2, 3>, BatchNorm<f64, 3>, Tanh, Dense<f64, 3, 1>);
 
 fn normed(seed: u64) -> Normed {
@@ -200,30 +203,6 @@ fn bits<N: Parameters<f64>>(net: &N) -> Vec<u64> {
 /// What an accepted network must satisfy: every value finite, every variance ≥ 0.
 fn sound(net: &Full) -> bool {
     bits(net).iter().all(|&b| f64::from_bits(b).is_finite()) && net.1.running_var.iter().all(|&v| v >= 0.0)
-}
-
-/// CRC-32 (IEEE), to forge a checksum after an edit so that the checks behind it run.
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-fn forge_checksum(bytes: &mut [u8]) {
-    if bytes.len() >= 4 {
-        let end = bytes.len() - 4;
-        let crc = crc32(&bytes[..end]);
-        bytes[end..].copy_from_slice(&crc.to_le_bytes());
-    }
 }
 
 /// A hostile edit of a valid file: bytes overwritten, header fields forged, the file cut or

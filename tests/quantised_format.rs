@@ -9,6 +9,9 @@ use static_nn::format::{self, Error};
 use static_nn::quantised::{Int8Dense, Int8Lookup, Int8Network, Int8Relu, Ranges};
 use static_nn::{Dense, Init, Parameters, Relu, Rng, Tanh};
 
+mod forged_checksum;
+use forged_checksum::forge_checksum;
+
 type Real = (Dense<f32, 3, 6>, Relu, Dense<f32, 6, 5>, Tanh, Dense<f32, 5, 2>);
 type Quantised = Int8Network<(Int8Dense<3, 6>, Int8Relu, Int8Dense<6, 5>, Int8Lookup, Int8Dense<5, 2>), 3>;
 
@@ -19,30 +22,6 @@ fn quantised(seed: u64) -> Quantised {
         .map(|_| core::array::from_fn(|_| rng.uniform(-2.0, 2.0) as f32))
         .collect();
     Int8Network::quantise(&net, &calibration, Ranges::MinMax).unwrap()
-}
-
-/// CRC-32 (IEEE), to forge a checksum after an edit so that the checks behind it run.
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-fn forge_checksum(bytes: &mut [u8]) {
-    if bytes.len() >= 4 {
-        let end = bytes.len() - 4;
-        let crc = crc32(&bytes[..end]);
-        bytes[end..].copy_from_slice(&crc.to_le_bytes());
-    }
 }
 
 /// Where the input scale sits: the file ends with `input.scale` (4 bytes), `input.zero_point`

@@ -7,6 +7,9 @@ use static_nn::format::{self, Error, Loader, Name, Shape};
 use static_nn::prelude::*;
 use static_nn::{Seq, TensorInfo};
 
+mod forged_checksum;
+use forged_checksum::{crc32, forge_checksum};
+
 /// Every layer type of the crate, with non-default hyperparameters.
 type EveryLayer<T> = Seq![
     Dense<T, 3, 4>, Sigmoid, Dense<T, 4, 4>, Relu, Dense<T, 4, 4>, LeakyRelu<T>, Dense<T, 4, 4>, Elu<T>,
@@ -127,23 +130,7 @@ fn the_layout_matches_the_documented_table() {
     let crc = u32::from_le_bytes(bytes[78..82].try_into().unwrap());
     assert_eq!(bytes.len(), 82);
     // The zlib CRC-32 of everything before it (value computed with Python's zlib.crc32).
-    assert_eq!(crc, crc32_reference(&bytes[..78]));
-}
-
-/// Bitwise CRC-32 straight from the definition, independent of the crate's table version.
-fn crc32_reference(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
+    assert_eq!(crc, crc32(&bytes[..78]));
 }
 
 #[test]
@@ -175,13 +162,6 @@ fn load_error<T: Real, N: Parameters<T> + Clone>(bytes: &[u8]) -> Error {
     let error = format::load(&mut net, bytes).unwrap_err();
     assert!(same_bits(&net, &before), "{error}");
     error
-}
-
-/// Rewrites the checksum after a deliberate edit, so that the check after it is reached.
-fn reseal(bytes: &mut [u8]) {
-    let n = bytes.len();
-    let crc = crc32_reference(&bytes[..n - 4]);
-    bytes[n - 4..].copy_from_slice(&crc.to_le_bytes());
 }
 
 #[test]
@@ -258,7 +238,7 @@ fn each_validation_error_names_what_is_wrong() {
     // A header whose signature was altered (and resealed) is caught by the signature.
     let mut bad = good.clone();
     bad[16] ^= 0xFF;
-    reseal(&mut bad);
+    forge_checksum(&mut bad);
     assert!(matches!(
         load_error::<f32, Small>(&bad),
         Error::SignatureMismatch { .. }
@@ -346,7 +326,7 @@ fn mutated() -> impl Strategy<Value = Vec<u8>> {
                 bytes[at] = value;
             }
             if seal {
-                reseal(&mut bytes);
+                forge_checksum(&mut bytes);
             }
             bytes.resize(keep, 0);
             bytes
