@@ -3,23 +3,14 @@
 //! compiles can still be regenerated: `STATIC_NN_REGENERATE=1 cargo test --test embed_fresh`.
 
 mod embed_network;
+mod generated_file;
 
 use embed_network::every_layer;
 use static_nn::format;
 
-const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/generated/every_layer.rs");
-
 #[test]
 fn the_generated_file_is_fresh() {
-    let expected = source();
-    if std::env::var_os("STATIC_NN_REGENERATE").is_some() {
-        std::fs::write(PATH, &expected).unwrap();
-    }
-    let committed = std::fs::read_to_string(PATH).unwrap();
-    assert!(
-        committed == expected,
-        "tests/generated/every_layer.rs is stale: run `STATIC_NN_REGENERATE=1 cargo test --test embed_fresh`"
-    );
+    generated_file::assert_fresh("every_layer.rs", &source(), "embed_fresh");
 }
 
 /// The generated file's whole text.

@@ -7,6 +7,8 @@
 //! `STATIC_NN_REGENERATE=1 cargo test --test quantised_embed` (if it no longer compiles, first
 //! replace the constant's expression with any value of its type).
 
+mod generated_file;
+
 use nalgebra::SMatrix;
 use static_nn::AsConst;
 use static_nn::quantised::{Affine, Int8Dense, Int8DenseParameters, Int8Layer, Int8Lookup, Int8Network, Int8Relu};
@@ -20,8 +22,6 @@ mod generated {
 
 /// Evaluated by the compiler.
 const FIRST_ENTRY: i8 = generated::QUANTISED.network.2.table[0];
-
-const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/generated/quantised.rs");
 
 /// Random integers from a fixed xorshift.
 fn integers(seed: u32) -> impl FnMut() -> i32 {
@@ -80,15 +80,7 @@ fn source() -> String {
 
 #[test]
 fn the_generated_file_is_fresh() {
-    let expected = source();
-    if std::env::var_os("STATIC_NN_REGENERATE").is_some() {
-        std::fs::write(PATH, &expected).unwrap();
-    }
-    let committed = std::fs::read_to_string(PATH).unwrap();
-    assert!(
-        committed == expected,
-        "tests/generated/quantised.rs is stale: run `STATIC_NN_REGENERATE=1 cargo test --test quantised_embed`"
-    );
+    generated_file::assert_fresh("quantised.rs", &source(), "quantised_embed");
 }
 
 #[test]

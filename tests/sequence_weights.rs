@@ -5,6 +5,8 @@
 //! `tests/generated/sequence_layers.rs` is committed; regenerate it with
 //! `STATIC_NN_REGENERATE=1 cargo test --test sequence_weights` and review the diff.
 
+mod generated_file;
+
 use nalgebra::SMatrix;
 use static_nn::format;
 use static_nn::prelude::*;
@@ -95,8 +97,6 @@ mod generated {
 /// Evaluated by the compiler: the weights are constants.
 const FIRST_GRU_WEIGHT: f64 = generated::SEQUENCE_LAYERS_F64.4.weight_ih[0].data.0[0][0];
 
-const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/generated/sequence_layers.rs");
-
 fn source() -> String {
     format::rust_source(
         &sequence_layers::<f32>(11),
@@ -112,15 +112,7 @@ fn source() -> String {
 
 #[test]
 fn the_generated_file_is_fresh() {
-    let expected = source();
-    if std::env::var_os("STATIC_NN_REGENERATE").is_some() {
-        std::fs::write(PATH, &expected).unwrap();
-    }
-    let committed = std::fs::read_to_string(PATH).unwrap();
-    assert!(
-        committed == expected,
-        "tests/generated/sequence_layers.rs is stale: run `STATIC_NN_REGENERATE=1 cargo test --test sequence_weights`"
-    );
+    generated_file::assert_fresh("sequence_layers.rs", &source(), "sequence_weights");
 }
 
 #[test]
