@@ -61,6 +61,7 @@
 
 mod affine;
 mod arithmetic;
+mod context;
 #[cfg(feature = "alloc")]
 mod convert;
 mod dense;
@@ -82,6 +83,7 @@ pub use arithmetic::{
     multiply_by_quantized_multiplier, quantize_multiplier, rounding_divide_by_power_of_two,
     saturating_rounding_doubling_high_mul,
 };
+pub use context::Int8Context;
 #[cfg(feature = "alloc")]
 pub use convert::{Converted, Quantise, QuantiseContext};
 pub use dense::{Int8Dense, Int8DenseParameters};

@@ -11,7 +11,7 @@ use super::kernel::{self, BLOCK, Requantisation};
 use super::{
     Affine, Converted, Quantise, QuantiseContext, QuantiseError, arithmetic::quantize_multiplier, ranges::values_of,
 };
-use super::{Int8Kernel, Int8Layer};
+use super::{Int8Context, Int8Kernel, Int8Layer};
 use crate::ConstExpr;
 #[cfg(feature = "alloc")]
 use crate::{Dense, Layer, Real};
@@ -194,24 +194,27 @@ impl<const I: usize, const O: usize> Int8Dense<I, O> {
     /// [`forward`](Int8Layer::forward) with a chosen kernel (the portable one if the CPU lacks
     /// it): for tests and benchmarks, since every kernel gives the same integers.
     pub fn forward_with<const B: usize>(&self, kernel: Int8Kernel, x: &SMatrix<i8, I, B>) -> SMatrix<i8, O, B> {
-        let mut y = SMatrix::<i8, O, B>::zeros();
-        kernel::dense::<O, I, B>(
-            kernel,
-            self.packed.as_flattened(),
-            x.as_slice(),
-            y.as_mut_slice(),
-            &self.requantisation(),
-        );
-        y
+        Int8Context::new(kernel).run(
+            #[inline(always)]
+            |context| self.forward_in(context, x),
+        )
     }
 }
 
 impl<const I: usize, const O: usize, const B: usize> Int8Layer<SMatrix<i8, I, B>> for Int8Dense<I, O> {
     type Output = SMatrix<i8, O, B>;
 
-    #[inline]
-    fn forward(&self, x: &SMatrix<i8, I, B>) -> SMatrix<i8, O, B> {
-        self.forward_with(Int8Kernel::best(), x)
+    #[inline(always)]
+    fn forward_in(&self, context: Int8Context, x: &SMatrix<i8, I, B>) -> SMatrix<i8, O, B> {
+        let mut y = SMatrix::<i8, O, B>::zeros();
+        kernel::dense::<O, I, B>(
+            context,
+            self.packed.as_flattened(),
+            x.as_slice(),
+            y.as_mut_slice(),
+            &self.requantisation(),
+        );
+        y
     }
 }
 

@@ -1,6 +1,7 @@
 //! The fully connected `int8` product with TFLite's requantisation, portable and on x86 vector
 //! instructions chosen at run time. Every variant gives the same integers.
 
+use super::Int8Context;
 use super::arithmetic::multiply_by_quantized_multiplier;
 
 /// Everything after the integer dot product `Σ w · (x + 128)`: per output channel bias (with the
@@ -87,12 +88,12 @@ pub(crate) const BLOCK: usize = if cfg!(all(feature = "std", target_arch = "x86_
     1
 };
 
-/// `Y = requantise(W (X + 128))` with `kernel`, or the portable code if the CPU lacks it: `W`
-/// is `o × i` in the packed order of [`Int8Dense`](super::Int8Dense), `X` is `b` columns of
-/// `i`, `Y` is `b` columns of `o`.
-#[inline]
+/// `Y = requantise(W (X + 128))` with the kernel of `context`: `W` is `o × i` in the packed
+/// order of [`Int8Dense`](super::Int8Dense), `X` is `b` columns of `i`, `Y` is `b` columns of
+/// `o`.
+#[inline(always)]
 pub(crate) fn dense<const O: usize, const I: usize, const B: usize>(
-    kernel: Int8Kernel,
+    context: Int8Context,
     w: &[i8],
     x: &[i8],
     y: &mut [i8],
@@ -100,10 +101,10 @@ pub(crate) fn dense<const O: usize, const I: usize, const B: usize>(
 ) {
     let shape = (O, I, B);
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if crate::x86_int8::dense::<O, I, B>(kernel, w, x, y, r) {
+    if crate::x86_int8::dense::<O, I, B>(context, w, x, y, r) {
         return;
     }
-    let _ = kernel;
+    let _ = context;
     crate::simd::widest(
         #[inline(always)]
         || portable::<BLOCK>(w, x, y, shape, r),
