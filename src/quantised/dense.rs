@@ -58,6 +58,10 @@ use crate::{Dense, Layer, Real};
 /// assert_eq!(LAYER.parameters().bias, [4]);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, bytemuck::Zeroable)]
+// The weights first and on a cache line on x86-64, where the kernels load a block's weights 64
+// bytes at a time: a load that straddles two lines costs two (16 % of the digits network's first
+// layer on a Zen 4).
+#[cfg_attr(all(feature = "std", target_arch = "x86_64"), repr(C, align(64)))]
 pub struct Int8Dense<const I: usize, const O: usize> {
     /// The weights in the kernels' order ([`pack`]), `I · O` bytes read as one slice.
     packed: [[i8; I]; O],
