@@ -195,7 +195,9 @@ unsafe fn rounded(product: __m512i, p: &Lanes, k: usize) -> __m512i {
 /// Lane `2j` from `even[j]`, lane `2j + 1` from `odd[j]`.
 const INTERLEAVE: [i32; 16] = [0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23];
 
-/// [`Requantisation::output`] on sixteen sums at once, lane for lane the same integers.
+/// [`Requantisation::output`] on sixteen sums at once before the clamp, lane for lane the same
+/// integers (the caller narrows them to bytes with saturation and then clamps, which gives
+/// what clamping in `int32` gives, as `[min, max]` lies inside the byte range).
 ///
 /// `SaturatingRoundingDoublingHighMul(a, b)` is `h = ⌊(a b + 2^30) / 2^31⌋` (its documentation
 /// proves it), and for `e >= 1` `RoundingDivideByPOT(h, e)` is `⌊(h + 2^(e−1) − [h < 0]) / 2^e⌋`
@@ -221,8 +223,7 @@ unsafe fn requantise(sum: __m512i, p: &Lanes, r: &Requantisation<'_>) -> __m512i
             _mm512_loadu_si512(INTERLEAVE.as_ptr().cast()),
             _mm512_castsi256_si512(_mm512_cvtsepi64_epi32(odd)),
         );
-        let y = _mm512_add_epi32(scaled, _mm512_set1_epi32(r.output_zero_point));
-        _mm512_max_epi32(_mm512_min_epi32(y, _mm512_set1_epi32(r.max)), _mm512_set1_epi32(r.min))
+        _mm512_add_epi32(scaled, _mm512_set1_epi32(r.output_zero_point))
     }
 }
 
@@ -265,7 +266,10 @@ unsafe fn dense_vnni<const O: usize, const I: usize, const B: usize>(
 /// input read once for all of them: for each group of four inputs, one `vpdpbusd` per block of
 /// the group (offset to `x + 128`, in every lane) by the block's four weights of each output
 /// (side by side in the packed order), in [`CHAINS`] chains of sums per block; each block's
-/// sixteen sums requantised together.
+/// sixteen sums requantised together, and the `Q` blocks' bytes clamped and written with one
+/// whole store (through a local buffer when they end before 64), never a masked one: a load
+/// that reads what a masked store or several stores wrote waits for them to reach the cache,
+/// and the next layer and the caller read these bytes at once.
 ///
 /// # Safety
 /// The CPU has AVX-512 F, BW and VNNI; the slices hold the shapes' values; `first < o_len`
@@ -284,7 +288,7 @@ unsafe fn blocks<const Q: usize>(
     // `rows · i_len` packed weights from `start · i_len`: group `g` is `4 · rows` bytes from
     // `g · 4 · rows`, the last inputs' `rows` bytes follow, and every load is masked to those
     // bytes (all 64 of a group in a block before the last, which is whole); every store is
-    // masked to the block's `rows` outputs in `y`'s column `b`. An input group is read as one
+    // of the blocks' outputs, whole into `y` or into a local buffer. An input group is read as one
     // unaligned `i32` at `4 · g` with `4 · g + 4 <= i_len`. Pointers are computed with
     // `wrapping_add`, and all accesses are inside the slices by the assertion in `dense`.
     unsafe {
@@ -311,6 +315,8 @@ unsafe fn blocks<const Q: usize>(
             lane_masks[q] = ((1u32 << rows[q]) - 1) as __mmask16;
             parameters[q] = lanes(r, start[q], rows[q]);
         }
+        let count = o_len.min(first + Q * BLOCK) - first;
+        let (upper, lower) = (_mm512_set1_epi8(r.max as i8), _mm512_set1_epi8(r.min as i8));
         for b in 0..b_len {
             let column = &x[b * i_len..(b + 1) * i_len];
             let four = |g: usize| {
@@ -357,9 +363,24 @@ unsafe fn blocks<const Q: usize>(
                     sums[q] = _mm512_add_epi32(sums[q], _mm512_mullo_epi32(wv, xv));
                 }
             }
+            let mut bytes = zero;
             for q in 0..Q {
-                let out = y.as_mut_ptr().wrapping_add(b * o_len + start[q]);
-                _mm512_mask_cvtepi32_storeu_epi8(out, lane_masks[q], requantise(sums[q], &parameters[q], r));
+                let block = _mm512_cvtsepi32_epi8(requantise(sums[q], &parameters[q], r));
+                bytes = match q {
+                    0 => _mm512_inserti32x4::<0>(bytes, block),
+                    1 => _mm512_inserti32x4::<1>(bytes, block),
+                    2 => _mm512_inserti32x4::<2>(bytes, block),
+                    _ => _mm512_inserti32x4::<3>(bytes, block),
+                };
+            }
+            let clamped = _mm512_max_epi8(_mm512_min_epi8(bytes, upper), lower);
+            let out = &mut y[b * o_len + first..b * o_len + first + count];
+            if count == 4 * BLOCK {
+                _mm512_storeu_si512(out.as_mut_ptr().cast(), clamped);
+            } else {
+                let mut buffer = [0i8; 4 * BLOCK];
+                _mm512_storeu_si512(buffer.as_mut_ptr().cast(), clamped);
+                out.copy_from_slice(&buffer[..count]);
             }
         }
     }
