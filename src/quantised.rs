@@ -56,8 +56,10 @@
 //! # Costs
 //!
 //! Inference is `no_std` and allocates nothing; conversion needs `alloc`. The product runs on
-//! AVX-512 VNNI (`vpdpbusd`) or AVX2 when the CPU has them (chosen at run time) and as plain
-//! Rust elsewhere, with the same integers.
+//! AVX-512 VNNI (`vpdpbusd`) or AVX2 when the CPU has them and as plain Rust elsewhere, with the
+//! same integers. The kernel is chosen once per forward pass ([`Int8Context`]): the whole pass,
+//! and with [`Int8Network::forward_real`] the encoding of the real input too, runs inside one
+//! function compiled for it.
 
 mod affine;
 mod arithmetic;

@@ -5,9 +5,12 @@
 //! pointers.
 //!
 //! Soundness rests on one invariant: the `unsafe fn`s compiled with `#[target_feature]` are
-//! called only from [`dense`], after `is_x86_feature_detected!` reported their features (the
-//! cached answer is only ever written from detection). Every load and store is of a whole
-//! vector inside a slice whose length is asserted first, or masked to the slice's end.
+//! called only from [`run`] and [`dense`] for the kernel of an [`Int8Context`], which holds
+//! only a kernel that `is_x86_feature_detected!` reported (its field is private; `new` checks
+//! the cached answer, which is only ever written from detection, and the one unchecked
+//! constructor is called only inside the functions compiled for a detected kernel). Every load
+//! and store is of a whole vector inside a slice whose length is asserted first, or masked to
+//! the slice's end.
 //!
 //! Exactness: both kernels compute the same `int32` sums as the portable loop, `Σ w · (x + 128)`
 //! wrapping the same way, to which the layer's folded bias adds `bias − (128 + z) Σ w`

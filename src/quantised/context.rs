@@ -9,8 +9,8 @@ use super::Int8Kernel;
 /// [`forward_in`](super::Int8Layer::forward_in), so that a network makes one feature test and
 /// one call into vector code per pass instead of one per layer, and the layers' outputs stay in
 /// that code's registers and stack. A context can only be built for a kernel the CPU has (the
-/// field is private and both constructors check), which is what lets the vector kernels trust
-/// it.
+/// field is private and the public constructors check), which is what lets the vector kernels
+/// trust it.
 ///
 /// ```
 /// use static_nn::quantised::{Int8Context, Int8Kernel, Int8Layer, Int8Relu};
