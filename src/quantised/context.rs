@@ -52,6 +52,7 @@ impl Int8Context {
     /// The context of a kernel that detection has already found, as a constant: what the
     /// functions compiled for that kernel's features hand to the pass they run, so that every
     /// choice of kernel inside it folds away. The caller vouches for the detection.
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
     #[inline(always)]
     pub(crate) const fn detected(kernel: Int8Kernel) -> Self {
         Self { kernel }

@@ -110,14 +110,14 @@ impl<N, const I: usize> Int8Network<N, I> {
     pub fn quantise_inputs<T: Real, const B: usize>(&self, x: &SMatrix<T, I, B>) -> SMatrix<i8, I, B> {
         Int8Context::best().run(
             #[inline(always)]
-            |context| self.encode(context, x),
+            |_| self.encode(x),
         )
     }
 
-    /// [`Affine::quantise`] of every value with the kernel of `context`.
+    /// [`Affine::quantise`] of every value, written so that the compiler vectorises it for the
+    /// instruction set of the function it is inlined into.
     #[inline(always)]
-    fn encode<T: Real, const B: usize>(&self, context: Int8Context, x: &SMatrix<T, I, B>) -> SMatrix<i8, I, B> {
-        let _ = context;
+    fn encode<T: Real, const B: usize>(&self, x: &SMatrix<T, I, B>) -> SMatrix<i8, I, B> {
         let mut y = SMatrix::<i8, I, B>::zeros();
         for (q, &v) in y.as_mut_slice().iter_mut().zip(x.as_slice()) {
             *q = self.input.quantise(v.to_f64() as f32);
@@ -143,7 +143,19 @@ impl<N, const I: usize> Int8Network<N, I> {
     {
         Int8Context::best().run(
             #[inline(always)]
-            |context| self.network.forward_in(context, &self.encode(context, x)),
+            |context| self.network.forward_in(context, &self.encode(x)),
+        )
+    }
+
+    /// The `int8` output for one real sample, encoded and run in one pass.
+    #[inline]
+    fn forward_sample<T: Real>(&self, x: &[T; I]) -> N::Output
+    where
+        N: Int8Layer<SMatrix<i8, I, 1>>,
+    {
+        Int8Context::best().run(
+            #[inline(always)]
+            |context| self.network.forward_in(context, &self.quantise_input(x)),
         )
     }
 
@@ -152,7 +164,7 @@ impl<N, const I: usize> Int8Network<N, I> {
     where
         N: Int8Layer<SMatrix<i8, I, 1>, Output = SMatrix<i8, K, 1>>,
     {
-        let y = self.forward_real(&SMatrix::from(*x));
+        let y = self.forward_sample(x);
         core::array::from_fn(|k| self.output.dequantise(y[k]))
     }
 
@@ -162,7 +174,7 @@ impl<N, const I: usize> Int8Network<N, I> {
     where
         N: Int8Layer<SMatrix<i8, I, 1>, Output = SMatrix<i8, K, 1>>,
     {
-        let y = self.forward_real(&SMatrix::from(*x));
+        let y = self.forward_sample(x);
         let mut best = 0;
         for k in 1..K {
             if y[k] > y[best] {
