@@ -16,7 +16,9 @@ fold standardised on its training split, trained on it and scored on the held-ou
   run one after another, and its BLAS may use every core (the thread count is printed).
 
 Every protocol is repeated (--repeats, default 5) and the median time is reported, with the
-spread of the repeats, because the machine may be busy. Usage:
+spread of the repeats, because the machine may be busy. Each side's CPU time (every thread's,
+user and system) is reported too: on a machine shared with other jobs it moves less than the
+wall time. Usage:
 
     pip install scikit-learn threadpoolctl
     python3 scripts/compare_sklearn.py [--repeats N] [--threads N]
@@ -26,6 +28,7 @@ import argparse
 import os
 import platform
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -57,9 +60,9 @@ def cpu_model():
 
 
 def sklearn_protocol(x, y, fixed_epochs):
-    """(wall seconds of the whole protocol, [(fit seconds, accuracy, epochs) per fold])."""
+    """(wall seconds, CPU seconds of the whole protocol, [(fit seconds, accuracy, epochs) per fold])."""
     results = []
-    begin = time.perf_counter()
+    begin, begin_cpu = time.perf_counter(), time.process_time()
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
     for fold, (train, test) in enumerate(folds.split(x, y)):
         scaler = StandardScaler().fit(x[train])
@@ -76,7 +79,7 @@ def sklearn_protocol(x, y, fixed_epochs):
             model.fit(x_train, y[train])
             seconds = time.perf_counter() - start
         results.append((seconds, model.score(x_test, y[test]), model.n_iter_))
-    return time.perf_counter() - begin, results
+    return time.perf_counter() - begin, time.process_time() - begin_cpu, results
 
 
 def static_nn_protocol(binary, threads):
@@ -85,9 +88,12 @@ def static_nn_protocol(binary, threads):
     env.pop("RAYON_NUM_THREADS", None)
     if threads:
         env["RAYON_NUM_THREADS"] = str(threads)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     begin = time.perf_counter()
     out = subprocess.run([binary], capture_output=True, text=True, check=True, env=env).stdout
     wall = time.perf_counter() - begin
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     results = []
     for line in out.splitlines():
         fields = dict(re.findall(r"(\w+)=(\S+)", line))
@@ -97,18 +103,20 @@ def static_nn_protocol(binary, threads):
             used = int(fields["threads"])
     if len(results) != 5:
         sys.exit(f"unexpected output from {binary}:\n{out}")
-    return wall, results, used
+    return wall, cpu, results, used
 
 
 def summarise(name, repeats):
-    """repeats: a list (one per repeat) of (protocol seconds, [(seconds, accuracy, epochs) per fold])."""
+    """repeats: a list (one per repeat) of (protocol wall seconds, protocol CPU seconds,
+    [(fit seconds, accuracy, epochs) per fold])."""
     protocol = statistics.median(r[0] for r in repeats)
+    cpu = statistics.median(r[1] for r in repeats)
     spread = (min(r[0] for r in repeats) / protocol - 1, max(r[0] for r in repeats) / protocol - 1)
-    fit = statistics.median(statistics.median(f[0] for f in r[1]) for r in repeats)
-    accuracies = [f[1] for f in repeats[0][1]]
-    epochs = statistics.median(f[2] for r in repeats for f in r[1])
+    fit = statistics.median(statistics.median(f[0] for f in r[2]) for r in repeats)
+    accuracies = [f[1] for f in repeats[0][2]]
+    epochs = statistics.median(f[2] for r in repeats for f in r[2])
     return {
-        "name": name, "protocol": protocol, "spread": spread, "fit": fit, "epochs": epochs,
+        "name": name, "protocol": protocol, "cpu": cpu, "spread": spread, "fit": fit, "epochs": epochs,
         "per_epoch_ms": 1e3 * fit / epochs,
         "accuracy": (statistics.mean(accuracies), statistics.pstdev(accuracies)),
     }
@@ -136,8 +144,8 @@ def main():
         for repeat in range(args.repeats):
             print(f"repeat {repeat + 1}/{args.repeats}", file=sys.stderr)
             for name, limit in ((ours, None), (ours_one, 1)):
-                wall, folds, used = static_nn_protocol(binary, limit)
-                runs[name].append((wall, folds))
+                wall, cpu, folds, used = static_nn_protocol(binary, limit)
+                runs[name].append((wall, cpu, folds))
                 threads[name] = used
             runs["scikit-learn (defaults)"].append(sklearn_protocol(x, y, fixed_epochs=False))
             runs[f"scikit-learn ({EPOCHS} epochs)"].append(sklearn_protocol(x, y, fixed_epochs=True))
@@ -146,19 +154,19 @@ def main():
     print(f"{cpu_model()}, {cores} cores; Python {platform.python_version()}, scikit-learn {sklearn.__version__} "
           f"(BLAS threads: {blas}, folds one after another); static-nn f32, folds on "
           f"{threads[ours]} threads, then on {threads[ours_one]}")
-    print(f"{'':<32} {'protocol (median)':>17} {'repeats spread':>15} {'fit per fold':>13} {'epochs':>7} "
-          f"{'per epoch':>10} {'held-out accuracy':>19}")
+    print(f"{'':<32} {'protocol (median)':>17} {'repeats spread':>15} {'CPU time':>9} {'fit per fold':>13} "
+          f"{'epochs':>7} {'per epoch':>10} {'held-out accuracy':>19}")
     summaries = [summarise(name, repeats) for name, repeats in runs.items()]
     for s in summaries:
         low, high = s["spread"]
         mean, std = s["accuracy"]
         print(f"{s['name']:<32} {s['protocol']:>15.3f} s {100 * low:>+6.0f}%..{100 * high:+.0f}% "
-              f"{s['fit']:>11.3f} s {s['epochs']:>7.0f} {s['per_epoch_ms']:>7.2f} ms {mean:>12.3f} ± {std:.3f}")
+              f"{s['cpu']:>7.3f} s {s['fit']:>11.3f} s {s['epochs']:>7.0f} {s['per_epoch_ms']:>7.2f} ms {mean:>12.3f} ± {std:.3f}")
     for ours_summary in summaries[:2]:
         for s in summaries[2:]:
             print(f"{ours_summary['name']} is {s['protocol'] / ours_summary['protocol']:.1f}x faster over the "
-                  f"whole protocol and {s['per_epoch_ms'] / ours_summary['per_epoch_ms']:.1f}x per epoch of a "
-                  f"fold's fit than {s['name']}")
+                  f"whole protocol (CPU time {s['cpu'] / ours_summary['cpu']:.1f}x less) and "
+                  f"{s['per_epoch_ms'] / ours_summary['per_epoch_ms']:.1f}x per epoch of a fold's fit than {s['name']}")
 
 
 if __name__ == "__main__":
