@@ -269,7 +269,12 @@ fn pack<T: Real, const NR: usize>(
 
 /// The portable tile of [`gemm`], in plain loops.
 #[inline(always)]
-pub(crate) fn tile<T: Real, const MR: usize, const NR: usize>(a: &[T], m: usize, panel: &[[T; NR]], block: Block<'_, T>) {
+pub(crate) fn tile<T: Real, const MR: usize, const NR: usize>(
+    a: &[T],
+    m: usize,
+    panel: &[[T; NR]],
+    block: Block<'_, T>,
+) {
     let mut acc = block.load::<MR, NR>();
     for (p, right) in panel.iter().enumerate() {
         let left: &[T; MR] = a[p * m..p * m + MR].try_into().unwrap();
