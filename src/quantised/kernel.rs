@@ -1,5 +1,6 @@
-//! The fully connected `int8` product with TFLite's requantisation, portable and on x86 vector
-//! instructions chosen at run time. Every variant gives the same integers.
+//! The fully connected `int8` product with TFLite's requantisation, portable, on x86 vector
+//! instructions chosen at run time and on the Cortex-M DSP extension where the target has it.
+//! Every variant gives the same integers.
 
 use super::arithmetic::multiply_by_quantized_multiplier;
 
@@ -45,19 +46,31 @@ pub enum Int8Kernel {
     /// AVX-512 VNNI: `vpdpbusd`, four byte products summed into each 32-bit lane (x86-64 with
     /// `std`).
     Avx512Vnni,
+    /// The Cortex-M DSP extension: `smlad`, two 16-bit products summed into a 32-bit sum, on
+    /// inputs and weights widened two bytes at a time (targets built for ARMv7E-M, such as
+    /// `thumbv7em-none-eabihf`: Cortex-M4 and M7).
+    ArmDsp,
 }
 
 impl Int8Kernel {
     /// The kernels this CPU can run, slowest first.
     pub fn available() -> impl Iterator<Item = Int8Kernel> {
-        [Int8Kernel::Portable, Int8Kernel::Avx2, Int8Kernel::Avx512Vnni]
-            .into_iter()
-            .filter(|k| k.is_available())
+        [
+            Int8Kernel::Portable,
+            Int8Kernel::Avx2,
+            Int8Kernel::Avx512Vnni,
+            Int8Kernel::ArmDsp,
+        ]
+        .into_iter()
+        .filter(|k| k.is_available())
     }
 
     /// Whether this CPU can run the kernel.
     #[inline]
     pub fn is_available(self) -> bool {
+        if self == Int8Kernel::ArmDsp {
+            return cfg!(arm_dsp);
+        }
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
         return crate::x86_int8::has(self);
         #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
@@ -67,7 +80,9 @@ impl Int8Kernel {
     /// The fastest kernel this CPU can run.
     #[inline]
     pub fn best() -> Int8Kernel {
-        if Int8Kernel::Avx512Vnni.is_available() {
+        if Int8Kernel::ArmDsp.is_available() {
+            Int8Kernel::ArmDsp
+        } else if Int8Kernel::Avx512Vnni.is_available() {
             Int8Kernel::Avx512Vnni
         } else if Int8Kernel::Avx2.is_available() {
             Int8Kernel::Avx2
@@ -101,6 +116,11 @@ pub(crate) fn dense<const O: usize, const I: usize, const B: usize>(
     let shape = (O, I, B);
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     if crate::x86_int8::dense::<O, I, B>(kernel, w, x, y, r) {
+        return;
+    }
+    #[cfg(arm_dsp)]
+    if kernel == Int8Kernel::ArmDsp {
+        crate::arm_int8::dense(w, x, y, shape, r);
         return;
     }
     let _ = kernel;
