@@ -32,6 +32,10 @@ type W1 = (Dense<f32, 2, 16>, Tanh, Dense<f32, 16, 16>, Tanh, Dense<f32, 16, 1>)
 #[path = "../examples/embedded/src/training.rs"]
 mod training;
 
+/// The device's random `int8` layers, the same here.
+#[path = "../examples/embedded/src/kernel_check.rs"]
+mod kernel_check;
+
 type IrisInt8 = Int8Network<(Int8Dense<4, 16>, Int8Relu, Int8Dense<16, 3>), 4>;
 type DigitsInt8 = Int8Network<(Int8Dense<64, 64>, Int8Relu, Int8Dense<64, 10>), 64>;
 
@@ -379,6 +383,33 @@ fn int8_outputs_on_the_device_equal_the_hosts_bit_for_bit() {
         println!("held-out digits on {}: int8 {correct} of 359, f32 {real}", board.target);
         // Within one point of 359 (3.59 digits); measured equal (351 and 351).
         assert!(correct + 3 >= real, "digits: int8 {correct}, f32 {real}");
+    }
+}
+
+/// Random layers of eight shapes, every parameter anywhere in its range (`kernel_check.rs`):
+/// on the Cortex-M4F the DSP extension's `smlad` kernel and the portable loop agree on every
+/// case, and on both boards the outputs hash to what the host computes.
+#[test]
+fn int8_kernels_on_the_device_agree_with_the_hosts() {
+    if !qemu_available() {
+        return;
+    }
+    for (board, kernels) in [(M4F, "2"), (M3_SOFT_FLOAT, "1")] {
+        let output = run(board, "int8_kernels");
+        let lines: Vec<_> = output.tagged("int8-kernels").collect();
+        assert_eq!(lines.len(), kernel_check::SHAPES.len());
+        for ((seed, (name, check)), line) in (1..).zip(kernel_check::SHAPES).zip(lines) {
+            let host = check(seed, kernel_check::CASES);
+            assert_eq!(host.disagreements, 0, "{name}: the host's kernels disagree");
+            let place = format!("{name} on {}", board.target);
+            assert_eq!(
+                line[..3],
+                [name, kernels, "0"],
+                "{place}: shape, kernels, disagreements"
+            );
+            let hash = u32::from_str_radix(&line[3], 16).expect("hexadecimal hash");
+            assert_eq!(hash, host.hash, "{place}: the outputs differ from the host's");
+        }
     }
 }
 
