@@ -91,12 +91,8 @@ fn dual_multiply_add(a: u32, b: u32, sum: i32) -> i32 {
 /// halves).
 #[inline(always)]
 fn word(bytes: &[i8], at: usize) -> u32 {
-    u32::from_le_bytes([
-        bytes[at] as u8,
-        bytes[at + 1] as u8,
-        bytes[at + 2] as u8,
-        bytes[at + 3] as u8,
-    ])
+    let four: [i8; 4] = bytes[at..at + 4].try_into().unwrap_or_default();
+    u32::from_le_bytes(four.map(|b| b as u8))
 }
 
 /// `Σ w · (x + 128)` for two rows of weights and one input column of the same length, four

@@ -87,6 +87,10 @@ pub fn rounding_divide_by_power_of_two(x: i32, exponent: i32) -> i32 {
 /// beyond 31 either way (which [`quantize_multiplier`] never produces) are taken as 31, so that
 /// hand-written or loaded parameters cannot make the shift overflow.
 #[inline(always)]
+#[allow(
+    clippy::manual_clamp,
+    reason = "max then min is one `usat` on a Cortex-M4; `clamp`'s compares and selects were ten instructions"
+)]
 pub fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> i32 {
     let left = shift.max(0).min(31);
     let right = (-shift).max(0).min(31);
