@@ -386,7 +386,7 @@ fn int8_outputs_on_the_device_equal_the_hosts_bit_for_bit() {
     }
 }
 
-/// Random layers of eight shapes, every parameter anywhere in its range (`kernel_check.rs`):
+/// Random layers of nine shapes, every parameter anywhere in its range (`kernel_check.rs`):
 /// on the Cortex-M4F the DSP extension's `smlad` kernel and the portable loop agree on every
 /// case, and on both boards the outputs hash to what the host computes.
 #[test]

@@ -145,7 +145,8 @@ pub(crate) fn portable<const BLOCK: usize>(
         // The row-major order: one dot product per output, the least code.
         for b in 0..b_len {
             let column = &x[b * i_len..(b + 1) * i_len];
-            for (o, row) in w.chunks_exact(i_len.max(1)).take(o_len).enumerate() {
+            for o in 0..o_len {
+                let row = &w[o * i_len..(o + 1) * i_len];
                 let mut sum = 0i32;
                 for (&w, &x) in row.iter().zip(column) {
                     sum = sum.wrapping_add(i32::from(w) * (i32::from(x) + 128));

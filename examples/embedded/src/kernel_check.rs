@@ -119,8 +119,9 @@ pub fn check<const I: usize, const O: usize, const B: usize>(seed: u32, cases: u
 pub type Check = fn(u32, u32) -> Checked;
 
 /// The shapes checked, each as `(name, check)`: both networks' layers, every remainder of the
-/// inputs by four, odd and even output counts, batches.
-pub const SHAPES: [(&str, Check); 8] = [
+/// inputs by four, odd and even output counts, batches, and no inputs at all (each output is
+/// its requantised bias).
+pub const SHAPES: [(&str, Check); 9] = [
     ("4x16x1", check::<4, 16, 1>),
     ("16x3x1", check::<16, 3, 1>),
     ("64x10x1", check::<64, 10, 1>),
@@ -129,6 +130,7 @@ pub const SHAPES: [(&str, Check); 8] = [
     ("5x3x2", check::<5, 3, 2>),
     ("1x1x1", check::<1, 1, 1>),
     ("30x2x4", check::<30, 2, 4>),
+    ("0x3x2", check::<0, 3, 2>),
 ];
 
 /// Cases per shape.

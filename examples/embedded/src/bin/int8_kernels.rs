@@ -1,5 +1,5 @@
 //! Every `int8` kernel the device has (on the Cortex-M4F the DSP extension's `smlad` kernel and
-//! the portable loop) on random layers of eight shapes, parameters anywhere in their ranges
+//! the portable loop) on random layers of nine shapes, parameters anywhere in their ranges
 //! (`src/kernel_check.rs`). One line per shape: its name, the number of kernels, the cases on
 //! which they disagreed and a hash of the outputs, which `tests/embedded.rs` compares with the
 //! host's. Exits with status 1 if any kernel disagreed.
