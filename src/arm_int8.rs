@@ -8,8 +8,8 @@
 //! `unsafe` to write although these read and write nothing but registers.
 //!
 //! Exactness: the same `int32` sums as the portable loop, `Σ w · (x + 128)`, wrapping the same
-//! way (`smlad` adds modulo 2^32 and only sets the sticky `Q` flag on overflow; the products
-//! of a weight in `[-128, 127]` and `x + 128` in `[0, 255]` fit 16 bits each), and the same
+//! way (`smlad` adds modulo 2^32 and only sets the sticky `Q` flag on overflow; a weight in
+//! `[-128, 127]` and `x + 128` in `[0, 255]` each fit a signed 16-bit half), and the same
 //! requantisation ([`Requantisation::output`]). Four bytes are read as one word and split into
 //! two pairs of 16-bit halves, bytes 0 and 2 and bytes 1 and 3, the same split for weights and
 //! inputs, so `smlad` multiplies matching halves (the order of CMSIS-NN's

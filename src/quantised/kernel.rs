@@ -95,7 +95,8 @@ impl Int8Kernel {
 /// Outputs per block of the packed weights (see [`Int8Dense`](super::Int8Dense)): one
 /// AVX-512 vector of `int32` sums where the x86 kernels run; elsewhere 1, which makes the
 /// packed order TFLite's row-major order and the portable loop one dot product per output
-/// (smaller and faster on a microcontroller than sixteen sums in memory).
+/// (smaller and faster on a microcontroller than sixteen sums in memory), the order the
+/// Cortex-M DSP kernel reads too.
 pub(crate) const BLOCK: usize = if cfg!(all(feature = "std", target_arch = "x86_64")) {
     16
 } else {
