@@ -1,45 +1,46 @@
-use bytemuck::Zeroable;
-
 use super::engine::{Engine, Rule, Slot, Walk};
 use super::flush_subnormal;
 use crate::Real;
 
-/// Hyperparameters of [`Adam`]. Defaults are PyTorch's: `lr` 1e-3, `betas` (0.9, 0.999), `eps`
-/// 1e-8, no weight decay, no AMSGrad.
-#[derive(Clone, Copy, Debug, PartialEq, Zeroable)]
-pub struct AdamConfig<T> {
-    /// Learning rate (default 1e-3).
-    pub lr: T,
-    /// Decay rate β₁ of the first-moment average, PyTorch's `betas[0]` (default 0.9).
-    pub beta1: T,
-    /// Decay rate β₂ of the second-moment average, PyTorch's `betas[1]` (default 0.999).
-    pub beta2: T,
-    /// Added to the denominator, outside the square root (default 1e-8).
-    pub eps: T,
-    /// L2 penalty added to the gradient, `g + wd·p` (default 0). For decoupled weight decay use
-    /// [`AdamW`](crate::AdamW).
-    pub weight_decay: T,
-    /// Use the running maximum of the second moment (AMSGrad, default false).
-    pub amsgrad: bool,
-}
-
-impl<T: Real> Default for AdamConfig<T> {
-    fn default() -> Self {
-        Self {
-            lr: T::of(1e-3),
-            beta1: T::of(0.9),
-            beta2: T::of(0.999),
-            eps: T::of(1e-8),
-            weight_decay: T::zero(),
-            amsgrad: false,
+/// Defines the hyperparameter type of an Adam variant: Adam's and AdamW's have the same fields
+/// and differ in what their weight decay means and its default.
+macro_rules! adam_hyperparameters {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident<T> {
+            $(#[$decay_meta:meta])*
+            pub weight_decay: T = $decay:expr,
         }
-    }
+    ) => {
+        super::hyperparameters::hyperparameters! {
+            $(#[$meta])*
+            pub struct $name<T> {
+                /// Learning rate (default 1e-3).
+                pub lr: T = T::of(1e-3),
+                /// Decay rate β₁ of the first-moment average, PyTorch's `betas[0]` (default 0.9).
+                pub beta1: T = T::of(0.9),
+                /// Decay rate β₂ of the second-moment average, PyTorch's `betas[1]` (default
+                /// 0.999).
+                pub beta2: T = T::of(0.999),
+                /// Added to the denominator, outside the square root (default 1e-8).
+                pub eps: T = T::of(1e-8),
+                $(#[$decay_meta])*
+                pub weight_decay: T = $decay,
+                /// Use the running maximum of the second moment (AMSGrad, default false).
+                pub amsgrad: bool = false,
+            }
+        }
+    };
 }
+pub(super) use adam_hyperparameters;
 
-impl<T: Real> AdamConfig<T> {
-    /// PyTorch's defaults with the given learning rate.
-    pub fn with_lr(lr: T) -> Self {
-        Self { lr, ..Self::default() }
+adam_hyperparameters! {
+    /// Hyperparameters of [`Adam`]. Defaults are PyTorch's: `lr` 1e-3, `betas` (0.9, 0.999),
+    /// `eps` 1e-8, no weight decay, no AMSGrad.
+    pub struct AdamConfig<T> {
+        /// L2 penalty added to the gradient, `g + wd·p` (default 0). For decoupled weight decay
+        /// use [`AdamW`](crate::AdamW).
+        pub weight_decay: T = T::zero(),
     }
 }
 
@@ -97,12 +98,6 @@ impl<T: Real> Rule<T, 3> for AdamConfig<T> {
     const SLOTS: [Slot; 3] = SLOTS;
     type Step = Constants<T>;
 
-    fn learning_rate(&self) -> T {
-        self.lr
-    }
-    fn set_learning_rate(&mut self, learning_rate: T) {
-        self.lr = learning_rate;
-    }
     fn validate(&self) {
         validate(self, "Adam");
     }
@@ -111,10 +106,19 @@ impl<T: Real> Rule<T, 3> for AdamConfig<T> {
     }
     #[inline(always)]
     fn with_element<W: Walk<T, 3>>(&self, c: Constants<T>, walk: W) -> W::Output {
+        self.with_decay(c, Decay::L2, walk)
+    }
+}
+
+impl<T: Real> AdamConfig<T> {
+    /// [`Rule::with_element`] with the weight decay applied as `decay` (AdamW's is decoupled).
+    /// A zero decay takes the decay-free loop: adding or multiplying by it would change nothing.
+    #[inline(always)]
+    pub(super) fn with_decay<W: Walk<T, 3>>(&self, c: Constants<T>, decay: Decay, walk: W) -> W::Output {
         let decay = if self.weight_decay == T::zero() {
             Decay::None
         } else {
-            Decay::L2
+            decay
         };
         dispatch(c, self.amsgrad, decay, walk)
     }
@@ -202,7 +206,7 @@ fn decayed<T: Real>(beta: T, t: T) -> T {
 /// Hands `walk` the element function of one Adam variant; the state buffers written are the
 /// moments, and the maximum only with AMSGrad.
 #[inline(always)]
-pub(super) fn dispatch<T: Real, W: Walk<T, 3>>(c: Constants<T>, amsgrad: bool, decay: Decay, walk: W) -> W::Output {
+fn dispatch<T: Real, W: Walk<T, 3>>(c: Constants<T>, amsgrad: bool, decay: Decay, walk: W) -> W::Output {
     match (amsgrad, decay) {
         (false, Decay::None) => walk.run::<0b011, _, _>(
             move |p, g, s| element::<T, false, false, false>(&c, p, g, s),
@@ -283,20 +287,27 @@ fn certainly_finite<T: Real, const AMSGRAD: bool, const L2: bool, const DECOUPLE
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::optim::test_support::{self, Net, QUADRATIC_START, ROSENBROCK_START, minimise, quadratic, rosenbrock};
     use crate::{Optimizer, Tensors};
     use nalgebra::Vector2;
 
-    /// Adam written out from PyTorch's documented algorithm, over flat vectors.
-    fn reference(config: AdamConfig<f64>) -> impl FnMut(u64, &mut [f64], &[f64]) {
+    /// Adam and AdamW written out from PyTorch's documented algorithms, over flat vectors: the
+    /// weight decay multiplies the parameter when `decoupled` (AdamW), else it is added to the
+    /// gradient (Adam).
+    pub(in crate::optim) fn reference(config: AdamConfig<f64>, decoupled: bool) -> impl FnMut(u64, &mut [f64], &[f64]) {
         let n = test_support::len();
         let (mut m, mut v, mut v_max) = (vec![0.0f64; n], vec![0.0f64; n], vec![0.0f64; n]);
         move |t, p, g| {
             let (b1, b2) = (config.beta1, config.beta2);
             for i in 0..n {
-                let g = g[i] + config.weight_decay * p[i];
+                let g = if decoupled {
+                    p[i] *= 1.0 - config.lr * config.weight_decay;
+                    g[i]
+                } else {
+                    g[i] + config.weight_decay * p[i]
+                };
                 m[i] = b1 * m[i] + (1.0 - b1) * g;
                 v[i] = b2 * v[i] + (1.0 - b2) * g * g;
                 v_max[i] = v_max[i].max(v[i]);
@@ -412,19 +423,7 @@ mod tests {
         ]
     }
 
-    #[test]
-    fn trajectories_match_pytorch_formulas() {
-        for config in variants() {
-            test_support::check_trajectory(Adam::<f64, Net>::new(config), reference(config));
-        }
-    }
-
-    #[test]
-    fn state_is_complete() {
-        for config in variants() {
-            test_support::check_state_is_complete(|| Adam::<f64, Net>::new(config));
-        }
-    }
+    test_support::rule_tests!(variants(), |config| reference(config, false));
 
     /// lr 0.1 on the quadratic, 0.02 on Rosenbrock.
     #[test]
