@@ -193,10 +193,13 @@ impl<T: Real> Constants<T> {
     }
 }
 
-/// `βᵗ`, or 0 once it is below `e^-69 ≈ 1e-30`, where `1 − βᵗ` is 1 in both precisions: past
-/// that, `powf` takes its slow underflow path, a fifth of a small network's step.
+/// `βᵗ`, or 0 once `(β − 1) t < −69`: since `ln β ≤ β − 1`, `βᵗ` is then below
+/// `e^-69 ≈ 1e-30`, where `1 − βᵗ` is 1 in both precisions. Past that, `powf` takes its slow
+/// underflow path, a fifth of a small network's step. The bound needs no logarithm (two `ln`
+/// calls a step were 4% of W1's optimizer step) and, for the betas near 1 that Adam uses, is
+/// as tight as one.
 fn decayed<T: Real>(beta: T, t: T) -> T {
-    if beta.ln() * t < T::of(-69.0) {
+    if (beta - T::one()) * t < T::of(-69.0) {
         T::zero()
     } else {
         beta.powf(t)
@@ -205,47 +208,73 @@ fn decayed<T: Real>(beta: T, t: T) -> T {
 
 /// Hands `walk` the element function of one Adam variant; the state buffers written are the
 /// moments, and the maximum only with AMSGrad.
+///
+/// Once `1 − β₂ᵗ` rounds to 1 (with the default β₂, after about 17,300 steps in `f32` and
+/// 36,500 in `f64`), dividing by its root changes no bit, so the element skips the division:
+/// with the square root and the step's own division, it was one of the three operations of the
+/// divider that bound the loop.
 #[inline(always)]
 fn dispatch<T: Real, W: Walk<T, 3>>(c: Constants<T>, amsgrad: bool, decay: Decay, walk: W) -> W::Output {
+    if c.bias_correction2_sqrt == T::one() {
+        variant::<T, W, false>(c, amsgrad, decay, walk)
+    } else {
+        variant::<T, W, true>(c, amsgrad, decay, walk)
+    }
+}
+
+/// [`dispatch`] once it is known whether the second moment is still `CORRECTED`.
+#[inline(always)]
+fn variant<T: Real, W: Walk<T, 3>, const CORRECTED: bool>(
+    c: Constants<T>,
+    amsgrad: bool,
+    decay: Decay,
+    walk: W,
+) -> W::Output {
     match (amsgrad, decay) {
         (false, Decay::None) => walk.run::<0b011, _, _>(
-            move |p, g, s| element::<T, false, false, false>(&c, p, g, s),
+            move |p, g, s| element::<T, false, false, false, CORRECTED>(&c, p, g, s),
             move |p, g, s| certainly_finite::<T, false, false, false>(&c, p, g, s),
         ),
         (false, Decay::L2) => walk.run::<0b011, _, _>(
-            move |p, g, s| element::<T, false, true, false>(&c, p, g, s),
+            move |p, g, s| element::<T, false, true, false, CORRECTED>(&c, p, g, s),
             move |p, g, s| certainly_finite::<T, false, true, false>(&c, p, g, s),
         ),
         (false, Decay::Decoupled) => walk.run::<0b011, _, _>(
-            move |p, g, s| element::<T, false, false, true>(&c, p, g, s),
+            move |p, g, s| element::<T, false, false, true, CORRECTED>(&c, p, g, s),
             move |p, g, s| certainly_finite::<T, false, false, true>(&c, p, g, s),
         ),
         (true, Decay::None) => walk.run::<0b111, _, _>(
-            move |p, g, s| element::<T, true, false, false>(&c, p, g, s),
+            move |p, g, s| element::<T, true, false, false, CORRECTED>(&c, p, g, s),
             move |p, g, s| certainly_finite::<T, true, false, false>(&c, p, g, s),
         ),
         (true, Decay::L2) => walk.run::<0b111, _, _>(
-            move |p, g, s| element::<T, true, true, false>(&c, p, g, s),
+            move |p, g, s| element::<T, true, true, false, CORRECTED>(&c, p, g, s),
             move |p, g, s| certainly_finite::<T, true, true, false>(&c, p, g, s),
         ),
         (true, Decay::Decoupled) => walk.run::<0b111, _, _>(
-            move |p, g, s| element::<T, true, false, true>(&c, p, g, s),
+            move |p, g, s| element::<T, true, false, true, CORRECTED>(&c, p, g, s),
             move |p, g, s| certainly_finite::<T, true, false, true>(&c, p, g, s),
         ),
     }
 }
 
 /// One element, in PyTorch's order of operations (`lerp` for the first moment, the denominator
-/// `√v̂ / √(1 − β₂ᵗ) + eps`); subnormal moments are stored as 0 ([`flush_subnormal`]).
+/// `√v̂ / √(1 − β₂ᵗ) + eps`, without the division when not `CORRECTED`: the divisor is then 1);
+/// subnormal moments are stored as 0 ([`flush_subnormal`]).
 #[inline(always)]
-fn element<T: Real, const AMSGRAD: bool, const L2: bool, const DECOUPLED: bool>(
+fn element<T: Real, const AMSGRAD: bool, const L2: bool, const DECOUPLED: bool, const CORRECTED: bool>(
     c: &Constants<T>,
     param: T,
     grad: T,
     state: [T; 3],
 ) -> (T, [T; 3]) {
     let (param, [first, second, max]) = moments::<T, AMSGRAD, L2, DECOUPLED>(c, param, grad, state);
-    let denominator = if AMSGRAD { max } else { second }.sqrt() / c.bias_correction2_sqrt + c.eps;
+    let root = if AMSGRAD { max } else { second }.sqrt();
+    let denominator = if CORRECTED {
+        root / c.bias_correction2_sqrt
+    } else {
+        root
+    } + c.eps;
     (param - c.step_size * first / denominator, [first, second, max])
 }
 
@@ -328,7 +357,7 @@ pub(super) mod tests {
             if !certainly_finite::<T, A, L, D>(c, p, g, [m, v, v_max]) {
                 return false;
             }
-            let (param, [first, second, max]) = element::<T, A, L, D>(c, p, g, [m, v, v_max]);
+            let (param, [first, second, max]) = element::<T, A, L, D, true>(c, p, g, [m, v, v_max]);
             assert!(
                 param.is_finite() && first.is_finite() && second.is_finite() && (!A || max.is_finite()),
                 "promised finite, got {param}, [{first}, {second}, {max}] from {values:?}"
@@ -460,6 +489,32 @@ pub(super) mod tests {
         let mut plain = Adam::<f64, Vector2<f64>>::new(AdamConfig::default());
         plain.step(&mut theta, &Vector2::new(2.0, 0.0));
         assert_eq!(plain.state[2], Vector2::zeros());
+    }
+
+    /// Both sides of the step where `1 − β₂ᵗ` rounds to 1 in `f32` (about 17,320 with β₂ =
+    /// 0.999), past which the element skips its division by the root of it: every step is the
+    /// written-out formula's, bit for bit.
+    #[test]
+    fn late_steps_equal_the_formula_bit_for_bit() {
+        let c = AdamConfig::<f32>::default();
+        for t in [17_000, 17_300, 17_400, 1_000_000] {
+            // Parameters at 0, so that the update's last bit is the parameter's.
+            let (mut theta, g) = (Vector2::zeros(), Vector2::new(0.3_f32, -0.7));
+            let (m, v) = (Vector2::new(1e-3_f32, -2e-3), Vector2::new(1e-6_f32, 3e-6));
+            let mut adam = Adam::<f32, Vector2<f32>>::new(c);
+            (adam.state[0], adam.state[1]) = (m, v);
+            adam.set_steps(t - 1);
+            adam.step(&mut theta, &g);
+            let tf = t as f32;
+            let correction2 = (1.0 - c.beta2.powf(tf)).sqrt();
+            let step_size = c.lr / (1.0 - c.beta1.powf(tf));
+            for i in 0..2 {
+                let m = m[i] + (1.0 - c.beta1) * (g[i] - m[i]);
+                let v = c.beta2 * v[i] + (1.0 - c.beta2) * g[i] * g[i];
+                let want = 0.0 - step_size * m / (v.sqrt() / correction2 + c.eps);
+                assert_eq!(theta[i].to_bits(), want.to_bits(), "step {t}, parameter {i}");
+            }
+        }
     }
 
     #[test]
