@@ -14,6 +14,9 @@ use crate::{Batches, nalgebra_impl, next};
 
 type W1 = (Dense<f32, 2, 16>, Tanh, Dense<f32, 16, 16>, Tanh, Dense<f32, 16, 1>);
 
+/// A part's name and one call of it.
+type Part<'a> = (&'static str, Box<dyn FnMut() + 'a>);
+
 /// The CPU time per call of `calls` calls of `f`, in nanoseconds.
 fn per_call(f: &mut dyn FnMut(), calls: usize) -> f64 {
     let start = cpu_time();
@@ -37,7 +40,7 @@ pub fn run() {
     let mut plain = nalgebra_impl::contender(0, crate::FRESH_BATCHES);
     let (mut i, mut j, mut k) = (0, 0, 0);
     let n = xs.len();
-    let mut parts: Vec<(&str, Box<dyn FnMut() + '_>)> = vec![
+    let mut parts: Vec<Part<'_>> = vec![
         (
             "training step",
             Box::new(|| {
