@@ -37,7 +37,7 @@ pub fn run() {
     let (mut workspace, mut gradient_workspace) = (Workspace::new(), Workspace::new());
     gradient_workspace.compute_gradient(&start, &Mse, &xs[0], &ts[0]);
     let grad = gradient_workspace.grad.clone();
-    let mut plain = nalgebra_impl::contender(0, crate::FRESH_BATCHES);
+    let mut plain = nalgebra_impl::contender::<nalgebra_impl::Plain>(0, crate::FRESH_BATCHES);
     let (mut i, mut j, mut k) = (0, 0, 0);
     let n = xs.len();
     let mut parts: Vec<Part<'_>> = vec![
