@@ -56,8 +56,8 @@
 //! # Costs
 //!
 //! Inference is `no_std` and allocates nothing; conversion needs `alloc`. The product runs on
-//! AVX-512 VNNI (`vpdpbusd`) or AVX2 when the CPU has them and as plain Rust elsewhere, with the
-//! same integers. The kernel is chosen once per forward pass ([`Int8Context`]): the whole pass,
+//! AVX-512 VNNI (`vpdpbusd`) or AVX2 when the CPU has them, on the Cortex-M DSP extension
+//! (`smlad`) on ARMv7E-M targets and as plain Rust elsewhere, with the same integers. The kernel is chosen once per forward pass ([`Int8Context`]): the whole pass,
 //! and with [`Int8Network::forward_real`] the encoding of the real input too, runs inside one
 //! function compiled for it.
 
@@ -92,6 +92,8 @@ pub use dense::{Int8Dense, Int8DenseParameters};
 #[cfg(feature = "alloc")]
 pub use error::QuantiseError;
 pub use kernel::Int8Kernel;
+#[cfg(arm_dsp)]
+pub(crate) use kernel::Requantisation;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 pub(crate) use kernel::{BLOCK, Requantisation, portable};
 pub use layer::Int8Layer;

@@ -59,6 +59,7 @@ fn found() -> u8 {
 pub(crate) fn has(kernel: Int8Kernel) -> bool {
     match kernel {
         Int8Kernel::Portable => true,
+        Int8Kernel::ArmDsp => false,
         Int8Kernel::Avx2 => found() & HAS_AVX2 != 0,
         Int8Kernel::Avx512Vnni => found() & HAS_VNNI != 0,
     }
@@ -68,7 +69,7 @@ pub(crate) fn has(kernel: Int8Kernel) -> bool {
 #[inline(always)]
 pub(crate) fn run<R>(context: Int8Context, f: impl FnOnce(Int8Context) -> R) -> R {
     match context.kernel() {
-        Int8Kernel::Portable => f(context),
+        Int8Kernel::Portable | Int8Kernel::ArmDsp => f(context),
         // SAFETY: a context holds only a kernel that detection found (`Int8Context::new`).
         Int8Kernel::Avx2 => unsafe { run_avx2(f) },
         // SAFETY: as above.
@@ -104,7 +105,7 @@ pub(crate) fn dense<const O: usize, const I: usize, const B: usize>(
     assert!(w.len() >= o_len * i_len && x.len() >= i_len * b_len && y.len() >= o_len * b_len);
     assert!(r.folded_bias.len() >= o_len && r.multiplier.len() >= o_len && r.shift.len() >= o_len);
     match context.kernel() {
-        Int8Kernel::Portable => return false,
+        Int8Kernel::Portable | Int8Kernel::ArmDsp => return false,
         // SAFETY: a context holds only a kernel that detection found; the lengths are asserted
         // above.
         Int8Kernel::Avx512Vnni => unsafe { dense_vnni::<O, I, B>(w, x, y, r) },
