@@ -390,8 +390,8 @@ unsafe fn blocks<const Q: usize>(
     // `rows · i_len` packed weights from `start · i_len`: group `g` is `4 · rows` bytes from
     // `g · 4 · rows`, the last inputs' `rows` bytes follow, and every load is masked to those
     // bytes (all 64 of a group in a block before the last, which is whole); every store is
-    // of the blocks' outputs, whole into `y` or into a local buffer. An input group is read as one
-    // unaligned `i32` at `4 · g` with `4 · g + 4 <= i_len`. Pointers are computed with
+    // of the blocks' outputs, whole into `y` or into a local buffer. Input groups are read sixteen at a
+    // time from `4 · 16 ⌊g / 16⌋`, masked to the `4 · groups <= i_len` bytes of whole groups. Pointers are computed with
     // `wrapping_add`, and all accesses are inside the slices by the assertion in `dense`.
     unsafe {
         // Plain loops, not `array::from_fn`: its closures would not inherit the target features
@@ -420,9 +420,15 @@ unsafe fn blocks<const Q: usize>(
         let (upper, lower) = (_mm512_set1_epi8(r.max as i8), _mm512_set1_epi8(r.min as i8));
         for b in 0..b_len {
             let column = &x[b * i_len..(b + 1) * i_len];
+            // Sixteen groups are offset with one vector `xor` and each is then broadcast with one
+            // permutation, rather than moved through a general register: at batch 1 the next
+            // layer's inputs are this layer's outputs, still in a vector register.
             let four = |g: usize| {
-                let bytes = column.as_ptr().wrapping_add(4 * g).cast::<i32>().read_unaligned();
-                _mm512_set1_epi32(bytes ^ OFFSET)
+                let chunk = 16 * (g / 16);
+                let bytes =
+                    _mm512_maskz_loadu_epi8(byte_mask(4 * (groups - chunk)), column.as_ptr().wrapping_add(4 * chunk));
+                let offset = _mm512_xor_si512(bytes, _mm512_set1_epi32(OFFSET));
+                _mm512_permutexvar_epi32(_mm512_set1_epi32((g % 16) as i32), offset)
             };
             // Four chains of sums per block, so that each `vpdpbusd` waits on one four groups
             // back: at batch 1 the layer is a chain of dependent steps.
