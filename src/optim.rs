@@ -45,19 +45,21 @@ mod engine;
 mod rms_prop;
 pub mod schedule;
 mod sgd;
+mod state;
 
 pub use adagrad::{Adagrad, AdagradConfig};
 pub use adam::{Adam, AdamConfig};
 pub use adam_w::{AdamW, AdamWConfig};
 pub(crate) use clip::sum_of_squares;
 pub use clip::{Clip, NonFiniteNorm, clip_grad_norm, clip_grad_value, global_norm};
-pub use engine::{Engine, Rule, Slot, Walk};
+pub use engine::{Bounds, Engine, Rule, Slot, Walk};
 pub use rms_prop::{RmsProp, RmsPropConfig};
 pub use schedule::{
     CosineAnnealingLr, ExponentialLr, FixedLr, LinearWarmup, PlateauConfig, ReduceLrOnPlateau, Schedule, StepLr,
     ThresholdMode,
 };
 pub use sgd::{Sgd, SgdConfig};
+pub use state::OptimizerState;
 
 use core::fmt;
 

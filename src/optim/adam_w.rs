@@ -1,7 +1,7 @@
 use bytemuck::Zeroable;
 
 use super::adam::{self, Constants, Decay};
-use super::engine::{Engine, Rule, Slot, Walk};
+use super::engine::{Bounds, Engine, Rule, Slot, Walk};
 use crate::{AdamConfig, Real};
 
 /// Hyperparameters of [`AdamW`]. Defaults are PyTorch's: `lr` 1e-3, `betas` (0.9, 0.999), `eps`
@@ -113,6 +113,9 @@ impl<T: Real> Rule<T, 3> for AdamWConfig<T> {
             Decay::Decoupled
         };
         adam::dispatch(c, self.amsgrad, decay, walk)
+    }
+    fn certain_within(&self, c: &Constants<T>, bounds: &Bounds<T, 3>) -> bool {
+        adam::certain_within(c, self.amsgrad, false, self.weight_decay != T::zero(), bounds)
     }
 }
 
