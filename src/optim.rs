@@ -109,9 +109,16 @@ pub trait Optimizer<T: Real, N: Parameters<T>>: Tensors<T> {
     /// [`Optimizer::step`], unless a value it would write (a parameter or a state entry) is not
     /// finite: then nothing changes (not even the step counter) and the error names the value.
     /// Allocates nothing: the update is checked without being stored, then computed again to
-    /// store it. The check first tries the rule's shortcut ([`Walk::run`]'s `certain`: Adam and
-    /// AdamW bound the step without its square root and division) and computes the exact new
-    /// values only for a tensor the shortcut cannot vouch for.
+    /// store it.
+    ///
+    /// The check is as cheap as the rule allows. Adam and AdamW prove the whole update finite
+    /// from a few maxima ([`Rule::certain_within`]): the largest parameter and gradient
+    /// magnitudes, measured in one pass, and bounds on the moments that the previous guarded
+    /// step measured while writing them ([`OptimizerState`]), so the moments are not read
+    /// twice. Where that fails (the bounds are unknown after a plain [`Optimizer::step`] or a
+    /// write to the state, or too large), every element is checked: first by the rule's
+    /// shortcut ([`Walk::run`]'s `certain`, which skips Adam's square root and division), then
+    /// exactly for a tensor the shortcut cannot vouch for.
     ///
     /// # Errors
     /// [`NonFiniteUpdate`] for the first value, in [`Tensors`] order, that would not be finite.
