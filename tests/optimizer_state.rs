@@ -205,3 +205,28 @@ fn a_parameter_changed_between_steps_is_checked() {
         (2, "bias", "parameter")
     );
 }
+
+/// As above, through the training step, whose optimizer check takes the gradient's bound from
+/// the norm check instead of measuring it.
+#[test]
+fn the_training_step_checks_written_state_again() {
+    let mut net = Net::build(Init::PyTorch, &mut Rng::new(1));
+    let mut adam = Adam::<f64, Net>::new(AdamConfig::default());
+    steps_taken(&mut net, &mut adam);
+    adam.state[1].2.bias[0] = -1.0;
+    let (before, steps) = (net.clone(), adam.steps);
+    let x = SMatrix::<f64, 2, 1>::new(0.5, -0.5);
+    let y = SMatrix::<f64, 1, 1>::new(1.0);
+    let result = Workspace::new().try_train_step(&mut net, &mut adam, &Mse, &x, &y, Some(Clip::Norm(1.0)));
+    let Err(NonFiniteStep::Update(update)) = result else {
+        panic!("expected an update error, got {result:?}");
+    };
+    assert_eq!(
+        (update.tensor.layer, update.tensor.name, update.value),
+        (2, "bias", "parameter")
+    );
+    assert_eq!(
+        (net.2.bias, net.0.weight, adam.steps),
+        (before.2.bias, before.0.weight, steps)
+    );
+}

@@ -226,7 +226,7 @@ impl<T: Real, N: Parameters<T>, R: Rule<T, K>, const K: usize> Engine<T, N, R, K
     /// refuses even with parameters and gradient at 0 (it has no shortcut, or a state bound
     /// is unknown). Whatever the rule answers for zeros, the promise rests on the second
     /// answer alone, given bounds that hold.
-    fn certain(&mut self, net: &mut N, grad: &N::Gradient, step: &R::Step) -> bool {
+    fn certain(&mut self, net: &mut N, grad: &N::Gradient, step: &R::Step, gradient: Option<T>) -> bool {
         let mut bounds = Bounds {
             parameter: T::zero(),
             gradient: T::zero(),
@@ -235,8 +235,30 @@ impl<T: Real, N: Parameters<T>, R: Rule<T, K>, const K: usize> Engine<T, N, R, K
         if !self.config.certain_within(step, &bounds) {
             return false;
         }
-        (bounds.parameter, bounds.gradient) = magnitudes(net, grad, &mut self.state.buffers);
+        let buffers = &mut self.state.buffers;
+        (bounds.parameter, bounds.gradient) = match gradient {
+            Some(bound) => (magnitudes::<T, N, K, false>(net, grad, buffers).0, bound),
+            None => magnitudes::<T, N, K, true>(net, grad, buffers),
+        };
         self.config.certain_within(step, &bounds)
+    }
+
+    /// [`Optimizer::try_step`], with the gradient's bound measured here (`None`) or given.
+    fn guarded_step(&mut self, net: &mut N, grad: &N::Gradient, gradient: Option<T>) -> Result<(), NonFiniteUpdate<T>> {
+        let steps = self.next_step();
+        let step = self.config.prepare(steps);
+        if !self.certain(net, grad, &step, gradient) {
+            let check = Check::<T, N, K> {
+                net,
+                grad,
+                state: &mut self.state.buffers,
+                names: R::SLOTS.map(|slot| slot.name),
+            };
+            self.config.with_element(step, check)?;
+        }
+        self.steps = steps;
+        self.write::<true>(net, grad, step);
+        Ok(())
     }
 
     /// The step counter after one more step: saturated at [`MAX_STEPS`], where every rule's
@@ -262,20 +284,16 @@ impl<T: Real, N: Parameters<T>, R: Rule<T, K>, const K: usize> Optimizer<T, N> f
     }
 
     fn try_step(&mut self, net: &mut N, grad: &N::Gradient) -> Result<(), NonFiniteUpdate<T>> {
-        let steps = self.next_step();
-        let step = self.config.prepare(steps);
-        if !self.certain(net, grad, &step) {
-            let check = Check::<T, N, K> {
-                net,
-                grad,
-                state: &mut self.state.buffers,
-                names: R::SLOTS.map(|slot| slot.name),
-            };
-            self.config.with_element(step, check)?;
-        }
-        self.steps = steps;
-        self.write::<true>(net, grad, step);
-        Ok(())
+        self.guarded_step(net, grad, None)
+    }
+
+    fn try_step_within(
+        &mut self,
+        net: &mut N,
+        grad: &N::Gradient,
+        gradient_bound: T,
+    ) -> Result<(), NonFiniteUpdate<T>> {
+        self.guarded_step(net, grad, Some(gradient_bound))
     }
 
     fn learning_rate(&self) -> T {
@@ -511,8 +529,9 @@ fn from_high_word<T: Real>(word: u32) -> T {
 }
 
 /// The bounds [`Bounds::parameter`] and [`Bounds::gradient`]: the largest magnitudes in `net`
-/// and `grad`, rounded up to [`from_high_word`]'s, in one pass over both.
-fn magnitudes<T: Real, N: Parameters<T>, const K: usize>(
+/// and, with `GRADIENT`, in `grad` (otherwise 0), rounded up to [`from_high_word`]'s, in one
+/// pass.
+fn magnitudes<T: Real, N: Parameters<T>, const K: usize, const GRADIENT: bool>(
     net: &mut N,
     grad: &N::Gradient,
     state: &mut [N::Gradient; K],
@@ -529,7 +548,9 @@ fn magnitudes<T: Real, N: Parameters<T>, const K: usize>(
                     let (mut largest_p, mut largest_g) = (0, 0);
                     for i in 0..n {
                         largest_p = largest_p.max(high_word(p[i]) & i32::MAX as u32);
-                        largest_g = largest_g.max(high_word(g[i]) & i32::MAX as u32);
+                        if GRADIENT {
+                            largest_g = largest_g.max(high_word(g[i]) & i32::MAX as u32);
+                        }
                     }
                     parameter = largest_p.max(parameter);
                     gradient = largest_g.max(gradient);
