@@ -65,6 +65,7 @@ fn evaluate<N, const I: usize, const C: usize, const B: usize>(
 where
     N: Layer<f32, SMatrix<f32, I, B>, Output = SMatrix<f32, C, B>>
         + Layer<f32, SMatrix<f32, I, 1>, Output = SMatrix<f32, C, 1>>
+        + Send
         + Quantise<f32, SMatrix<f32, I, 1>>,
     N::Int8: Int8Layer<SMatrix<i8, I, 1>, Output = SMatrix<i8, C, 1>>,
 {

@@ -97,8 +97,9 @@ impl<T: Real> Right<'_, T> {
 const KC: usize = 256;
 
 /// `C = start + A·B` with `A` column-major `m × k`, `C` column-major `m × n`, computed tile by
-/// tile with `tile(a, m, panel, acc)`, which must add `A[.., p] · panel[p]` into `acc` for every
-/// row `p` of the panel, `a` starting at the tile's first row in the panel's first column.
+/// tile with `tile(a, m, panel, block)`, which must add `A[.., p] · panel[p]` to the [`Block`]'s
+/// starting values for every row `p` of the panel and store the sums in its columns of `C`,
+/// `a` starting at the tile's first row in the panel's first column.
 /// Rows left below the last `MR`-row tile get one tile of `MH` rows (`half`, the same with a
 /// single vector per column) if there are at least `MH` of them, so that a 16-output layer
 /// still runs in vectors where `MR` is 32.
@@ -113,8 +114,8 @@ pub(crate) fn gemm<T: Real, const MR: usize, const MH: usize, const NR: usize, c
     c: &mut [T],
     start: Start<'_, T>,
     (m, k, n): (usize, usize, usize),
-    tile: impl Fn(&[T], usize, &[[T; NR]], &mut [[T; MR]; NR]),
-    half: impl Fn(&[T], usize, &[[T; NR]], &mut [[T; MH]; NR]),
+    tile: impl Fn(&[T], usize, &[[T; NR]], Block<'_, T>),
+    half: impl Fn(&[T], usize, &[[T; NR]], Block<'_, T>),
 ) {
     let (a, c) = (&a[..m * k], &mut c[..m * n]);
     match b {
@@ -137,15 +138,18 @@ pub(crate) fn gemm<T: Real, const MR: usize, const MH: usize, const NR: usize, c
             pack(&b, &mut panel[..steps], (k, n), p0, (j0, columns));
             let panel = &panel[..steps];
             let first = p0 == 0;
+            // The bias on the first panel of a forward pass, `C` otherwise.
+            let from = |i0: usize| match start {
+                Start::Columns(bias) if first => Some(&bias[i0..]),
+                _ => None,
+            };
             for i0 in (0..full_rows).step_by(MR) {
-                run_tile(a, c, start, first, (m, i0, j0, p0), columns, |a, acc| {
-                    tile(a, m, panel, acc)
-                });
+                let block = Block::new(&mut c[j0 * m + i0..], m, columns, from(i0));
+                tile(&a[p0 * m + i0..], m, panel, block);
             }
             if tiled_rows > full_rows {
-                run_tile(a, c, start, first, (m, full_rows, j0, p0), columns, |a, acc| {
-                    half(a, m, panel, acc)
-                });
+                let block = Block::new(&mut c[j0 * m + full_rows..], m, columns, from(full_rows));
+                half(&a[p0 * m + full_rows..], m, panel, block);
             }
         }
     }
@@ -153,37 +157,69 @@ pub(crate) fn gemm<T: Real, const MR: usize, const MH: usize, const NR: usize, c
     edge::<T, FMA>(a, &b, c, start, (m, k, n), tiled_rows..m, 0..n);
 }
 
-/// One `R × NR` tile of [`gemm`] at row `i0`, column `j0`, panel step `p0`, of which the first
-/// `columns` are in `C`: loads their accumulators (from the bias on the first panel of a
-/// forward pass, from `C` otherwise), runs `tile` and stores them.
-#[inline(always)]
-fn run_tile<T: Real, const R: usize, const NR: usize>(
-    a: &[T],
-    c: &mut [T],
-    start: Start<'_, T>,
-    first: bool,
-    (m, i0, j0, p0): (usize, usize, usize, usize),
+/// The part of `C` one tile computes: `R` rows (the tile's height) of the first `columns` of its
+/// `NR` columns; the others are padding of the last, narrower group of columns.
+///
+/// The tile reads its starting values and writes its sums here directly: the vector tiles keep
+/// them in registers from the load to the store. Going through an array on the stack instead
+/// copied every block twice more, which with the 32-step products of a batch of 32 (the weight
+/// gradients) was a sixth of the tile's time.
+pub(crate) struct Block<'a, T> {
+    /// `C` from the block's first entry on: column `j` of the block starts at `j · m`.
+    c: &'a mut [T],
+    m: usize,
     columns: usize,
-    tile: impl Fn(&[T], &mut [[T; R]; NR]),
-) {
-    let mut acc = [[T::zero(); R]; NR];
-    let load = |j: usize, column: &mut [T; R]| match start {
-        Start::Columns(bias) if first => column.copy_from_slice(&bias[i0..i0 + R]),
-        _ => column.copy_from_slice(&c[(j0 + j) * m + i0..(j0 + j) * m + i0 + R]),
-    };
-    // A whole tile keeps loops of constant length (a run-time bound cost AVX-512's W3 12%).
-    if columns == NR {
-        acc.iter_mut().enumerate().for_each(|(j, column)| load(j, column));
-    } else {
-        acc.iter_mut()
-            .enumerate()
-            .take(columns)
-            .for_each(|(j, column)| load(j, column));
+    /// Every column starts from these values (the bias, on the first panel of a forward pass);
+    /// `None`: from `C`'s current contents.
+    from: Option<&'a [T]>,
+}
+
+impl<'a, T: Real> Block<'a, T> {
+    #[inline(always)]
+    fn new(c: &'a mut [T], m: usize, columns: usize, from: Option<&'a [T]>) -> Self {
+        Self { c, m, columns, from }
     }
-    tile(&a[p0 * m + i0..], &mut acc);
-    let columns = if columns == NR { &acc[..] } else { &acc[..columns] };
-    for (j, column) in columns.iter().enumerate() {
-        c[(j0 + j) * m + i0..(j0 + j) * m + i0 + R].copy_from_slice(column);
+
+    /// How many of the tile's columns are in `C`.
+    #[inline(always)]
+    pub(crate) fn columns(&self) -> usize {
+        self.columns
+    }
+
+    /// The starting values of column `j`, from its first row on.
+    #[inline(always)]
+    pub(crate) fn start(&self, j: usize) -> &[T] {
+        match self.from {
+            Some(values) => values,
+            None => &self.c[j * self.m..],
+        }
+    }
+
+    /// Column `j` of `C`, from the block's first row on.
+    #[inline(always)]
+    pub(crate) fn column_mut(&mut self, j: usize) -> &mut [T] {
+        &mut self.c[j * self.m..]
+    }
+
+    /// The block as an `R × NR` array (padding columns zero), for the portable tiles.
+    #[inline(always)]
+    fn load<const R: usize, const NR: usize>(&self) -> [[T; R]; NR] {
+        let mut acc = [[T::zero(); R]; NR];
+        // A whole tile keeps loops of constant length (a run-time bound cost AVX-512's W3 12%).
+        let columns = if self.columns == NR { NR } else { self.columns };
+        for (j, column) in acc.iter_mut().enumerate().take(columns) {
+            column.copy_from_slice(&self.start(j)[..R]);
+        }
+        acc
+    }
+
+    /// Writes the array's first [`Block::columns`] columns to `C`.
+    #[inline(always)]
+    fn store<const R: usize, const NR: usize>(mut self, acc: &[[T; R]; NR]) {
+        let columns = if self.columns == NR { NR } else { self.columns };
+        for (j, column) in acc.iter().enumerate().take(columns) {
+            self.column_mut(j)[..R].copy_from_slice(column);
+        }
     }
 }
 
@@ -237,8 +273,9 @@ pub(crate) fn tile<T: Real, const MR: usize, const NR: usize>(
     a: &[T],
     m: usize,
     panel: &[[T; NR]],
-    acc: &mut [[T; MR]; NR],
+    block: Block<'_, T>,
 ) {
+    let mut acc = block.load::<MR, NR>();
     for (p, right) in panel.iter().enumerate() {
         let left: &[T; MR] = a[p * m..p * m + MR].try_into().unwrap();
         for (sum, &b) in acc.iter_mut().zip(right) {
@@ -247,6 +284,7 @@ pub(crate) fn tile<T: Real, const MR: usize, const NR: usize>(
             }
         }
     }
+    block.store(&acc);
 }
 
 /// [`gemm`] on the block `rows × columns` of `C`, one entry at a time.
@@ -291,8 +329,8 @@ pub(crate) fn weight_gradient_with<T: Real, const MR: usize, const MH: usize, co
     x: &[T],
     dw: &mut [T],
     (m, n, k): (usize, usize, usize),
-    tile: impl Fn(&[T], usize, &[[T; NR]], &mut [[T; MR]; NR]),
-    half: impl Fn(&[T], usize, &[[T; NR]], &mut [[T; MH]; NR]),
+    tile: impl Fn(&[T], usize, &[[T; NR]], Block<'_, T>),
+    half: impl Fn(&[T], usize, &[[T; NR]], Block<'_, T>),
 ) {
     if m < NARROW && m * k <= TRANSPOSED {
         let mut transposed = [T::zero(); TRANSPOSED];
@@ -335,8 +373,8 @@ pub(crate) fn input_gradient_with<
     b: &[T],
     c: &mut [T],
     (m, k, n): (usize, usize, usize),
-    tile: impl Fn(&[T], usize, &[[T; NR]], &mut [[T; MR]; NR]),
-    half: impl Fn(&[T], usize, &[[T; NR]], &mut [[T; MH]; NR]),
+    tile: impl Fn(&[T], usize, &[[T; NR]], Block<'_, T>),
+    half: impl Fn(&[T], usize, &[[T; NR]], Block<'_, T>),
     dots: impl Fn(&[T], &[T], usize, &mut [[T; NJ]; MI]),
 ) {
     if k < NARROW && m * k <= TRANSPOSED {

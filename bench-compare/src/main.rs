@@ -1,5 +1,6 @@
-//! Times static-nn, dfdx 0.13 and a plain nalgebra implementation on the four reference
-//! workloads, in one process, interleaved round by round, on one thread, f32:
+//! Times static-nn, dfdx 0.13, a plain nalgebra implementation and the same with its products
+//! through `matrixmultiply` (see `nalgebra_impl`) on the four reference workloads, in one
+//! process, interleaved round by round, on one thread, f32:
 //!
 //! - W1 2-16-16-1 tanh, MSE, batch 1
 //! - W2 8-32-32-4 relu, MSE, batch 8
@@ -266,7 +267,12 @@ fn workload(k: usize, count: usize) -> Workload {
         static_nn_impl::w4,
     ][k];
     let mut workload = make(count);
-    workload.contenders.push(nalgebra_impl::contender(k, count));
+    workload
+        .contenders
+        .push(nalgebra_impl::contender::<nalgebra_impl::Plain>(k, count));
+    workload
+        .contenders
+        .push(nalgebra_impl::contender::<nalgebra_impl::Blocked>(k, count));
     workload.contenders.push(dfdx_impl::contender(k, count));
     workload
 }

@@ -1,18 +1,134 @@
 //! The workloads written plainly with nalgebra's statically sized matrices, as a user would:
 //! forward `W x + b`, backward with transposes, an Adam loop over the parameters. The first
 //! layer skips its input gradient, as static-nn's does, so both do the same arithmetic.
-
+//!
+//! Two contenders share this code and differ only in their three matrix products ([`Products`]):
+//! - "nalgebra": the operators on the statically sized matrices (`W * x`, `dz * x.transpose()`,
+//!   `W.transpose() * dz`), which nalgebra computes with its own loops;
+//! - "nalgebra + matrixmultiply": the products whose four sizes all exceed 5 through
+//!   `Matrix::gemm` on views of the same storage with run-time (`Dyn`) shapes and strides,
+//!   transposes included (no copies). nalgebra (with its `std` feature, which this crate
+//!   enables) hands those to the `matrixmultiply` crate's `sgemm`, with its packed,
+//!   cache-blocked kernels chosen at run time for AVX2/FMA. nalgebra offers no feature that
+//!   routes statically sized products to `matrixmultiply` (its `gemm` does so only when a
+//!   dimension is `Dyn`), so this is how a user gets it. Smaller products (all of W1's, and W2's
+//!   4-output layer) keep the static operators: nalgebra would not call `matrixmultiply` for
+//!   them either, and its `Dyn` fallback loop crashed (a segmentation fault, not investigated
+//!   further) on the transposed views of W1's and W2's training steps.
 use std::cell::RefCell;
 use std::hint::black_box;
+use std::marker::PhantomData;
 use std::rc::Rc;
 
-use nalgebra::{SMatrix, SVector};
+use nalgebra::{DMatrixViewMut, Dyn, MatrixView, SMatrix, SVector};
 
 use std::cell::Cell;
 
 use crate::{Batches, Contender, next};
 
-struct Linear<const I: usize, const O: usize> {
+/// The three products of a dense layer, column-major `f32`.
+pub trait Products: 'static {
+    /// The contender's name in the table.
+    const NAME: &'static str;
+    /// `W x` for `W` of `O × I` and `x` of `I × B`.
+    fn forward<const I: usize, const O: usize, const B: usize>(
+        w: &SMatrix<f32, O, I>,
+        x: &SMatrix<f32, I, B>,
+    ) -> SMatrix<f32, O, B>;
+    /// `dz xᵀ`.
+    fn weight_gradient<const I: usize, const O: usize, const B: usize>(
+        dz: &SMatrix<f32, O, B>,
+        x: &SMatrix<f32, I, B>,
+    ) -> SMatrix<f32, O, I>;
+    /// `Wᵀ dz`.
+    fn input_gradient<const I: usize, const O: usize, const B: usize>(
+        w: &SMatrix<f32, O, I>,
+        dz: &SMatrix<f32, O, B>,
+    ) -> SMatrix<f32, I, B>;
+}
+
+/// nalgebra's operators on statically sized matrices.
+pub struct Plain;
+
+impl Products for Plain {
+    const NAME: &'static str = "nalgebra";
+    fn forward<const I: usize, const O: usize, const B: usize>(
+        w: &SMatrix<f32, O, I>,
+        x: &SMatrix<f32, I, B>,
+    ) -> SMatrix<f32, O, B> {
+        w * x
+    }
+    fn weight_gradient<const I: usize, const O: usize, const B: usize>(
+        dz: &SMatrix<f32, O, B>,
+        x: &SMatrix<f32, I, B>,
+    ) -> SMatrix<f32, O, I> {
+        dz * x.transpose()
+    }
+    fn input_gradient<const I: usize, const O: usize, const B: usize>(
+        w: &SMatrix<f32, O, I>,
+        dz: &SMatrix<f32, O, B>,
+    ) -> SMatrix<f32, I, B> {
+        w.transpose() * dz
+    }
+}
+
+/// nalgebra's `gemm` on `Dyn` views, which calls `matrixmultiply::sgemm`.
+pub struct Blocked;
+
+/// A `rows × columns` view of column-major storage with the given row and column strides: a
+/// matrix (`1`, `rows`) or its transpose (`columns`, `1`) without copying.
+fn view(data: &[f32], rows: usize, columns: usize, strides: (usize, usize)) -> MatrixView<'_, f32, Dyn, Dyn, Dyn, Dyn> {
+    MatrixView::from_slice_with_strides_generic(data, Dyn(rows), Dyn(columns), Dyn(strides.0), Dyn(strides.1))
+}
+
+/// Whether nalgebra's `Dyn` gemm hands an `r × k` by `k × c` product to `matrixmultiply`.
+const fn goes_to_matrixmultiply(r: usize, k: usize, c: usize) -> bool {
+    r > 5 && k > 5 && c > 5
+}
+
+/// `a b` into a new `R × C` matrix through nalgebra's `Dyn` gemm.
+fn blocked<const R: usize, const C: usize>(
+    a: MatrixView<'_, f32, Dyn, Dyn, Dyn, Dyn>,
+    b: MatrixView<'_, f32, Dyn, Dyn, Dyn, Dyn>,
+) -> SMatrix<f32, R, C> {
+    let mut c = SMatrix::<f32, R, C>::zeros();
+    DMatrixViewMut::from_slice(c.as_mut_slice(), R, C).gemm(1.0, &a, &b, 0.0);
+    c
+}
+
+impl Products for Blocked {
+    const NAME: &'static str = "nalgebra + matrixmultiply";
+    fn forward<const I: usize, const O: usize, const B: usize>(
+        w: &SMatrix<f32, O, I>,
+        x: &SMatrix<f32, I, B>,
+    ) -> SMatrix<f32, O, B> {
+        if !goes_to_matrixmultiply(O, I, B) {
+            return Plain::forward(w, x);
+        }
+        blocked(view(w.as_slice(), O, I, (1, O)), view(x.as_slice(), I, B, (1, I)))
+    }
+    fn weight_gradient<const I: usize, const O: usize, const B: usize>(
+        dz: &SMatrix<f32, O, B>,
+        x: &SMatrix<f32, I, B>,
+    ) -> SMatrix<f32, O, I> {
+        if !goes_to_matrixmultiply(O, B, I) {
+            return Plain::weight_gradient(dz, x);
+        }
+        blocked(view(dz.as_slice(), O, B, (1, O)), view(x.as_slice(), B, I, (I, 1)))
+    }
+    fn input_gradient<const I: usize, const O: usize, const B: usize>(
+        w: &SMatrix<f32, O, I>,
+        dz: &SMatrix<f32, O, B>,
+    ) -> SMatrix<f32, I, B> {
+        if !goes_to_matrixmultiply(I, O, B) {
+            return Plain::input_gradient(w, dz);
+        }
+        blocked(view(w.as_slice(), I, O, (O, 1)), view(dz.as_slice(), O, B, (1, O)))
+    }
+}
+
+struct Linear<P, const I: usize, const O: usize> {
+    products: PhantomData<P>,
     w: SMatrix<f32, O, I>,
     b: SVector<f32, O>,
     grad_w: SMatrix<f32, O, I>,
@@ -23,10 +139,11 @@ struct Linear<const I: usize, const O: usize> {
     v_b: SVector<f32, O>,
 }
 
-impl<const I: usize, const O: usize> Linear<I, O> {
+impl<P: Products, const I: usize, const O: usize> Linear<P, I, O> {
     fn new(rng: &mut static_nn::Rng) -> Box<Self> {
         let bound = (6.0 / I as f64).sqrt();
         Box::new(Self {
+            products: PhantomData,
             w: SMatrix::from_fn(|_, _| rng.uniform(-bound, bound) as f32),
             b: SVector::zeros(),
             grad_w: SMatrix::zeros(),
@@ -39,7 +156,7 @@ impl<const I: usize, const O: usize> Linear<I, O> {
     }
 
     fn forward<const B: usize>(&self, x: &SMatrix<f32, I, B>) -> SMatrix<f32, O, B> {
-        let mut z = self.w * x;
+        let mut z = P::forward(&self.w, x);
         for mut column in z.column_iter_mut() {
             column += &self.b;
         }
@@ -47,13 +164,13 @@ impl<const I: usize, const O: usize> Linear<I, O> {
     }
 
     fn backward_parameters<const B: usize>(&mut self, x: &SMatrix<f32, I, B>, dz: &SMatrix<f32, O, B>) {
-        self.grad_w = dz * x.transpose();
+        self.grad_w = P::weight_gradient(dz, x);
         self.grad_b = dz.column_sum();
     }
 
     fn backward<const B: usize>(&mut self, x: &SMatrix<f32, I, B>, dz: &SMatrix<f32, O, B>) -> SMatrix<f32, I, B> {
         self.backward_parameters(x, dz);
-        self.w.transpose() * dz
+        P::input_gradient(&self.w, dz)
     }
 
     fn adam(&mut self, t: i32) {
@@ -145,15 +262,15 @@ trait Network {
     fn infer(&self);
 }
 
-struct W1 {
-    l1: Box<Linear<2, 16>>,
-    l2: Box<Linear<16, 16>>,
-    l3: Box<Linear<16, 1>>,
+struct W1<P> {
+    l1: Box<Linear<P, 2, 16>>,
+    l2: Box<Linear<P, 16, 16>>,
+    l3: Box<Linear<P, 16, 1>>,
     data: Data<2, 1, 1>,
     t: i32,
 }
 
-impl Network for W1 {
+impl<P: Products> Network for W1<P> {
     fn train(&mut self) -> f32 {
         let (x, target) = self.data.next_training();
         let x = black_box(x);
@@ -178,15 +295,15 @@ impl Network for W1 {
     }
 }
 
-struct W2 {
-    l1: Box<Linear<8, 32>>,
-    l2: Box<Linear<32, 32>>,
-    l3: Box<Linear<32, 4>>,
+struct W2<P> {
+    l1: Box<Linear<P, 8, 32>>,
+    l2: Box<Linear<P, 32, 32>>,
+    l3: Box<Linear<P, 32, 4>>,
     data: Data<8, 4, 8>,
     t: i32,
 }
 
-impl Network for W2 {
+impl<P: Products> Network for W2<P> {
     fn train(&mut self) -> f32 {
         let (x, target) = self.data.next_training();
         let x = black_box(x);
@@ -213,9 +330,9 @@ impl Network for W2 {
     }
 }
 
-struct W3 {
-    l1: Box<Linear<784, 128>>,
-    l2: Box<Linear<128, 10>>,
+struct W3<P> {
+    l1: Box<Linear<P, 784, 128>>,
+    l2: Box<Linear<P, 128, 10>>,
     xs: Vec<Box<SMatrix<f32, 784, 32>>>,
     classes: Vec<Vec<usize>>,
     train_index: usize,
@@ -223,7 +340,7 @@ struct W3 {
     t: i32,
 }
 
-impl Network for W3 {
+impl<P: Products> Network for W3<P> {
     fn train(&mut self) -> f32 {
         let k = next(&mut self.train_index, self.xs.len());
         let (x, classes) = (black_box(&*self.xs[k]), &self.classes[k]);
@@ -258,15 +375,15 @@ impl Network for W3 {
     }
 }
 
-struct W4 {
-    first: Box<Linear<16, 64>>,
-    hidden: Vec<Box<Linear<64, 64>>>,
-    last: Box<Linear<64, 16>>,
+struct W4<P> {
+    first: Box<Linear<P, 16, 64>>,
+    hidden: Vec<Box<Linear<P, 64, 64>>>,
+    last: Box<Linear<P, 64, 16>>,
     data: Data<16, 16, 16>,
     t: i32,
 }
 
-impl Network for W4 {
+impl<P: Products> Network for W4<P> {
     fn train(&mut self) -> f32 {
         let (x, target) = self.data.next_training();
         let x = black_box(x);
@@ -304,11 +421,11 @@ impl Network for W4 {
     }
 }
 
-fn wrap<N: Network + 'static>(net: N) -> Contender {
+fn wrap<N: Network + 'static>(name: &'static str, net: N) -> Contender {
     let trained = Rc::new(RefCell::new(net));
     let inferred = trained.clone();
     Contender {
-        name: "nalgebra",
+        name,
         train: Box::new(move || {
             black_box(trained.borrow_mut().train());
         }),
@@ -316,45 +433,57 @@ fn wrap<N: Network + 'static>(net: N) -> Contender {
     }
 }
 
-/// The plain nalgebra version of workload `k` (0 for W1 ... 3 for W4), cycling through `count`
-/// batches.
-pub fn contender(k: usize, count: usize) -> Contender {
+/// The nalgebra version of workload `k` (0 for W1 ... 3 for W4) with the products `P`, cycling
+/// through `count` batches.
+pub fn contender<P: Products>(k: usize, count: usize) -> Contender {
     let mut rng = static_nn::Rng::new(1);
     let batches = Batches::of_workload(k, count);
     match k {
-        0 => wrap(W1 {
-            l1: Linear::new(&mut rng),
-            l2: Linear::new(&mut rng),
-            l3: Linear::new(&mut rng),
-            data: Data::new(&batches),
-            t: 0,
-        }),
-        1 => wrap(W2 {
-            l1: Linear::new(&mut rng),
-            l2: Linear::new(&mut rng),
-            l3: Linear::new(&mut rng),
-            data: Data::new(&batches),
-            t: 0,
-        }),
-        2 => wrap(W3 {
-            l1: Linear::new(&mut rng),
-            l2: Linear::new(&mut rng),
-            xs: batches
-                .inputs
-                .iter()
-                .map(|v| Box::new(SMatrix::from_column_slice(v)))
-                .collect(),
-            classes: batches.classes.clone(),
-            train_index: 0,
-            infer_index: Cell::new(0),
-            t: 0,
-        }),
-        _ => wrap(W4 {
-            first: Linear::new(&mut rng),
-            hidden: (0..5).map(|_| Linear::new(&mut rng)).collect(),
-            last: Linear::new(&mut rng),
-            data: Data::new(&batches),
-            t: 0,
-        }),
+        0 => wrap(
+            P::NAME,
+            W1::<P> {
+                l1: Linear::new(&mut rng),
+                l2: Linear::new(&mut rng),
+                l3: Linear::new(&mut rng),
+                data: Data::new(&batches),
+                t: 0,
+            },
+        ),
+        1 => wrap(
+            P::NAME,
+            W2::<P> {
+                l1: Linear::new(&mut rng),
+                l2: Linear::new(&mut rng),
+                l3: Linear::new(&mut rng),
+                data: Data::new(&batches),
+                t: 0,
+            },
+        ),
+        2 => wrap(
+            P::NAME,
+            W3::<P> {
+                l1: Linear::new(&mut rng),
+                l2: Linear::new(&mut rng),
+                xs: batches
+                    .inputs
+                    .iter()
+                    .map(|v| Box::new(SMatrix::from_column_slice(v)))
+                    .collect(),
+                classes: batches.classes.clone(),
+                train_index: 0,
+                infer_index: Cell::new(0),
+                t: 0,
+            },
+        ),
+        _ => wrap(
+            P::NAME,
+            W4::<P> {
+                first: Linear::new(&mut rng),
+                hidden: (0..5).map(|_| Linear::new(&mut rng)).collect(),
+                last: Linear::new(&mut rng),
+                data: Data::new(&batches),
+                t: 0,
+            },
+        ),
     }
 }
