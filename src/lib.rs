@@ -98,8 +98,8 @@
 //! ([`Sgd::new_boxed`], [`Adam::new_boxed`], ...). They are zero-initialised in place and never
 //! pass through the stack; [`Trainer`] keeps its buffers on the heap too.
 #![cfg_attr(not(test), no_std)]
-// `unsafe` only in `src/x86.rs` and `src/x86_int8.rs` (vector intrinsics after run-time feature detection); see
-// ARCHITECTURE.md.
+// `unsafe` only in `src/x86.rs` and `src/x86_int8.rs` (vector intrinsics after run-time feature detection) and
+// `src/arm_int8.rs` (the Cortex-M DSP instructions, as inline assembly); see ARCHITECTURE.md.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -113,6 +113,8 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+#[cfg(arm_dsp)]
+mod arm_int8;
 mod const_expr;
 mod counters;
 pub mod data;

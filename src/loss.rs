@@ -57,6 +57,7 @@ pub trait Loss<T: Real, Y> {
 /// The mean of `n` per-element losses given in `f64`, each divided by `n` before it is added:
 /// the terms of `f32` values cannot overflow in `f64`, and no partial sum of non-negative terms
 /// exceeds the mean.
+#[inline]
 pub(crate) fn mean_of<T: Real>(n: usize, terms: impl Iterator<Item = f64>) -> T {
     let n = n as f64;
     T::of(terms.fold(0.0, |sum, term| sum + term / n))

@@ -180,10 +180,12 @@ impl<'a, T: Real> Block<'a, T> {
         Self { c, m, columns, from }
     }
 
-    /// How many of the tile's columns are in `C`.
+    /// How many of an `NR`-column tile's columns are in `C`: the constant `NR` when the tile is
+    /// whole, which keeps the loops over columns of constant length (a run-time bound cost
+    /// AVX-512's W3 12 %).
     #[inline(always)]
-    pub(crate) fn columns(&self) -> usize {
-        self.columns
+    pub(crate) fn columns<const NR: usize>(&self) -> usize {
+        if self.columns == NR { NR } else { self.columns }
     }
 
     /// The starting values of column `j`, from its first row on.
@@ -205,19 +207,16 @@ impl<'a, T: Real> Block<'a, T> {
     #[inline(always)]
     fn load<const R: usize, const NR: usize>(&self) -> [[T; R]; NR] {
         let mut acc = [[T::zero(); R]; NR];
-        // A whole tile keeps loops of constant length (a run-time bound cost AVX-512's W3 12%).
-        let columns = if self.columns == NR { NR } else { self.columns };
-        for (j, column) in acc.iter_mut().enumerate().take(columns) {
+        for (j, column) in acc.iter_mut().enumerate().take(self.columns::<NR>()) {
             column.copy_from_slice(&self.start(j)[..R]);
         }
         acc
     }
 
-    /// Writes the array's first [`Block::columns`] columns to `C`.
+    /// Writes the array's columns that are in `C` to `C`.
     #[inline(always)]
     fn store<const R: usize, const NR: usize>(mut self, acc: &[[T; R]; NR]) {
-        let columns = if self.columns == NR { NR } else { self.columns };
-        for (j, column) in acc.iter().enumerate().take(columns) {
+        for (j, column) in acc.iter().enumerate().take(self.columns::<NR>()) {
             self.column_mut(j)[..R].copy_from_slice(column);
         }
     }

@@ -42,6 +42,7 @@ mod adam;
 mod adam_w;
 mod clip;
 mod engine;
+mod hyperparameters;
 mod rms_prop;
 pub mod schedule;
 mod sgd;
@@ -53,6 +54,7 @@ pub use adam_w::{AdamW, AdamWConfig};
 pub(crate) use clip::sum_of_squares;
 pub use clip::{Clip, NonFiniteNorm, clip_grad_norm, clip_grad_value, global_norm, gradient_bound};
 pub use engine::{Bounds, Engine, Rule, Slot, Walk};
+pub use hyperparameters::LearningRate;
 pub use rms_prop::{RmsProp, RmsPropConfig};
 pub use schedule::{
     CosineAnnealingLr, ExponentialLr, FixedLr, LinearWarmup, PlateauConfig, ReduceLrOnPlateau, Schedule, StepLr,
@@ -375,6 +377,31 @@ pub(crate) mod test_support {
         }
         theta
     }
+
+    /// The two tests of every rule, over `$variants` (an iterator of configurations): for each,
+    /// five steps of the optimizer against `$reference(config)` ([`check_trajectory`]), and its
+    /// state complete ([`check_state_is_complete`]).
+    macro_rules! rule_tests {
+        ($variants:expr, $reference:expr) => {
+            #[test]
+            fn trajectories_match_pytorch_formulas() {
+                use $crate::optim::{Engine, test_support};
+                for config in $variants {
+                    let optimizer = Engine::<f64, test_support::Net, _, _>::new(config);
+                    test_support::check_trajectory(optimizer, ($reference)(config));
+                }
+            }
+
+            #[test]
+            fn state_is_complete() {
+                use $crate::optim::{Engine, test_support};
+                for config in $variants {
+                    test_support::check_state_is_complete(|| Engine::<f64, test_support::Net, _, _>::new(config));
+                }
+            }
+        };
+    }
+    pub(crate) use rule_tests;
 
     /// The classic start for Rosenbrock's function.
     pub const ROSENBROCK_START: Vector2<f64> = Vector2::new(-1.2, 1.0);

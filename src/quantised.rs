@@ -88,6 +88,8 @@ pub use dense::{Int8Dense, Int8DenseParameters};
 #[cfg(feature = "alloc")]
 pub use error::QuantiseError;
 pub use kernel::Int8Kernel;
+#[cfg(arm_dsp)]
+pub(crate) use kernel::Requantisation;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 pub(crate) use kernel::{BLOCK, Requantisation, portable};
 pub use layer::Int8Layer;

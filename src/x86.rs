@@ -159,8 +159,7 @@ unsafe fn tile<V: Lanes, const MV: usize, const MR: usize, const NR: usize>(
     V::Scalar: Real,
 {
     debug_assert_eq!(MV * V::LANES, MR);
-    // A whole tile keeps loops of constant length (a run-time bound cost AVX-512's W3 12%).
-    let columns = if block.columns() == NR { NR } else { block.columns() };
+    let columns = block.columns::<NR>();
     // SAFETY (every block below): the caller guarantees the feature; loads and stores check
     // their bounds.
     let mut sums = [[unsafe { V::zero() }; MV]; NR];

@@ -55,6 +55,7 @@ fn found() -> u8 {
 pub(crate) fn has(kernel: Int8Kernel) -> bool {
     match kernel {
         Int8Kernel::Portable => true,
+        Int8Kernel::ArmDsp => false,
         Int8Kernel::Avx2 => found() & HAS_AVX2 != 0,
         Int8Kernel::Avx512Vnni => found() & HAS_VNNI != 0,
     }
@@ -76,7 +77,7 @@ pub(crate) fn dense<const O: usize, const I: usize, const B: usize>(
         return false;
     }
     match kernel {
-        Int8Kernel::Portable => return false,
+        Int8Kernel::Portable | Int8Kernel::ArmDsp => return false,
         // SAFETY: detection found AVX-512 F, BW and VNNI; the lengths are asserted above.
         Int8Kernel::Avx512Vnni => unsafe { dense_vnni::<O, I, B>(w, x, y, r) },
         // SAFETY: detection found AVX2; the lengths are asserted above.

@@ -27,8 +27,9 @@ const FLOORS: &[(&str, Floor)] = &[
     ("src/matmul", Floor::Kernels),
     ("src/simd.rs", Floor::Kernels),
     ("src/x86.rs", Floor::Kernels),
-    // The int8 vector kernels serve the quantised layers and take their types.
+    // The int8 kernels (x86 vectors, Cortex-M DSP) serve the quantised layers and take their types.
     ("src/x86_int8.rs", Floor::Layers),
+    ("src/arm_int8.rs", Floor::Layers),
     ("src/lib.rs", Floor::Core),
     // The scalar, which the kernels are generic over.
     ("src/real", Floor::Scalar),
@@ -376,13 +377,13 @@ impl fmt::Display for Violation {
 
 /// The node of `file` in the module graph: its top-level module, except that the kernels
 /// (`matmul`, `simd`, `x86`: the vector tiles of `x86` are `matmul`'s, dispatched from it) are one,
-/// and so are the int8 layers and their vector kernels (`quantised`, `x86_int8`), for the same
-/// reason.
+/// and so are the int8 layers and their kernels (`quantised`, `x86_int8`, `arm_int8`), for the
+/// same reason.
 fn unit(file: &str) -> String {
     if floor_of(file) == Floor::Kernels {
         return "kernels".to_owned();
     }
-    if file.starts_with("src/quantised") || file == "src/x86_int8.rs" {
+    if file.starts_with("src/quantised") || file == "src/x86_int8.rs" || file == "src/arm_int8.rs" {
         return "quantised".to_owned();
     }
     Crate::modules_of(file).swap_remove(0)

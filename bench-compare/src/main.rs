@@ -18,10 +18,13 @@
 //! `cargo run --release -p bench-compare` (add `-- quick` for a shorter run). `-- long [STEPS]`
 //! trains W1 for millions of steps and prints the time per step as Adam's state decays
 //! towards subnormal numbers. `-- small` times static-nn's small paths (W1, W2, GRU-16 and
-//! LSTM-16 streaming steps) the way `rtneural/bench.cpp` times RTNeural's.
+//! LSTM-16 streaming steps) the way `rtneural/bench.cpp` times RTNeural's. `-- parts` times
+//! W1's training step and its parts (gradient, Adam's update, forward) against the plain
+//! nalgebra step.
 
 mod dfdx_impl;
 mod nalgebra_impl;
+mod parts;
 mod peak;
 mod small;
 mod static_nn_impl;
@@ -379,6 +382,10 @@ fn main() {
     if args.first().is_some_and(|a| a == "long") {
         let steps = args.get(1).map_or(3_000_000, |n| n.parse().unwrap());
         static_nn_impl::long_run(steps);
+        return;
+    }
+    if args.first().is_some_and(|a| a == "parts") {
+        parts::run();
         return;
     }
     if args.first().is_some_and(|a| a == "small") {

@@ -15,7 +15,7 @@ type GruNet = (Gru<f32, 1, 16>, Dense<f32, 16, 1>);
 type LstmNet = (Lstm<f32, 1, 16>, Dense<f32, 16, 1>);
 
 /// This thread's CPU time in nanoseconds.
-fn cpu_time() -> f64 {
+pub fn cpu_time() -> f64 {
     let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: `t` is a valid, writable timespec; the clock id is a constant libc defines.
     unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };

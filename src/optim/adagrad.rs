@@ -1,41 +1,22 @@
-use bytemuck::Zeroable;
-
 use super::engine::{Engine, Rule, Slot, Walk};
+use super::hyperparameters::hyperparameters;
 use crate::Real;
 
-/// Hyperparameters of [`Adagrad`]. Defaults are PyTorch's: `lr` 1e-2, no learning-rate decay, no
-/// weight decay, initial accumulator 0, `eps` 1e-10.
-#[derive(Clone, Copy, Debug, PartialEq, Zeroable)]
-pub struct AdagradConfig<T> {
-    /// Learning rate (default 1e-2).
-    pub lr: T,
-    /// Decay of the learning rate with the step count: step `t` uses
-    /// `lr / (1 + (t − 1) · lr_decay)` (default 0).
-    pub lr_decay: T,
-    /// L2 penalty added to the gradient, `g + wd·p` (default 0).
-    pub weight_decay: T,
-    /// The value every entry of the accumulator starts from (default 0).
-    pub initial_accumulator_value: T,
-    /// Added to the denominator, outside the square root (default 1e-10).
-    pub eps: T,
-}
-
-impl<T: Real> Default for AdagradConfig<T> {
-    fn default() -> Self {
-        Self {
-            lr: T::of(1e-2),
-            lr_decay: T::zero(),
-            weight_decay: T::zero(),
-            initial_accumulator_value: T::zero(),
-            eps: T::of(1e-10),
-        }
-    }
-}
-
-impl<T: Real> AdagradConfig<T> {
-    /// PyTorch's defaults with the given learning rate.
-    pub fn with_lr(lr: T) -> Self {
-        Self { lr, ..Self::default() }
+hyperparameters! {
+    /// Hyperparameters of [`Adagrad`]. Defaults are PyTorch's: `lr` 1e-2, no learning-rate decay,
+    /// no weight decay, initial accumulator 0, `eps` 1e-10.
+    pub struct AdagradConfig<T> {
+        /// Learning rate (default 1e-2).
+        pub lr: T = T::of(1e-2),
+        /// Decay of the learning rate with the step count: step `t` uses
+        /// `lr / (1 + (t − 1) · lr_decay)` (default 0).
+        pub lr_decay: T = T::zero(),
+        /// L2 penalty added to the gradient, `g + wd·p` (default 0).
+        pub weight_decay: T = T::zero(),
+        /// The value every entry of the accumulator starts from (default 0).
+        pub initial_accumulator_value: T = T::zero(),
+        /// Added to the denominator, outside the square root (default 1e-10).
+        pub eps: T = T::of(1e-10),
     }
 }
 
@@ -75,12 +56,6 @@ impl<T: Real> Rule<T, 1> for AdagradConfig<T> {
     }];
     type Step = Constants<T>;
 
-    fn learning_rate(&self) -> T {
-        self.lr
-    }
-    fn set_learning_rate(&mut self, learning_rate: T) {
-        self.lr = learning_rate;
-    }
     fn validate(&self) {
         let checks = [
             ("learning-rate decay", self.lr_decay),
@@ -172,19 +147,7 @@ mod tests {
         ]
     }
 
-    #[test]
-    fn trajectories_match_pytorch_formulas() {
-        for config in variants() {
-            test_support::check_trajectory(Adagrad::<f64, Net>::new(config), reference(config));
-        }
-    }
-
-    #[test]
-    fn state_is_complete() {
-        for config in variants() {
-            test_support::check_state_is_complete(|| Adagrad::<f64, Net>::new(config));
-        }
-    }
+    test_support::rule_tests!(variants(), reference);
 
     #[test]
     fn accumulator_starts_at_its_initial_value() {

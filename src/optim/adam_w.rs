@@ -1,50 +1,21 @@
-use bytemuck::Zeroable;
-
-use super::adam::{self, Constants, Decay};
+use super::adam::{self, Constants, Decay, adam_hyperparameters};
 use super::engine::{Bounds, Engine, Rule, Slot, Walk};
 use crate::{AdamConfig, Real};
 
-/// Hyperparameters of [`AdamW`]. Defaults are PyTorch's: `lr` 1e-3, `betas` (0.9, 0.999), `eps`
-/// 1e-8, **weight decay 0.01**, no AMSGrad.
-///
-/// A type of its own, rather than [`AdamConfig`] with another default, so that
-/// `AdamWConfig::default()` cannot silently mean "no weight decay".
-#[derive(Clone, Copy, Debug, PartialEq, Zeroable)]
-pub struct AdamWConfig<T> {
-    /// Learning rate (default 1e-3).
-    pub lr: T,
-    /// Decay rate β₁ of the first-moment average, PyTorch's `betas[0]` (default 0.9).
-    pub beta1: T,
-    /// Decay rate β₂ of the second-moment average, PyTorch's `betas[1]` (default 0.999).
-    pub beta2: T,
-    /// Added to the denominator, outside the square root (default 1e-8).
-    pub eps: T,
-    /// Decoupled weight decay: each step first multiplies every parameter by
-    /// `1 − lr · weight_decay` (default 0.01).
-    pub weight_decay: T,
-    /// Use the running maximum of the second moment (AMSGrad, default false).
-    pub amsgrad: bool,
-}
-
-impl<T: Real> Default for AdamWConfig<T> {
-    fn default() -> Self {
-        Self {
-            lr: T::of(1e-3),
-            beta1: T::of(0.9),
-            beta2: T::of(0.999),
-            eps: T::of(1e-8),
-            weight_decay: T::of(0.01),
-            amsgrad: false,
-        }
+adam_hyperparameters! {
+    /// Hyperparameters of [`AdamW`]. Defaults are PyTorch's: `lr` 1e-3, `betas` (0.9, 0.999),
+    /// `eps` 1e-8, **weight decay 0.01**, no AMSGrad.
+    ///
+    /// A type of its own, rather than [`AdamConfig`] with another default, so that
+    /// `AdamWConfig::default()` cannot silently mean "no weight decay".
+    pub struct AdamWConfig<T> {
+        /// Decoupled weight decay: each step first multiplies every parameter by
+        /// `1 − lr · weight_decay` (default 0.01).
+        pub weight_decay: T = T::of(0.01),
     }
 }
 
 impl<T: Real> AdamWConfig<T> {
-    /// PyTorch's defaults with the given learning rate.
-    pub fn with_lr(lr: T) -> Self {
-        Self { lr, ..Self::default() }
-    }
-
     /// The same numbers as an [`AdamConfig`], whose `weight_decay` means an L2 penalty instead.
     fn as_adam(&self) -> AdamConfig<T> {
         AdamConfig {
@@ -92,27 +63,15 @@ impl<T: Real> Rule<T, 3> for AdamWConfig<T> {
     const SLOTS: [Slot; 3] = adam::SLOTS;
     type Step = Constants<T>;
 
-    fn learning_rate(&self) -> T {
-        self.lr
-    }
-    fn set_learning_rate(&mut self, learning_rate: T) {
-        self.lr = learning_rate;
-    }
     fn validate(&self) {
         adam::validate(&self.as_adam(), "AdamW");
     }
     fn prepare(&self, t: u64) -> Constants<T> {
-        Constants::new(self.lr, self.beta1, self.beta2, self.eps, self.weight_decay, t)
+        self.as_adam().prepare(t)
     }
     #[inline(always)]
     fn with_element<W: Walk<T, 3>>(&self, c: Constants<T>, walk: W) -> W::Output {
-        // Multiplying by exactly 1 changes nothing, so the decay-free loop is taken instead.
-        let decay = if self.weight_decay == T::zero() {
-            Decay::None
-        } else {
-            Decay::Decoupled
-        };
-        adam::dispatch(c, self.amsgrad, decay, walk)
+        self.as_adam().with_decay(c, Decay::Decoupled, walk)
     }
     fn certain_within(&self, c: &Constants<T>, bounds: &Bounds<T, 3>) -> bool {
         adam::certain_within(c, self.amsgrad, false, self.weight_decay != T::zero(), bounds)
@@ -126,25 +85,6 @@ mod tests {
     use crate::optim::test_support::{self, Net, QUADRATIC_START, ROSENBROCK_START, minimise, quadratic, rosenbrock};
     use crate::{Adam, AdamConfig};
     use nalgebra::Vector2;
-
-    /// AdamW written out from PyTorch's documented algorithm, over flat vectors.
-    fn reference(config: AdamWConfig<f64>) -> impl FnMut(u64, &mut [f64], &[f64]) {
-        let n = test_support::len();
-        let (mut m, mut v, mut v_max) = (vec![0.0f64; n], vec![0.0f64; n], vec![0.0f64; n]);
-        move |t, p, g| {
-            let (b1, b2) = (config.beta1, config.beta2);
-            for i in 0..n {
-                p[i] *= 1.0 - config.lr * config.weight_decay;
-                m[i] = b1 * m[i] + (1.0 - b1) * g[i];
-                v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i];
-                v_max[i] = v_max[i].max(v[i]);
-                let second = if config.amsgrad { v_max[i] } else { v[i] };
-                let m_hat = m[i] / (1.0 - b1.powi(t as i32));
-                let v_hat = second / (1.0 - b2.powi(t as i32));
-                p[i] -= config.lr * m_hat / (v_hat.sqrt() + config.eps);
-            }
-        }
-    }
 
     fn variants() -> [AdamWConfig<f64>; 4] {
         [
@@ -168,19 +108,9 @@ mod tests {
         ]
     }
 
-    #[test]
-    fn trajectories_match_pytorch_formulas() {
-        for config in variants() {
-            test_support::check_trajectory(AdamW::<f64, Net>::new(config), reference(config));
-        }
-    }
-
-    #[test]
-    fn state_is_complete() {
-        for config in variants() {
-            test_support::check_state_is_complete(|| AdamW::<f64, Net>::new(config));
-        }
-    }
+    test_support::rule_tests!(variants(), |config: AdamWConfig<f64>| {
+        adam::tests::reference(config.as_adam(), true)
+    });
 
     #[test]
     fn default_decay_is_pytorchs() {

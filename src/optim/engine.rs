@@ -3,7 +3,7 @@
 
 use bytemuck::Zeroable;
 
-use super::{MAX_STEPS, NonFiniteUpdate, Optimizer, OptimizerState};
+use super::{LearningRate, MAX_STEPS, NonFiniteUpdate, Optimizer, OptimizerState};
 use crate::{Parameters, Real, TensorInfo, Tensors};
 
 /// One buffer of an update rule's state, shaped like the network's gradient.
@@ -21,8 +21,8 @@ pub struct Slot {
 ///
 /// `K` is the number of state buffers ([`Rule::SLOTS`]); each is a copy of the network's
 /// gradient. A rule is its own hyperparameter type (`AdamConfig` is Adam's rule), so the
-/// engine's `config` field is what the user built.
-pub trait Rule<T: Real, const K: usize>: Copy + Zeroable {
+/// engine's `config` field is what the user built, and it holds the [`LearningRate`].
+pub trait Rule<T: Real, const K: usize>: Copy + Zeroable + LearningRate<T> {
     /// The algorithm's name, as in panic messages ("Adam").
     const NAME: &'static str;
 
@@ -31,12 +31,6 @@ pub trait Rule<T: Real, const K: usize>: Copy + Zeroable {
 
     /// What the element function needs besides the element's values, computed once per step.
     type Step: Copy;
-
-    /// The learning rate, held among the hyperparameters.
-    fn learning_rate(&self) -> T;
-
-    /// Changes the learning rate (already checked to be finite and ≥ 0).
-    fn set_learning_rate(&mut self, learning_rate: T);
 
     /// Panics, naming the hyperparameter, on a value PyTorch also rejects.
     fn validate(&self);

@@ -1,45 +1,25 @@
-use bytemuck::Zeroable;
-
 use super::engine::{Engine, Rule, Slot, Walk};
 use super::flush_subnormal;
+use super::hyperparameters::hyperparameters;
 use crate::Real;
 
-/// Hyperparameters of [`RmsProp`]. Defaults are PyTorch's: `lr` 1e-2, `alpha` 0.99, `eps` 1e-8,
-/// no weight decay, no momentum, not centered.
-#[derive(Clone, Copy, Debug, PartialEq, Zeroable)]
-pub struct RmsPropConfig<T> {
-    /// Learning rate (default 1e-2).
-    pub lr: T,
-    /// Smoothing constant α of the running averages (default 0.99).
-    pub alpha: T,
-    /// Added to the denominator, outside the square root (default 1e-8).
-    pub eps: T,
-    /// L2 penalty added to the gradient, `g + wd·p` (default 0).
-    pub weight_decay: T,
-    /// Momentum factor μ of the update buffer (default 0: none).
-    pub momentum: T,
-    /// Normalise by an estimate of the gradient's variance rather than its second moment
-    /// (default false).
-    pub centered: bool,
-}
-
-impl<T: Real> Default for RmsPropConfig<T> {
-    fn default() -> Self {
-        Self {
-            lr: T::of(1e-2),
-            alpha: T::of(0.99),
-            eps: T::of(1e-8),
-            weight_decay: T::zero(),
-            momentum: T::zero(),
-            centered: false,
-        }
-    }
-}
-
-impl<T: Real> RmsPropConfig<T> {
-    /// PyTorch's defaults with the given learning rate.
-    pub fn with_lr(lr: T) -> Self {
-        Self { lr, ..Self::default() }
+hyperparameters! {
+    /// Hyperparameters of [`RmsProp`]. Defaults are PyTorch's: `lr` 1e-2, `alpha` 0.99, `eps`
+    /// 1e-8, no weight decay, no momentum, not centered.
+    pub struct RmsPropConfig<T> {
+        /// Learning rate (default 1e-2).
+        pub lr: T = T::of(1e-2),
+        /// Smoothing constant α of the running averages (default 0.99).
+        pub alpha: T = T::of(0.99),
+        /// Added to the denominator, outside the square root (default 1e-8).
+        pub eps: T = T::of(1e-8),
+        /// L2 penalty added to the gradient, `g + wd·p` (default 0).
+        pub weight_decay: T = T::zero(),
+        /// Momentum factor μ of the update buffer (default 0: none).
+        pub momentum: T = T::zero(),
+        /// Normalise by an estimate of the gradient's variance rather than its second moment
+        /// (default false).
+        pub centered: bool = false,
     }
 }
 
@@ -96,12 +76,6 @@ impl<T: Real> Rule<T, 3> for RmsPropConfig<T> {
     ];
     type Step = Constants<T>;
 
-    fn learning_rate(&self) -> T {
-        self.lr
-    }
-    fn set_learning_rate(&mut self, learning_rate: T) {
-        self.lr = learning_rate;
-    }
     fn validate(&self) {
         let checks = [
             ("alpha", self.alpha),
@@ -257,19 +231,7 @@ mod tests {
         configs
     }
 
-    #[test]
-    fn trajectories_match_pytorch_formulas() {
-        for config in variants() {
-            test_support::check_trajectory(RmsProp::<f64, Net>::new(config), reference(config));
-        }
-    }
-
-    #[test]
-    fn state_is_complete() {
-        for config in variants() {
-            test_support::check_state_is_complete(|| RmsProp::<f64, Net>::new(config));
-        }
-    }
+    test_support::rule_tests!(variants(), reference);
 
     /// lr 1e-3 on both functions, every variant. Near a minimum RMSprop's steps do not shrink
     /// with the gradient (both sides of `g / √s` shrink together), so it ends up oscillating

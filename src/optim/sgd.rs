@@ -1,41 +1,22 @@
-use bytemuck::Zeroable;
-
 use super::engine::{Engine, Rule, Slot, Walk};
 use super::flush_subnormal;
+use super::hyperparameters::hyperparameters;
 use crate::Real;
 
-/// Hyperparameters of [`Sgd`]. Defaults are PyTorch's: `lr` 1e-3, no momentum, no dampening,
-/// no weight decay, no Nesterov.
-#[derive(Clone, Copy, Debug, PartialEq, Zeroable)]
-pub struct SgdConfig<T> {
-    /// Learning rate (default 1e-3).
-    pub lr: T,
-    /// Momentum factor μ (default 0: plain gradient descent).
-    pub momentum: T,
-    /// Dampening of the gradient in the momentum buffer (default 0).
-    pub dampening: T,
-    /// L2 penalty added to the gradient, `g + wd·p` (default 0).
-    pub weight_decay: T,
-    /// Nesterov momentum (default false; needs momentum > 0 and dampening 0).
-    pub nesterov: bool,
-}
-
-impl<T: Real> Default for SgdConfig<T> {
-    fn default() -> Self {
-        Self {
-            lr: T::of(1e-3),
-            momentum: T::zero(),
-            dampening: T::zero(),
-            weight_decay: T::zero(),
-            nesterov: false,
-        }
-    }
-}
-
-impl<T: Real> SgdConfig<T> {
-    /// Plain SGD with the given learning rate.
-    pub fn with_lr(lr: T) -> Self {
-        Self { lr, ..Self::default() }
+hyperparameters! {
+    /// Hyperparameters of [`Sgd`]. Defaults are PyTorch's: `lr` 1e-3, no momentum, no dampening,
+    /// no weight decay, no Nesterov.
+    pub struct SgdConfig<T> {
+        /// Learning rate (default 1e-3).
+        pub lr: T = T::of(1e-3),
+        /// Momentum factor μ (default 0: plain gradient descent).
+        pub momentum: T = T::zero(),
+        /// Dampening of the gradient in the momentum buffer (default 0).
+        pub dampening: T = T::zero(),
+        /// L2 penalty added to the gradient, `g + wd·p` (default 0).
+        pub weight_decay: T = T::zero(),
+        /// Nesterov momentum (default false; needs momentum > 0 and dampening 0).
+        pub nesterov: bool = false,
     }
 }
 
@@ -78,12 +59,6 @@ impl<T: Real> Rule<T, 1> for SgdConfig<T> {
     }];
     type Step = Constants<T>;
 
-    fn learning_rate(&self) -> T {
-        self.lr
-    }
-    fn set_learning_rate(&mut self, learning_rate: T) {
-        self.lr = learning_rate;
-    }
     fn validate(&self) {
         assert!(
             self.momentum >= T::zero(),
@@ -192,25 +167,6 @@ mod tests {
         net.clone()
     }
 
-    /// Reference trajectory of the first weight entry, written out from PyTorch's formula.
-    fn reference(config: SgdConfig<f64>, steps: usize) -> f64 {
-        let (mut p, mut b) = (1.0f64, 0.0f64);
-        for t in 1..=steps {
-            let d = p + config.weight_decay * p;
-            let mut g = d;
-            if config.momentum != 0.0 {
-                b = if t == 1 {
-                    d
-                } else {
-                    config.momentum * b + (1.0 - config.dampening) * d
-                };
-                g = if config.nesterov { d + config.momentum * b } else { b };
-            }
-            p -= config.lr * g;
-        }
-        p
-    }
-
     fn run(config: SgdConfig<f64>, steps: usize) -> Net {
         let mut net = net();
         let mut sgd = Sgd::new(config);
@@ -221,10 +177,13 @@ mod tests {
         net
     }
 
-    #[test]
-    fn trajectories_match_pytorch_formulas() {
-        let configs = [
+    fn variants() -> [SgdConfig<f64>; 9] {
+        [
             SgdConfig::with_lr(0.1),
+            SgdConfig {
+                weight_decay: 0.1,
+                ..SgdConfig::with_lr(0.1)
+            },
             SgdConfig {
                 weight_decay: 0.01,
                 ..SgdConfig::with_lr(0.1)
@@ -239,31 +198,6 @@ mod tests {
                 ..SgdConfig::with_lr(0.1)
             },
             SgdConfig {
-                momentum: 0.9,
-                nesterov: true,
-                weight_decay: 0.1,
-                ..SgdConfig::with_lr(0.05)
-            },
-        ];
-        for config in configs {
-            let got = run(config, 5).weight[0];
-            let want = reference(config, 5);
-            assert!((got - want).abs() <= 1e-12 * want.abs(), "{config:?}: {got} vs {want}");
-        }
-    }
-
-    fn network_variants() -> [SgdConfig<f64>; 6] {
-        [
-            SgdConfig::with_lr(0.1),
-            SgdConfig {
-                weight_decay: 0.1,
-                ..SgdConfig::with_lr(0.1)
-            },
-            SgdConfig {
-                momentum: 0.9,
-                ..SgdConfig::with_lr(0.1)
-            },
-            SgdConfig {
                 momentum: 0.8,
                 dampening: 0.3,
                 weight_decay: 0.05,
@@ -272,6 +206,12 @@ mod tests {
             SgdConfig {
                 momentum: 0.9,
                 nesterov: true,
+                ..SgdConfig::with_lr(0.05)
+            },
+            SgdConfig {
+                momentum: 0.9,
+                nesterov: true,
+                weight_decay: 0.1,
                 ..SgdConfig::with_lr(0.05)
             },
             SgdConfig {
@@ -284,7 +224,7 @@ mod tests {
     }
 
     /// SGD written out from PyTorch's documented algorithm, over flat vectors.
-    fn flat_reference(config: SgdConfig<f64>) -> impl FnMut(u64, &mut [f64], &[f64]) {
+    fn reference(config: SgdConfig<f64>) -> impl FnMut(u64, &mut [f64], &[f64]) {
         let n = test_support::len();
         let mut b = vec![0.0f64; n];
         move |t, p, g| {
@@ -308,19 +248,7 @@ mod tests {
         }
     }
 
-    #[test]
-    fn network_trajectories_match_pytorch_formulas() {
-        for config in network_variants() {
-            test_support::check_trajectory(Sgd::<f64, test_support::Net>::new(config), flat_reference(config));
-        }
-    }
-
-    #[test]
-    fn state_is_complete() {
-        for config in network_variants() {
-            test_support::check_state_is_complete(|| Sgd::<f64, test_support::Net>::new(config));
-        }
-    }
+    test_support::rule_tests!(variants(), reference);
 
     /// lr 0.03 on the quadratic (stable up to 2/25 = 0.08). On Rosenbrock, lr 2e-3 for plain
     /// SGD, which crawls along the valley floor, and lr 1e-3 with momentum 0.9 (classical and

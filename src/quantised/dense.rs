@@ -364,4 +364,27 @@ mod tests {
         assert_eq!(one, blocks);
         assert!(one.iter().any(|&v| v != one[0]));
     }
+
+    /// Without inputs each output is its requantised bias, in both packed orders (the
+    /// row-major loop once stopped at the end of the empty weights and wrote nothing).
+    #[test]
+    fn a_layer_without_inputs_gives_its_requantised_biases() {
+        let layer = Int8Dense::<0, 3>::new(Int8DenseParameters {
+            weight: [[]; 3],
+            bias: [100, -50, 7],
+            multiplier: [1 << 30; 3],
+            shift: [0; 3],
+            input_zero_point: 5,
+            output_zero_point: 1,
+            output_min: -128,
+            output_max: 127,
+        });
+        let r = layer.requantisation();
+        let (mut one, mut blocks) = ([0i8; 6], [0i8; 6]);
+        portable::<1>(&[], &[], &mut one, (3, 0, 2), &r);
+        portable::<16>(&[], &[], &mut blocks, (3, 0, 2), &r);
+        // Half of 100, −50 and 7 (3.5 rounds up), plus the zero point, for both samples.
+        assert_eq!(one, [51, -24, 5, 51, -24, 5]);
+        assert_eq!(blocks, one);
+    }
 }

@@ -1,5 +1,6 @@
-//! The fully connected `int8` product with TFLite's requantisation, portable and on x86 vector
-//! instructions chosen at run time. Every variant gives the same integers.
+//! The fully connected `int8` product with TFLite's requantisation, portable, on x86 vector
+//! instructions chosen at run time and on the Cortex-M DSP extension where the target has it.
+//! Every variant gives the same integers.
 
 use super::arithmetic::multiply_by_quantized_multiplier;
 
@@ -45,19 +46,31 @@ pub enum Int8Kernel {
     /// AVX-512 VNNI: `vpdpbusd`, four byte products summed into each 32-bit lane (x86-64 with
     /// `std`).
     Avx512Vnni,
+    /// The Cortex-M DSP extension: `smlad`, two 16-bit products summed into a 32-bit sum, on
+    /// inputs and weights widened two bytes at a time (targets built for ARMv7E-M, such as
+    /// `thumbv7em-none-eabihf`: Cortex-M4 and M7).
+    ArmDsp,
 }
 
 impl Int8Kernel {
     /// The kernels this CPU can run, slowest first.
     pub fn available() -> impl Iterator<Item = Int8Kernel> {
-        [Int8Kernel::Portable, Int8Kernel::Avx2, Int8Kernel::Avx512Vnni]
-            .into_iter()
-            .filter(|k| k.is_available())
+        [
+            Int8Kernel::Portable,
+            Int8Kernel::Avx2,
+            Int8Kernel::Avx512Vnni,
+            Int8Kernel::ArmDsp,
+        ]
+        .into_iter()
+        .filter(|k| k.is_available())
     }
 
     /// Whether this CPU can run the kernel.
     #[inline]
     pub fn is_available(self) -> bool {
+        if self == Int8Kernel::ArmDsp {
+            return cfg!(arm_dsp);
+        }
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
         return crate::x86_int8::has(self);
         #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
@@ -67,7 +80,9 @@ impl Int8Kernel {
     /// The fastest kernel this CPU can run.
     #[inline]
     pub fn best() -> Int8Kernel {
-        if Int8Kernel::Avx512Vnni.is_available() {
+        if Int8Kernel::ArmDsp.is_available() {
+            Int8Kernel::ArmDsp
+        } else if Int8Kernel::Avx512Vnni.is_available() {
             Int8Kernel::Avx512Vnni
         } else if Int8Kernel::Avx2.is_available() {
             Int8Kernel::Avx2
@@ -80,7 +95,8 @@ impl Int8Kernel {
 /// Outputs per block of the packed weights (see [`Int8Dense`](super::Int8Dense)): one
 /// AVX-512 vector of `int32` sums where the x86 kernels run; elsewhere 1, which makes the
 /// packed order TFLite's row-major order and the portable loop one dot product per output
-/// (smaller and faster on a microcontroller than sixteen sums in memory).
+/// (smaller and faster on a microcontroller than sixteen sums in memory), the order the
+/// Cortex-M DSP kernel reads too.
 pub(crate) const BLOCK: usize = if cfg!(all(feature = "std", target_arch = "x86_64")) {
     16
 } else {
@@ -101,6 +117,11 @@ pub(crate) fn dense<const O: usize, const I: usize, const B: usize>(
     let shape = (O, I, B);
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     if crate::x86_int8::dense::<O, I, B>(kernel, w, x, y, r) {
+        return;
+    }
+    #[cfg(arm_dsp)]
+    if kernel == Int8Kernel::ArmDsp {
+        crate::arm_int8::dense(w, x, y, shape, r);
         return;
     }
     let _ = kernel;
@@ -125,7 +146,8 @@ pub(crate) fn portable<const BLOCK: usize>(
         // The row-major order: one dot product per output, the least code.
         for b in 0..b_len {
             let column = &x[b * i_len..(b + 1) * i_len];
-            for (o, row) in w.chunks_exact(i_len.max(1)).take(o_len).enumerate() {
+            for o in 0..o_len {
+                let row = &w[o * i_len..(o + 1) * i_len];
                 let mut sum = 0i32;
                 for (&w, &x) in row.iter().zip(column) {
                     sum = sum.wrapping_add(i32::from(w) * (i32::from(x) + 128));

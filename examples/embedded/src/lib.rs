@@ -10,6 +10,7 @@
 #![deny(unsafe_code)]
 
 pub mod board;
+pub mod kernel_check;
 pub mod training;
 
 use static_nn::nalgebra::SMatrix;
