@@ -23,14 +23,10 @@ fn benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("digits_inference");
     group.throughput(Throughput::Elements(1));
     group.bench_function("f32_batch1", |b| b.iter(|| net.forward(black_box(&single))));
-    group.bench_function("int8_batch1", |b| {
-        b.iter(|| int8.forward(&int8.quantise_inputs(black_box(&single))))
-    });
+    group.bench_function("int8_batch1", |b| b.iter(|| int8.forward_real(black_box(&single))));
     group.throughput(Throughput::Elements(32));
     group.bench_function("f32_batch32", |b| b.iter(|| net.forward(black_box(&batch))));
-    group.bench_function("int8_batch32", |b| {
-        b.iter(|| int8.forward(&int8.quantise_inputs(black_box(&batch))))
-    });
+    group.bench_function("int8_batch32", |b| b.iter(|| int8.forward_real(black_box(&batch))));
     group.finish();
 }
 

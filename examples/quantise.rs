@@ -15,14 +15,16 @@
 mod common;
 
 use std::hint::black_box;
-use std::mem::size_of;
+use std::mem::{size_of, size_of_val};
 use std::time::Instant;
 
 use common::{Output, Settings};
 use nalgebra::SMatrix;
 use static_nn::data::{Header, Labelled, parse_csv};
 use static_nn::prelude::*;
-use static_nn::quantised::{Int8Kernel, Int8Layer, Int8Network, Quantise, Ranges};
+use static_nn::quantised::{
+    Int8Kernel, Int8Layer, Int8Network, Int8Tensors, Int8Values, Quantise, Ranges, WeightRanges,
+};
 
 type Digits = Mlp![f32, 64 -> 64 -> 10, Relu];
 type Iris = Mlp![f32, 4 -> 16 -> 3, Relu];
@@ -50,10 +52,14 @@ const IRIS: Settings = Settings {
 /// Every fourth training sample: the calibration subset.
 const CALIBRATION_STRIDE: usize = 4;
 
-/// Held-out accuracies of each fold, `f32` and `int8`, and the last fold's networks' sizes.
+/// The two rules for the weight scales, each scored on every fold.
+const WEIGHT_RANGES: [WeightRanges; 2] = [WeightRanges::MaxAbs, WeightRanges::MinimiseError];
+
+/// Held-out accuracies of each fold, `f32` and `int8` with each rule for the weight scales,
+/// and the bytes of the last fold's networks' parameters.
 struct Outcome {
     real: Vec<f64>,
-    int8: Vec<f64>,
+    int8: [Vec<f64>; 2],
     real_bytes: usize,
     int8_bytes: usize,
 }
@@ -67,26 +73,43 @@ where
         + Layer<f32, SMatrix<f32, I, 1>, Output = SMatrix<f32, C, 1>>
         + Send
         + Quantise<f32, SMatrix<f32, I, 1>>,
-    N::Int8: Int8Layer<SMatrix<i8, I, 1>, Output = SMatrix<i8, C, 1>>,
+    N::Int8: Int8Layer<SMatrix<i8, I, 1>, Output = SMatrix<i8, C, 1>> + Int8Tensors,
 {
     let mut outcome = Outcome {
         real: Vec::new(),
-        int8: Vec::new(),
+        int8: [Vec::new(), Vec::new()],
         real_bytes: size_of::<N>(),
         int8_bytes: 0,
     };
     let report = common::cross_validate_then::<N, I, C, B>(data, settings, Output::Quiet, |net, train, test| {
         let calibration: Vec<[f32; I]> = train.iter().step_by(CALIBRATION_STRIDE).map(|(x, _)| *x).collect();
-        let int8 = Int8Network::quantise(net, &calibration, Ranges::MinMax).expect("finite weights and inputs");
-        let correct = test
-            .iter()
-            .filter(|(x, class)| int8.classify(x) == class.index())
-            .count();
-        outcome.int8.push(correct as f64 / test.len() as f64);
-        outcome.int8_bytes = size_of::<Int8Network<N::Int8, I>>();
+        for (accuracies, weights) in outcome.int8.iter_mut().zip(WEIGHT_RANGES) {
+            let int8 = Int8Network::quantise_with(net, &calibration, Ranges::MinMax, weights)
+                .expect("finite weights and inputs");
+            let correct = test
+                .iter()
+                .filter(|(x, class)| int8.classify(x) == class.index())
+                .count();
+            accuracies.push(correct as f64 / test.len() as f64);
+            outcome.int8_bytes = parameter_bytes(&int8);
+        }
     });
     outcome.real = report.accuracies;
     outcome
+}
+
+/// The bytes of an `int8` network's parameters: every tensor (weights, biases, multipliers,
+/// shifts, zero points, clamps) and the input and output encodings. Not `size_of`, which on
+/// x86-64 includes the padding that puts each layer's weights on a cache line.
+fn parameter_bytes<N: Int8Tensors, const I: usize>(int8: &Int8Network<N, I>) -> usize {
+    let mut bytes = 2 * (size_of::<f32>() + size_of::<i8>());
+    int8.network.visit(&mut |values| {
+        bytes += match values {
+            Int8Values::Int8(v) => size_of_val(v),
+            Int8Values::Int32(v) => size_of_val(v),
+        }
+    });
+    bytes
 }
 
 fn percent(values: &[f64]) -> String {
@@ -104,7 +127,8 @@ fn nanoseconds_per_sample(samples: usize, rounds: usize, mut run: impl FnMut()) 
     start.elapsed().as_nanos() as f64 / (rounds * samples) as f64
 }
 
-/// Times the digits network in `f32` and `int8` (input encoding included) on held-out samples.
+/// Times the digits network in `f32` and `int8` (input encoding included, in one pass:
+/// `forward_real`) on held-out samples.
 fn time_digits(data: &Labelled<f32, 64, 10>) {
     let net = Digits::build(Init::HeUniform, &mut Rng::new(0));
     let inputs: Vec<[f32; 64]> = data.samples.iter().map(|(x, _)| *x).collect();
@@ -116,13 +140,13 @@ fn time_digits(data: &Labelled<f32, 64, 10>) {
     });
     let int8_1 = nanoseconds_per_sample(1, rounds, || {
         let x = SMatrix::<f32, 64, 1>::from_column_slice(black_box(&inputs[7]));
-        black_box(int8.forward(&int8.quantise_inputs(&x)));
+        black_box(int8.forward_real(&x));
     });
     let real_32 = nanoseconds_per_sample(32, rounds / 8, || {
         black_box(net.forward(black_box(&batch)));
     });
     let int8_32 = nanoseconds_per_sample(32, rounds / 8, || {
-        black_box(int8.forward(&int8.quantise_inputs(black_box(&batch))));
+        black_box(int8.forward_real(black_box(&batch)));
     });
     println!(
         "\ndigits inference, ns per sample ({:?} kernel; rough, see benches/quantised.rs):",
@@ -148,17 +172,18 @@ fn main() {
         "held-out accuracy, stratified 5-fold (calibration: every {CALIBRATION_STRIDE}th training sample, min/max)"
     );
     println!(
-        "{:<22} {:>14} {:>14} {:>10} {:>10} {:>7}",
-        "network", "f32", "int8", "f32 bytes", "int8 bytes", "ratio"
+        "{:<22} {:>14} {:>14} {:>14} {:>10} {:>10} {:>7}",
+        "network", "f32", "int8 MaxAbs", "int8 MinErr", "f32 bytes", "int8 bytes", "ratio"
     );
     for (name, outcome) in [
         ("digits 64-64-10 ReLU", evaluate::<Digits, 64, 10, 32>(&digits, &DIGITS)),
         ("iris 4-16-3 ReLU", evaluate::<Iris, 4, 3, 16>(&iris, &IRIS)),
     ] {
         println!(
-            "{name:<22} {:>14} {:>14} {:>10} {:>10} {:>6.1}%",
+            "{name:<22} {:>14} {:>14} {:>14} {:>10} {:>10} {:>6.1}%",
             percent(&outcome.real),
-            percent(&outcome.int8),
+            percent(&outcome.int8[0]),
+            percent(&outcome.int8[1]),
             outcome.real_bytes,
             outcome.int8_bytes,
             100.0 * outcome.int8_bytes as f64 / outcome.real_bytes as f64

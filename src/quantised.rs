@@ -56,11 +56,14 @@
 //! # Costs
 //!
 //! Inference is `no_std` and allocates nothing; conversion needs `alloc`. The product runs on
-//! AVX-512 VNNI (`vpdpbusd`) or AVX2 when the CPU has them (chosen at run time) and as plain
-//! Rust elsewhere, with the same integers.
+//! AVX-512 VNNI (`vpdpbusd`) or AVX2 when the CPU has them, on the Cortex-M DSP extension
+//! (`smlad`) on ARMv7E-M targets and as plain Rust elsewhere, with the same integers. The kernel is chosen once per forward pass ([`Int8Context`]): the whole pass,
+//! and with [`Int8Network::forward_real`] the encoding of the real input too, runs inside one
+//! function compiled for it.
 
 mod affine;
 mod arithmetic;
+mod context;
 #[cfg(feature = "alloc")]
 mod convert;
 mod dense;
@@ -82,6 +85,7 @@ pub use arithmetic::{
     multiply_by_quantized_multiplier, quantize_multiplier, rounding_divide_by_power_of_two,
     saturating_rounding_doubling_high_mul,
 };
+pub use context::Int8Context;
 #[cfg(feature = "alloc")]
 pub use convert::{Converted, Quantise, QuantiseContext};
 pub use dense::{Int8Dense, Int8DenseParameters};

@@ -5,9 +5,12 @@
 //! pointers.
 //!
 //! Soundness rests on one invariant: the `unsafe fn`s compiled with `#[target_feature]` are
-//! called only from [`dense`], after `is_x86_feature_detected!` reported their features (the
-//! cached answer is only ever written from detection). Every load and store is of a whole
-//! vector inside a slice whose length is asserted first, or masked to the slice's end.
+//! called only from [`run`] and [`dense`] for the kernel of an [`Int8Context`], which holds
+//! only a kernel that `is_x86_feature_detected!` reported (its field is private; `new` checks
+//! the cached answer, which is only ever written from detection, and the one unchecked
+//! constructor is called only inside the functions compiled for a detected kernel). Every load
+//! and store is of a whole vector inside a slice whose length is asserted first, or masked to
+//! the slice's end.
 //!
 //! Exactness: both kernels compute the same `int32` sums as the portable loop, `Σ w · (x + 128)`
 //! wrapping the same way, to which the layer's folded bias adds `bias − (128 + z) Σ w`
@@ -20,11 +23,11 @@
 use core::arch::x86_64::*;
 use core::sync::atomic::{AtomicU8, Ordering};
 
-use crate::quantised::{BLOCK, Int8Kernel, Requantisation, portable};
+use crate::quantised::{BLOCK, Int8Context, Int8Kernel, Requantisation, portable};
 
 const UNKNOWN: u8 = 0;
 
-/// Which kernels the CPU has: bit 0 AVX2, bit 1 AVX-512 VNNI (with F and BW); only written from
+/// Which kernels the CPU has: bit 0 AVX2, bit 1 AVX-512 VNNI (with F, BW and VL); only written from
 /// detection.
 static FOUND: AtomicU8 = AtomicU8::new(UNKNOWN);
 const DETECTED: u8 = 0b100;
@@ -42,6 +45,7 @@ fn found() -> u8 {
     }
     if std::is_x86_feature_detected!("avx512f")
         && std::is_x86_feature_detected!("avx512bw")
+        && std::is_x86_feature_detected!("avx512vl")
         && std::is_x86_feature_detected!("avx512vnni")
     {
         bits |= HAS_VNNI;
@@ -61,9 +65,36 @@ pub(crate) fn has(kernel: Int8Kernel) -> bool {
     }
 }
 
-/// Runs `kernel` if it is a vector kernel the CPU has, and says whether it did.
+/// Runs `f` compiled for the instruction set of the context's kernel.
+#[inline(always)]
+pub(crate) fn run<R>(context: Int8Context, f: impl FnOnce(Int8Context) -> R) -> R {
+    match context.kernel() {
+        Int8Kernel::Portable | Int8Kernel::ArmDsp => f(context),
+        // SAFETY: a context holds only a kernel that detection found (`Int8Context::new`).
+        Int8Kernel::Avx2 => unsafe { run_avx2(f) },
+        // SAFETY: as above.
+        Int8Kernel::Avx512Vnni => unsafe { run_vnni(f) },
+    }
+}
+
+/// # Safety
+/// The CPU has AVX2.
+#[target_feature(enable = "avx2")]
+unsafe fn run_avx2<R>(f: impl FnOnce(Int8Context) -> R) -> R {
+    f(Int8Context::detected(Int8Kernel::Avx2))
+}
+
+/// # Safety
+/// The CPU has AVX-512 F, BW, VL and VNNI.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni")]
+unsafe fn run_vnni<R>(f: impl FnOnce(Int8Context) -> R) -> R {
+    f(Int8Context::detected(Int8Kernel::Avx512Vnni))
+}
+
+/// Runs the context's kernel if it is a vector kernel, and says whether it did.
+#[inline(always)]
 pub(crate) fn dense<const O: usize, const I: usize, const B: usize>(
-    kernel: Int8Kernel,
+    context: Int8Context,
     w: &[i8],
     x: &[i8],
     y: &mut [i8],
@@ -73,14 +104,12 @@ pub(crate) fn dense<const O: usize, const I: usize, const B: usize>(
     let (o_len, i_len, b_len) = shape;
     assert!(w.len() >= o_len * i_len && x.len() >= i_len * b_len && y.len() >= o_len * b_len);
     assert!(r.folded_bias.len() >= o_len && r.multiplier.len() >= o_len && r.shift.len() >= o_len);
-    if !has(kernel) {
-        return false;
-    }
-    match kernel {
+    match context.kernel() {
         Int8Kernel::Portable | Int8Kernel::ArmDsp => return false,
-        // SAFETY: detection found AVX-512 F, BW and VNNI; the lengths are asserted above.
+        // SAFETY: a context holds only a kernel that detection found; the lengths are asserted
+        // above.
         Int8Kernel::Avx512Vnni => unsafe { dense_vnni::<O, I, B>(w, x, y, r) },
-        // SAFETY: detection found AVX2; the lengths are asserted above.
+        // SAFETY: as above.
         Int8Kernel::Avx2 => unsafe { dense_avx2(w, x, y, shape, r) },
     }
     true
@@ -92,13 +121,22 @@ fn byte_mask(n: usize) -> u64 {
     if n >= 64 { u64::MAX } else { (1u64 << n) - 1 }
 }
 
-/// One block's requantisation parameters, one output per lane.
+/// One block's requantisation parameters: per output lane the folded bias, the multiplier and
+/// the left shift; per 64-bit lane (`[even outputs, odd outputs]`) the constants of the
+/// rounding right shift ([`requantise`]).
 #[derive(Clone, Copy)]
 struct Lanes {
     folded_bias: __m512i,
     multiplier: __m512i,
+    /// The odd outputs' multipliers in the low halves of the 64-bit lanes.
+    multiplier_odd: __m512i,
     left: __m512i,
-    right: __m512i,
+    /// `2^30 + 2^(30 + e)`, or `2^30` when the exponent `e` of the right shift is 0.
+    nudge: [__m512i; 2],
+    /// `2^31` where `e >= 1`, else 0: subtracted from a negative product.
+    negative: [__m512i; 2],
+    /// `31 + e`.
+    shift: [__m512i; 2],
 }
 
 /// The parameters of outputs `block..block + rows` (`rows <= 16`); lanes past `rows` are 0.
@@ -115,45 +153,81 @@ unsafe fn lanes(r: &Requantisation<'_>, block: usize, rows: usize) -> Lanes {
             r.shift[block..].as_ptr(),
         )));
         let (zero, limit) = (_mm512_setzero_si512(), _mm512_set1_epi32(31));
+        let right = _mm512_min_epi32(_mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero), limit);
+        let exponents = [
+            _mm512_and_si512(right, _mm512_set1_epi64(0xFFFF_FFFF)),
+            _mm512_srli_epi64::<32>(right),
+        ];
+        let half = _mm512_set1_epi64(1 << 30);
+        let (mut nudge, mut negative, mut total) = ([zero; 2], [zero; 2], [zero; 2]);
+        for k in 0..2 {
+            let e = exponents[k];
+            let positive = _mm512_cmpgt_epi64_mask(e, zero);
+            nudge[k] = _mm512_add_epi64(half, _mm512_maskz_sllv_epi64(positive, half, e));
+            negative[k] = _mm512_maskz_mov_epi64(positive, _mm512_set1_epi64(1 << 31));
+            total[k] = _mm512_add_epi64(e, _mm512_set1_epi64(31));
+        }
+        let multiplier = _mm512_maskz_loadu_epi32(mask, r.multiplier[block..].as_ptr());
         Lanes {
             folded_bias: _mm512_maskz_loadu_epi32(mask, r.folded_bias[block..].as_ptr()),
-            multiplier: _mm512_maskz_loadu_epi32(mask, r.multiplier[block..].as_ptr()),
+            multiplier,
+            multiplier_odd: _mm512_srli_epi64::<32>(multiplier),
             left: _mm512_min_epi32(_mm512_max_epi32(shift, zero), limit),
-            right: _mm512_min_epi32(_mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero), limit),
+            nudge,
+            negative,
+            shift: total,
         }
     }
 }
 
-/// [`Requantisation::output`] on sixteen sums at once, lane for lane the same integers:
-/// `SaturatingRoundingDoublingHighMul` as `(a · b + 2^30) >> 31` on 64-bit products (for a
-/// negative product, C's truncating division of `a · b + 1 − 2^30` by 2^31 equals that floor),
-/// its one overflow (`a = b = INT32_MIN`) patched; `RoundingDivideByPOT` with per-lane masks.
+/// `RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(·), e)` of eight 64-bit products
+/// `p = a · b` as one rounding: `(p + 2^30 + 2^(30 + e) − [p < −2^30] · 2^31) >> (31 + e)`,
+/// or `(p + 2^30) >> 31` for `e = 0` (see [`requantise`]).
+///
+/// # Safety
+/// The CPU has AVX-512F.
+#[inline(always)]
+unsafe fn rounded(product: __m512i, p: &Lanes, k: usize) -> __m512i {
+    // SAFETY (whole body): the caller guarantees AVX-512F; no memory is touched.
+    unsafe {
+        let sum = _mm512_add_epi64(product, p.nudge[k]);
+        let negative = _mm512_cmplt_epi64_mask(product, _mm512_set1_epi64(-(1 << 30)));
+        _mm512_srav_epi64(_mm512_mask_sub_epi64(sum, negative, sum, p.negative[k]), p.shift[k])
+    }
+}
+
+/// Lane `2j` from `even[j]`, lane `2j + 1` from `odd[j]`.
+const INTERLEAVE: [i32; 16] = [0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23];
+
+/// [`Requantisation::output`] on sixteen sums at once before the clamp, lane for lane the same
+/// integers (the caller narrows them to bytes with saturation and then clamps, which gives
+/// what clamping in `int32` gives, as `[min, max]` lies inside the byte range).
+///
+/// `SaturatingRoundingDoublingHighMul(a, b)` is `h = ⌊(a b + 2^30) / 2^31⌋` (its documentation
+/// proves it), and for `e >= 1` `RoundingDivideByPOT(h, e)` is `⌊(h + 2^(e−1) − [h < 0]) / 2^e⌋`
+/// (ties away from zero: the remainder test of gemmlowp written as one floor). As
+/// `⌊(⌊y / A⌋ + k) / B⌋ = ⌊(y + k A) / (A B)⌋` for integers, the two roundings are one
+/// arithmetic shift of the 64-bit product ([`rounded`]), and `h < 0` exactly when
+/// `a b < −2^30`. Every result fits in `int32` but one: for `a = b = INT32_MIN` and `e = 0`
+/// the floor is `2^31` where gemmlowp saturates to `INT32_MAX`, which the saturating narrowing
+/// to 32 bits gives (for `e >= 1` the two agree: `2^(31−e)`). The zero point is then added in
+/// wrapping `int32`, as in the portable code.
 ///
 /// # Safety
 /// The CPU has AVX-512F.
 #[inline(always)]
 unsafe fn requantise(sum: __m512i, p: &Lanes, r: &Requantisation<'_>) -> __m512i {
-    // SAFETY (whole body): the caller guarantees AVX-512F; no memory is touched.
+    // SAFETY (whole body): the caller guarantees AVX-512F; `INTERLEAVE` is read whole.
     unsafe {
         let x = _mm512_sllv_epi32(_mm512_add_epi32(sum, p.folded_bias), p.left);
-        let nudge = _mm512_set1_epi64(1 << 30);
-        let even = _mm512_srai_epi64::<31>(_mm512_add_epi64(_mm512_mul_epi32(x, p.multiplier), nudge));
-        let odd = _mm512_mul_epi32(_mm512_srli_epi64::<32>(x), _mm512_srli_epi64::<32>(p.multiplier));
-        let odd = _mm512_slli_epi64::<32>(_mm512_srai_epi64::<31>(_mm512_add_epi64(odd, nudge)));
-        let high = _mm512_mask_blend_epi32(0xAAAA, even, odd);
-        let min = _mm512_set1_epi32(i32::MIN);
-        let overflow = _mm512_cmpeq_epi32_mask(x, min) & _mm512_cmpeq_epi32_mask(p.multiplier, min);
-        let high = _mm512_mask_mov_epi32(high, overflow, _mm512_set1_epi32(i32::MAX));
-
-        let one = _mm512_set1_epi32(1);
-        let mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, p.right), one);
-        let remainder = _mm512_and_si512(high, mask);
-        let threshold = _mm512_add_epi32(_mm512_srai_epi32::<1>(mask), _mm512_srli_epi32::<31>(high));
-        let shifted = _mm512_srav_epi32(high, p.right);
-        let scaled = _mm512_mask_add_epi32(shifted, _mm512_cmpgt_epi32_mask(remainder, threshold), shifted, one);
-
-        let y = _mm512_add_epi32(scaled, _mm512_set1_epi32(r.output_zero_point));
-        _mm512_max_epi32(_mm512_min_epi32(y, _mm512_set1_epi32(r.max)), _mm512_set1_epi32(r.min))
+        let even = rounded(_mm512_mul_epi32(x, p.multiplier), p, 0);
+        let odd = rounded(_mm512_mul_epi32(_mm512_srli_epi64::<32>(x), p.multiplier_odd), p, 1);
+        let scaled = _mm512_permutex2var_epi32(
+            _mm512_castsi256_si512(_mm512_cvtsepi64_epi32(even)),
+            _mm512_loadu_si512(INTERLEAVE.as_ptr().cast()),
+            _mm512_castsi256_si512(_mm512_cvtsepi64_epi32(odd)),
+        );
+        _mm512_add_epi32(scaled, _mm512_set1_epi32(r.output_zero_point))
     }
 }
 
@@ -167,7 +241,8 @@ const OFFSET: i32 = 0x8080_8080_u32 as i32;
 ///
 /// # Safety
 /// The CPU has AVX-512 F, BW and VNNI; the slices hold the shapes' values.
-#[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni")]
+#[inline]
 unsafe fn dense_vnni<const O: usize, const I: usize, const B: usize>(
     w: &[i8],
     x: &[i8],
@@ -195,7 +270,10 @@ unsafe fn dense_vnni<const O: usize, const I: usize, const B: usize>(
 /// input read once for all of them: for each group of four inputs, one `vpdpbusd` per block of
 /// the group (offset to `x + 128`, in every lane) by the block's four weights of each output
 /// (side by side in the packed order), in [`CHAINS`] chains of sums per block; each block's
-/// sixteen sums requantised together.
+/// sixteen sums requantised together, and the `Q` blocks' bytes clamped and written with one
+/// whole store (through a local buffer when they end before 64), never a masked one: a load
+/// that reads what a masked store or several stores wrote waits for them to reach the cache,
+/// and the next layer and the caller read these bytes at once.
 ///
 /// # Safety
 /// The CPU has AVX-512 F, BW and VNNI; the slices hold the shapes' values; `first < o_len`
@@ -214,7 +292,7 @@ unsafe fn blocks<const Q: usize>(
     // `rows · i_len` packed weights from `start · i_len`: group `g` is `4 · rows` bytes from
     // `g · 4 · rows`, the last inputs' `rows` bytes follow, and every load is masked to those
     // bytes (all 64 of a group in a block before the last, which is whole); every store is
-    // masked to the block's `rows` outputs in `y`'s column `b`. An input group is read as one
+    // of the blocks' outputs, whole into `y` or into a local buffer. An input group is read as one
     // unaligned `i32` at `4 · g` with `4 · g + 4 <= i_len`. Pointers are computed with
     // `wrapping_add`, and all accesses are inside the slices by the assertion in `dense`.
     unsafe {
@@ -227,8 +305,11 @@ unsafe fn blocks<const Q: usize>(
         let mut parameters = [Lanes {
             folded_bias: zero,
             multiplier: zero,
+            multiplier_odd: zero,
             left: zero,
-            right: zero,
+            nudge: [zero; 2],
+            negative: [zero; 2],
+            shift: [zero; 2],
         }; Q];
         for q in 0..Q {
             start[q] = first + q * BLOCK;
@@ -238,6 +319,8 @@ unsafe fn blocks<const Q: usize>(
             lane_masks[q] = ((1u32 << rows[q]) - 1) as __mmask16;
             parameters[q] = lanes(r, start[q], rows[q]);
         }
+        let count = o_len.min(first + Q * BLOCK) - first;
+        let (upper, lower) = (_mm512_set1_epi8(r.max as i8), _mm512_set1_epi8(r.min as i8));
         for b in 0..b_len {
             let column = &x[b * i_len..(b + 1) * i_len];
             let four = |g: usize| {
@@ -284,9 +367,24 @@ unsafe fn blocks<const Q: usize>(
                     sums[q] = _mm512_add_epi32(sums[q], _mm512_mullo_epi32(wv, xv));
                 }
             }
+            let mut bytes = zero;
             for q in 0..Q {
-                let out = y.as_mut_ptr().wrapping_add(b * o_len + start[q]);
-                _mm512_mask_cvtepi32_storeu_epi8(out, lane_masks[q], requantise(sums[q], &parameters[q], r));
+                let block = _mm512_cvtsepi32_epi8(requantise(sums[q], &parameters[q], r));
+                bytes = match q {
+                    0 => _mm512_inserti32x4::<0>(bytes, block),
+                    1 => _mm512_inserti32x4::<1>(bytes, block),
+                    2 => _mm512_inserti32x4::<2>(bytes, block),
+                    _ => _mm512_inserti32x4::<3>(bytes, block),
+                };
+            }
+            let clamped = _mm512_max_epi8(_mm512_min_epi8(bytes, upper), lower);
+            let out = &mut y[b * o_len + first..b * o_len + first + count];
+            if count == 4 * BLOCK {
+                _mm512_storeu_si512(out.as_mut_ptr().cast(), clamped);
+            } else {
+                let mut buffer = [0i8; 4 * BLOCK];
+                _mm512_storeu_si512(buffer.as_mut_ptr().cast(), clamped);
+                out.copy_from_slice(&buffer[..count]);
             }
         }
     }
@@ -297,6 +395,7 @@ unsafe fn blocks<const Q: usize>(
 /// # Safety
 /// The CPU has AVX2; the slices hold the shapes' values.
 #[target_feature(enable = "avx2")]
+#[inline]
 unsafe fn dense_avx2(w: &[i8], x: &[i8], y: &mut [i8], shape: (usize, usize, usize), r: &Requantisation<'_>) {
     portable::<BLOCK>(w, x, y, shape, r);
 }

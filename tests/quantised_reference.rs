@@ -213,6 +213,38 @@ fn large_accumulators_and_saturation() {
     }
 }
 
+/// The edges of the requantisation that random parameters almost never reach, on every kernel:
+/// the one overflow of `SaturatingRoundingDoublingHighMul` (`INT32_MIN · INT32_MIN`, saturated
+/// to `INT32_MAX`) with and without a right shift, a left shift that wraps, the largest right
+/// shift, and a zero point added to `INT32_MAX` (wrapping, as `int32` arithmetic does).
+#[test]
+fn requantisation_edges_agree_on_every_kernel() {
+    const O: usize = 18;
+    let shift: [i8; O] = [0, -1, -2, -31, 0, 3, 31, -30, 0, -1, 1, 0, -5, 0, 2, -3, 0, -31];
+    let x = SMatrix::<i8, 3, 3>::from_column_slice(&[0, 0, 0, 5, -7, 1, -128, 127, -1]);
+    for output_zero_point in [0, 100, -100] {
+        let layer = Int8Dense::new(Int8DenseParameters::<3, O> {
+            weight: core::array::from_fn(|o| if o % 3 == 0 { [0; 3] } else { [1, -1, 2] }),
+            bias: core::array::from_fn(|o| if o % 2 == 0 { i32::MIN } else { i32::MAX }),
+            multiplier: core::array::from_fn(|o| if o < 9 { i32::MIN } else { i32::MAX }),
+            shift,
+            input_zero_point: 0,
+            output_zero_point,
+            output_min: -128,
+            output_max: 127,
+        });
+        let expected = layer.forward_with(Int8Kernel::Portable, &x);
+        for kernel in Int8Kernel::available() {
+            assert_eq!(layer.forward_with(kernel, &x), expected, "{kernel:?}");
+        }
+        // Output 0 (no weights, no shift): INT32_MIN · INT32_MIN saturates to INT32_MAX, which
+        // a positive zero point wraps negative.
+        let saturated = if output_zero_point > 0 { -128 } else { 127 };
+        assert_eq!(expected[(0, 0)], saturated, "zero point {output_zero_point}");
+        assert!(expected.iter().any(|&v| v != 127 && v != -128), "{expected}");
+    }
+}
+
 /// `LUTPopulate` entry by entry, and the layer reads `lut[128 + q]`.
 #[test]
 fn lookup_tables_match_the_specification() {

@@ -2,6 +2,7 @@
 //! instructions chosen at run time and on the Cortex-M DSP extension where the target has it.
 //! Every variant gives the same integers.
 
+use super::Int8Context;
 use super::arithmetic::multiply_by_quantized_multiplier;
 
 /// Everything after the integer dot product `Σ w · (x + 128)`: per output channel bias (with the
@@ -103,12 +104,12 @@ pub(crate) const BLOCK: usize = if cfg!(all(feature = "std", target_arch = "x86_
     1
 };
 
-/// `Y = requantise(W (X + 128))` with `kernel`, or the portable code if the CPU lacks it: `W`
-/// is `o × i` in the packed order of [`Int8Dense`](super::Int8Dense), `X` is `b` columns of
-/// `i`, `Y` is `b` columns of `o`.
-#[inline]
+/// `Y = requantise(W (X + 128))` with the kernel of `context`: `W` is `o × i` in the packed
+/// order of [`Int8Dense`](super::Int8Dense), `X` is `b` columns of `i`, `Y` is `b` columns of
+/// `o`.
+#[inline(always)]
 pub(crate) fn dense<const O: usize, const I: usize, const B: usize>(
-    kernel: Int8Kernel,
+    context: Int8Context,
     w: &[i8],
     x: &[i8],
     y: &mut [i8],
@@ -116,15 +117,15 @@ pub(crate) fn dense<const O: usize, const I: usize, const B: usize>(
 ) {
     let shape = (O, I, B);
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if crate::x86_int8::dense::<O, I, B>(kernel, w, x, y, r) {
+    if crate::x86_int8::dense::<O, I, B>(context, w, x, y, r) {
         return;
     }
     #[cfg(arm_dsp)]
-    if kernel == Int8Kernel::ArmDsp {
+    if context.kernel() == Int8Kernel::ArmDsp {
         crate::arm_int8::dense(w, x, y, shape, r);
         return;
     }
-    let _ = kernel;
+    let _ = context;
     crate::simd::widest(
         #[inline(always)]
         || portable::<BLOCK>(w, x, y, shape, r),

@@ -2,6 +2,8 @@
 
 use nalgebra::SMatrix;
 
+use super::Int8Context;
+
 /// An `int8` layer: integer inference only, no parameters to train, no allocation.
 ///
 /// Like [`Layer`](crate::Layer), the input type is the trait's parameter, so a tuple of `int8`
@@ -16,8 +18,20 @@ pub trait Int8Layer<X> {
     /// What the layer produces.
     type Output;
 
-    /// Inference: the integers TFLite's reference kernels compute.
-    fn forward(&self, x: &X) -> Self::Output;
+    /// Inference: the integers TFLite's reference kernels compute, with the fastest kernel
+    /// this CPU has, chosen once for the whole layer (for a tuple, once for every layer in it).
+    #[inline]
+    fn forward(&self, x: &X) -> Self::Output {
+        Int8Context::best().run(
+            #[inline(always)]
+            |context| self.forward_in(context, x),
+        )
+    }
+
+    /// Inference with the kernel of `context`, inside a pass that
+    /// [`Int8Context::run`] compiled for it: what a composition calls on each of its layers, so
+    /// that the pass dispatches once. Every kernel gives the same integers.
+    fn forward_in(&self, context: Int8Context, x: &X) -> Self::Output;
 }
 
 /// Implements `Int8Layer` for a tuple: `$Last` is the last element's output type; each entry is
@@ -31,10 +45,10 @@ macro_rules! int8_tuple {
             type Output = $Last;
 
             #[inline(always)]
-            fn forward(&self, x: &X) -> $Last {
+            fn forward_in(&self, context: Int8Context, x: &X) -> $Last {
                 let h = x;
                 $(
-                    let y = self.$i.forward(h);
+                    let y = self.$i.forward_in(context, h);
                     let h = &y;
                 )+
                 let _ = h;
@@ -60,10 +74,11 @@ where
 {
     type Output = SMatrix<i8, R, B>;
 
-    fn forward(&self, x: &SMatrix<i8, R, B>) -> SMatrix<i8, R, B> {
+    #[inline(always)]
+    fn forward_in(&self, context: Int8Context, x: &SMatrix<i8, R, B>) -> SMatrix<i8, R, B> {
         let mut h = *x;
         for layer in self {
-            h = layer.forward(&h);
+            h = layer.forward_in(context, &h);
         }
         h
     }

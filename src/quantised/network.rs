@@ -2,7 +2,7 @@
 
 use nalgebra::SMatrix;
 
-use super::{Affine, Int8Layer};
+use super::{Affine, Int8Context, Int8Layer};
 #[cfg(feature = "alloc")]
 use super::{Quantise, QuantiseContext, QuantiseError, Ranges, WeightRanges};
 use crate::Real;
@@ -108,16 +108,20 @@ impl<N, const I: usize> Int8Network<N, I> {
 
     /// A batch of samples (columns) encoded as the network's input.
     pub fn quantise_inputs<T: Real, const B: usize>(&self, x: &SMatrix<T, I, B>) -> SMatrix<i8, I, B> {
-        let mut y = SMatrix::<i8, I, B>::zeros();
-        let input = self.input;
-        crate::simd::widest(
+        Int8Context::best().run(
             #[inline(always)]
-            || {
-                for (q, &v) in y.as_mut_slice().iter_mut().zip(x.as_slice()) {
-                    *q = input.quantise(v.to_f64() as f32);
-                }
-            },
-        );
+            |_| self.encode(x),
+        )
+    }
+
+    /// [`Affine::quantise`] of every value, written so that the compiler vectorises it for the
+    /// instruction set of the function it is inlined into.
+    #[inline(always)]
+    fn encode<T: Real, const B: usize>(&self, x: &SMatrix<T, I, B>) -> SMatrix<i8, I, B> {
+        let mut y = SMatrix::<i8, I, B>::zeros();
+        for (q, &v) in y.as_mut_slice().iter_mut().zip(x.as_slice()) {
+            *q = self.input.quantise(v.to_f64() as f32);
+        }
         y
     }
 
@@ -130,12 +134,37 @@ impl<N, const I: usize> Int8Network<N, I> {
         self.network.forward(x)
     }
 
+    /// The `int8` output for a batch of real samples (columns): [`quantise_inputs`](Self::quantise_inputs)
+    /// then [`forward`](Self::forward), as one pass compiled for the CPU's kernel.
+    #[inline]
+    pub fn forward_real<T: Real, const B: usize>(&self, x: &SMatrix<T, I, B>) -> N::Output
+    where
+        N: Int8Layer<SMatrix<i8, I, B>>,
+    {
+        Int8Context::best().run(
+            #[inline(always)]
+            |context| self.network.forward_in(context, &self.encode(x)),
+        )
+    }
+
+    /// The `int8` output for one real sample, encoded and run in one pass.
+    #[inline]
+    fn forward_sample<T: Real>(&self, x: &[T; I]) -> N::Output
+    where
+        N: Int8Layer<SMatrix<i8, I, 1>>,
+    {
+        Int8Context::best().run(
+            #[inline(always)]
+            |context| self.network.forward_in(context, &self.quantise_input(x)),
+        )
+    }
+
     /// The real output for one sample: encode, run in `int8`, decode.
     pub fn predict<T: Real, const K: usize>(&self, x: &[T; I]) -> [f32; K]
     where
         N: Int8Layer<SMatrix<i8, I, 1>, Output = SMatrix<i8, K, 1>>,
     {
-        let y = self.network.forward(&self.quantise_input(x));
+        let y = self.forward_sample(x);
         core::array::from_fn(|k| self.output.dequantise(y[k]))
     }
 
@@ -145,7 +174,7 @@ impl<N, const I: usize> Int8Network<N, I> {
     where
         N: Int8Layer<SMatrix<i8, I, 1>, Output = SMatrix<i8, K, 1>>,
     {
-        let y = self.network.forward(&self.quantise_input(x));
+        let y = self.forward_sample(x);
         let mut best = 0;
         for k in 1..K {
             if y[k] > y[best] {

@@ -4,9 +4,9 @@
 use alloc::vec::Vec;
 use nalgebra::SMatrix;
 
-use super::Int8Layer;
 #[cfg(feature = "alloc")]
 use super::{Converted, Quantise, QuantiseContext, QuantiseError};
+use super::{Int8Context, Int8Layer};
 #[cfg(feature = "alloc")]
 use crate::{Layer, Real, Relu};
 
@@ -32,8 +32,8 @@ pub struct Int8Relu {
 impl<const R: usize, const B: usize> Int8Layer<SMatrix<i8, R, B>> for Int8Relu {
     type Output = SMatrix<i8, R, B>;
 
-    #[inline]
-    fn forward(&self, x: &SMatrix<i8, R, B>) -> SMatrix<i8, R, B> {
+    #[inline(always)]
+    fn forward_in(&self, _: Int8Context, x: &SMatrix<i8, R, B>) -> SMatrix<i8, R, B> {
         x.map(|q| q.max(self.zero_point))
     }
 }
