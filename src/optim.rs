@@ -52,7 +52,7 @@ pub use adagrad::{Adagrad, AdagradConfig};
 pub use adam::{Adam, AdamConfig};
 pub use adam_w::{AdamW, AdamWConfig};
 pub(crate) use clip::sum_of_squares;
-pub use clip::{Clip, NonFiniteNorm, clip_grad_norm, clip_grad_value, global_norm, gradient_bound};
+pub use clip::{Clip, GradientBound, NonFiniteNorm, clip_grad_norm, clip_grad_value, global_norm};
 pub use engine::{Bounds, Engine, Rule, Slot, Walk};
 pub use hyperparameters::LearningRate;
 pub use rms_prop::{RmsProp, RmsPropConfig};
@@ -127,14 +127,12 @@ pub trait Optimizer<T: Real, N: Parameters<T>>: Tensors<T> {
     /// [`NonFiniteUpdate`] for the first value, in [`Tensors`] order, that would not be finite.
     fn try_step(&mut self, net: &mut N, grad: &N::Gradient) -> Result<(), NonFiniteUpdate<T>>;
 
-    /// [`Optimizer::try_step`] for a gradient its caller has measured already: every entry is
-    /// finite and at most `gradient_bound` in magnitude.
+    /// [`Optimizer::try_step`] for a gradient the crate's norm check has measured already: every
+    /// entry is finite and at most `gradient_bound` in magnitude.
     /// [`Workspace::apply_gradient`](crate::Workspace::apply_gradient) passes the bound its
-    /// norm check gives ([`gradient_bound`]), which spares the optimizer's check a pass over
-    /// the gradient. The
-    /// promise of [`Optimizer::try_step`] rests on the bound: one below some entry's magnitude
-    /// may let a non-finite value be written, as [`Optimizer::step`] would. By default the
-    /// bound is not used.
+    /// norm check gives, which spares the optimizer's check a pass over the gradient. Only the
+    /// crate can make a [`GradientBound`], so the promise of [`Optimizer::try_step`] holds here
+    /// too. By default the bound is not used.
     ///
     /// # Errors
     /// As [`Optimizer::try_step`].
@@ -142,7 +140,7 @@ pub trait Optimizer<T: Real, N: Parameters<T>>: Tensors<T> {
         &mut self,
         net: &mut N,
         grad: &N::Gradient,
-        gradient_bound: T,
+        gradient_bound: GradientBound<T>,
     ) -> Result<(), NonFiniteUpdate<T>> {
         let _ = gradient_bound;
         self.try_step(net, grad)
@@ -182,7 +180,7 @@ impl<T: Real, N: Parameters<T>, O: Optimizer<T, N>> Optimizer<T, N> for alloc::b
         &mut self,
         net: &mut N,
         grad: &N::Gradient,
-        gradient_bound: T,
+        gradient_bound: GradientBound<T>,
     ) -> Result<(), NonFiniteUpdate<T>> {
         (**self).try_step_within(net, grad, gradient_bound)
     }

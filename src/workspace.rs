@@ -265,7 +265,7 @@ impl<T: Real, N: Layer<T, X>, X> Workspace<T, N, X> {
                 norm
             }
         };
-        let bound = crate::optim::gradient_bound(norm);
+        let bound = crate::optim::GradientBound::of_norm(norm);
         optimizer
             .try_step_within(net, &self.grad, bound)
             .map_err(NonFiniteStep::Update)?;

@@ -48,27 +48,36 @@ pub fn global_norm<T: Real, G: Tensors<T>>(grad: &G) -> T {
     largest * scaled.sqrt()
 }
 
-/// The largest magnitude an entry of a gradient can have whose [`global_norm`] is the finite
-/// `norm`, also after [`clip_grad_norm`] or [`clip_grad_value`] (which only shrink entries):
-/// `norm + 2 √MIN_POSITIVE` (the term is about 2e-19 in `f32`).
+/// A bound on the magnitude of every entry of one gradient, measured by this crate's norm
+/// check, which [`Optimizer::try_step_within`](crate::Optimizer::try_step_within) trusts.
 ///
-/// Why it holds: every term of the norm's sum of squares is ≥ 0 and rounding is monotone, so
-/// the computed sum is at least each entry's computed square `x ⊗ x`, and the computed root at
-/// least `√(x ⊗ x)` rounded, which is exactly `|x|` in binary floating point with rounding to
-/// nearest when the square is a normal number. An entry whose square is subnormal or 0 is
-/// below `√MIN_POSITIVE` (1.1e-19 in `f32`), the added term. When the sum overflows, the norm
-/// is the largest entry times a root of at least 1, so at least that entry.
+/// Only the crate makes one, from the [`global_norm`] (or [`clip_grad_norm`]'s returned norm) of
+/// the gradient it then passes along, so a bound cannot be forged or paired with another
+/// gradient: the guard's promise does not rest on the caller. [`GradientBound::value`] reads it.
 ///
-/// ```
-/// use static_nn::optim::{global_norm, gradient_bound};
-/// use static_nn::nalgebra::Vector3;
-/// let grad = Vector3::new(3.0_f32, -4.0, 1e-30);
-/// assert!(gradient_bound(global_norm(&grad)) >= 4.0);
-/// ```
-pub fn gradient_bound<T: Real>(norm: T) -> T {
-    // 2 √MIN_POSITIVE, a power of two: √2⁻¹²⁶ = 2⁻⁶³ in `f32`, √2⁻¹⁰²² = 2⁻⁵¹¹ in `f64`.
-    let exponent: u64 = if core::mem::size_of::<T>() == 4 { 62 } else { 510 };
-    norm + T::of(f64::from_bits((1023 - exponent) << 52))
+/// The bound is `norm + 2 √MIN_POSITIVE` (the term is about 2e-19 in `f32`), also valid after
+/// [`clip_grad_norm`] or [`clip_grad_value`], which only shrink entries. Why it holds: every
+/// term of the norm's sum of squares is ≥ 0 and rounding is monotone, so the computed sum is at
+/// least each entry's computed square `x ⊗ x`, and the computed root at least `√(x ⊗ x)`
+/// rounded, which is exactly `|x|` in binary floating point with rounding to nearest when the
+/// square is a normal number. An entry whose square is subnormal or 0 is below
+/// `√MIN_POSITIVE` (1.1e-19 in `f32`), the added term. When the sum overflows, the norm is the
+/// largest entry times a root of at least 1, so at least that entry.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GradientBound<T>(T);
+
+impl<T: Real> GradientBound<T> {
+    /// The bound of a gradient whose [`global_norm`] is the finite `norm`.
+    pub(crate) fn of_norm(norm: T) -> Self {
+        // 2 √MIN_POSITIVE, a power of two: √2⁻¹²⁶ = 2⁻⁶³ in `f32`, √2⁻¹⁰²² = 2⁻⁵¹¹ in `f64`.
+        let exponent: u64 = if core::mem::size_of::<T>() == 4 { 62 } else { 510 };
+        Self(norm + T::of(f64::from_bits((1023 - exponent) << 52)))
+    }
+
+    /// The largest magnitude an entry of the gradient can have.
+    pub fn value(self) -> T {
+        self.0
+    }
 }
 
 /// `Σ v²` with eight running sums rather than one: the additions no longer wait for each other,
@@ -224,7 +233,7 @@ mod tests {
 
     type Net = (Dense<f64, 3, 2>, Dense<f64, 2, 1>);
 
-    /// `gradient_bound` of the norm covers every entry, before and after clipping: gradients of
+    /// [`GradientBound`] of the norm covers every entry, before and after clipping: gradients of
     /// one, a few and many entries across every magnitude (squares that underflow, sums that
     /// overflow): without the added term it fails.
     fn bound_covers<T: Real>() {
@@ -243,7 +252,7 @@ mod tests {
             if !norm.is_finite() {
                 continue;
             }
-            let bound = gradient_bound(norm);
+            let bound = GradientBound::of_norm(norm).value();
             assert!(largest <= bound, "{largest} above {bound} (norm {norm}) in {grad:?}");
             let (mut clipped, mut clamped) = (grad, grad);
             clip_grad_norm(&mut clipped, T::of(rng.uniform(0.0, 2.0) * scale)).unwrap();

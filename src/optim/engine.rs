@@ -3,7 +3,7 @@
 
 use bytemuck::Zeroable;
 
-use super::{LearningRate, MAX_STEPS, NonFiniteUpdate, Optimizer, OptimizerState};
+use super::{GradientBound, LearningRate, MAX_STEPS, NonFiniteUpdate, Optimizer, OptimizerState};
 use crate::{Parameters, Real, TensorInfo, Tensors};
 
 /// One buffer of an update rule's state, shaped like the network's gradient.
@@ -285,9 +285,9 @@ impl<T: Real, N: Parameters<T>, R: Rule<T, K>, const K: usize> Optimizer<T, N> f
         &mut self,
         net: &mut N,
         grad: &N::Gradient,
-        gradient_bound: T,
+        gradient_bound: GradientBound<T>,
     ) -> Result<(), NonFiniteUpdate<T>> {
-        self.guarded_step(net, grad, Some(gradient_bound))
+        self.guarded_step(net, grad, Some(gradient_bound.value()))
     }
 
     fn learning_rate(&self) -> T {
