@@ -46,13 +46,14 @@ mod hyperparameters;
 mod rms_prop;
 pub mod schedule;
 mod sgd;
+mod state;
 
 pub use adagrad::{Adagrad, AdagradConfig};
 pub use adam::{Adam, AdamConfig};
 pub use adam_w::{AdamW, AdamWConfig};
 pub(crate) use clip::sum_of_squares;
-pub use clip::{Clip, NonFiniteNorm, clip_grad_norm, clip_grad_value, global_norm};
-pub use engine::{Engine, Rule, Slot, Walk};
+pub use clip::{Clip, GradientBound, NonFiniteNorm, clip_grad_norm, clip_grad_value, global_norm};
+pub use engine::{Bounds, Engine, Rule, Slot, Walk};
 pub use hyperparameters::LearningRate;
 pub use rms_prop::{RmsProp, RmsPropConfig};
 pub use schedule::{
@@ -60,6 +61,7 @@ pub use schedule::{
     ThresholdMode,
 };
 pub use sgd::{Sgd, SgdConfig};
+pub use state::OptimizerState;
 
 use core::fmt;
 
@@ -109,13 +111,40 @@ pub trait Optimizer<T: Real, N: Parameters<T>>: Tensors<T> {
     /// [`Optimizer::step`], unless a value it would write (a parameter or a state entry) is not
     /// finite: then nothing changes (not even the step counter) and the error names the value.
     /// Allocates nothing: the update is checked without being stored, then computed again to
-    /// store it. The check first tries the rule's shortcut ([`Walk::run`]'s `certain`: Adam and
-    /// AdamW bound the step without its square root and division) and computes the exact new
-    /// values only for a tensor the shortcut cannot vouch for.
+    /// store it.
+    ///
+    /// The check is as cheap as the rule allows. Adam and AdamW prove the whole update finite
+    /// from a few maxima ([`Rule::certain_within`]): the largest parameter and gradient
+    /// magnitudes, measured in one pass (the gradient's is given to
+    /// [`Optimizer::try_step_within`]), and bounds on the moments that the previous guarded
+    /// step measured while writing them ([`OptimizerState`]), so the moments are not read
+    /// twice. Where that fails (the bounds are unknown after a plain [`Optimizer::step`] or a
+    /// write to the state, or too large), every element is checked: first by the rule's
+    /// shortcut ([`Walk::run`]'s `certain`, which skips Adam's square root and division), then
+    /// exactly for a tensor the shortcut cannot vouch for.
     ///
     /// # Errors
     /// [`NonFiniteUpdate`] for the first value, in [`Tensors`] order, that would not be finite.
     fn try_step(&mut self, net: &mut N, grad: &N::Gradient) -> Result<(), NonFiniteUpdate<T>>;
+
+    /// [`Optimizer::try_step`] for a gradient the crate's norm check has measured already: every
+    /// entry is finite and at most `gradient_bound` in magnitude.
+    /// [`Workspace::apply_gradient`](crate::Workspace::apply_gradient) passes the bound its
+    /// norm check gives, which spares the optimizer's check a pass over the gradient. Only the
+    /// crate can make a [`GradientBound`], so the promise of [`Optimizer::try_step`] holds here
+    /// too. By default the bound is not used.
+    ///
+    /// # Errors
+    /// As [`Optimizer::try_step`].
+    fn try_step_within(
+        &mut self,
+        net: &mut N,
+        grad: &N::Gradient,
+        gradient_bound: GradientBound<T>,
+    ) -> Result<(), NonFiniteUpdate<T>> {
+        let _ = gradient_bound;
+        self.try_step(net, grad)
+    }
 
     /// For each state tensor, in [`Tensors::tensors`] order, whether its values are ≥ 0 by
     /// construction (a second moment, a sum of squares): a checkpoint holding a negative one is
@@ -146,6 +175,14 @@ impl<T: Real, N: Parameters<T>, O: Optimizer<T, N>> Optimizer<T, N> for alloc::b
     }
     fn try_step(&mut self, net: &mut N, grad: &N::Gradient) -> Result<(), NonFiniteUpdate<T>> {
         (**self).try_step(net, grad)
+    }
+    fn try_step_within(
+        &mut self,
+        net: &mut N,
+        grad: &N::Gradient,
+        gradient_bound: GradientBound<T>,
+    ) -> Result<(), NonFiniteUpdate<T>> {
+        (**self).try_step_within(net, grad, gradient_bound)
     }
     fn non_negative_state() -> impl Iterator<Item = bool> {
         O::non_negative_state()

@@ -177,8 +177,8 @@ impl<T: Real, N: Layer<T, X>, X> Workspace<T, N, X> {
     /// parameters and its buffers) and the optimizer (its state, step counter and learning rate)
     /// are then exactly as they were before the call; only the workspace changed.
     ///
-    /// The guard's cost is in [`apply_gradient`](Workspace::apply_gradient): 1.48 times the
-    /// plain step on W1 and 1.19 times on W3 (`f32` Adam, AVX-512).
+    /// The guard's cost is in [`apply_gradient`](Workspace::apply_gradient): 1.27 times the
+    /// plain step on W1 and 1.09 times on W3 (`f32` Adam, AVX-512).
     ///
     /// ```
     /// use static_nn::prelude::*;
@@ -225,11 +225,12 @@ impl<T: Real, N: Layer<T, X>, X> Workspace<T, N, X> {
     /// [`Monitor`](crate::diagnostics::Monitor) do).
     ///
     /// **Cost**, per `f32` Adam step against [`train_step`](Workspace::train_step), timed
-    /// alternately in one process on an AMD EPYC (AVX-512): 1.48 times on W1 (2-16-16-1,
-    /// batch 1), 1.19 times on W3 (784-128-10, batch 32), of which the optimizer's check pass
-    /// ([`Optimizer::try_step`]) is about 16 % and the loss, buffer and norm checks 3 %. The
-    /// buffer check is free for networks without buffers and 0.09% of W3's step with a
-    /// 128-feature batch norm.
+    /// alternately in one process on an AMD EPYC Zen 4 (AVX-512): 1.27 times on W1 (2-16-16-1,
+    /// batch 1), 1.09 times on W3 (784-128-10, batch 32), of which the optimizer's check
+    /// ([`Optimizer::try_step_within`]: one pass measuring the parameters, from which and from
+    /// the norm's bound on the gradient Adam proves its update finite without reading its
+    /// moments again) is about 3 % and the loss, buffer and norm checks the rest. The buffer check is free for networks without
+    /// buffers and 0.09% of W3's step with a 128-feature batch norm.
     ///
     /// # Errors
     /// [`NonFiniteStep`] if `loss` or the norm is NaN or infinite, or a buffer would become
@@ -264,7 +265,10 @@ impl<T: Real, N: Layer<T, X>, X> Workspace<T, N, X> {
                 norm
             }
         };
-        optimizer.try_step(net, &self.grad).map_err(NonFiniteStep::Update)?;
+        let bound = crate::optim::GradientBound::of_norm(norm);
+        optimizer
+            .try_step_within(net, &self.grad, bound)
+            .map_err(NonFiniteStep::Update)?;
         net.update_buffers(&self.cache);
         Ok(norm)
     }

@@ -2,7 +2,9 @@
 //! wrap, learning rates and second moments that cannot be negative, boxed optimizers.
 
 use nalgebra::SMatrix;
+use static_nn::bytemuck::Zeroable;
 use static_nn::format::{self, Error};
+use static_nn::optim::NonFiniteUpdate;
 use static_nn::prelude::*;
 
 mod forged_checksum;
@@ -108,4 +110,123 @@ fn a_boxed_optimizer_is_an_optimizer() {
     let mut workspace = Workspace::new();
     workspace.train_step(&mut net, &mut adam, &Mse, &x, &y);
     assert_eq!(adam.steps, 1);
+}
+
+/// Guarded steps on `net` until the guard knows the state's bounds (the first guarded step
+/// measures them), with a gradient of moderate entries.
+fn steps_taken(net: &mut Net, adam: &mut Adam<f64, Net>) -> <Net as Parameters<f64>>::Gradient {
+    let x = SMatrix::<f64, 2, 1>::new(0.5, -0.5);
+    let y = SMatrix::<f64, 1, 1>::new(1.0);
+    let mut workspace = Workspace::new();
+    for _ in 0..3 {
+        workspace.try_train_step(net, adam, &Mse, &x, &y, None).unwrap();
+    }
+    workspace.grad
+}
+
+/// A guarded step that must refuse, with `net` and `adam` left as they were.
+fn refused(
+    net: &mut Net,
+    adam: &mut Adam<f64, Net>,
+    grad: &<Net as Parameters<f64>>::Gradient,
+) -> NonFiniteUpdate<f64> {
+    let (before, state, steps) = (
+        net.clone(),
+        adam.tensors().flatten().copied().collect::<Vec<_>>(),
+        adam.steps,
+    );
+    let error = adam.try_step(net, grad).unwrap_err();
+    assert_eq!(
+        (net.0.weight, net.2.bias, adam.steps),
+        (before.0.weight, before.2.bias, steps)
+    );
+    assert!(adam.tensors().flatten().copied().eq(state));
+    error
+}
+
+/// The guard keeps bounds on the state from the steps it wrote, to skip re-reading it; a second
+/// moment made negative through the public field afterwards would make the square root NaN
+/// within those stale bounds. Writing through the field forgets them, so the step is refused.
+#[test]
+fn state_written_through_the_field_is_checked_again() {
+    let mut net = Net::build(Init::PyTorch, &mut Rng::new(1));
+    let mut adam = Adam::<f64, Net>::new(AdamConfig::default());
+    let grad = steps_taken(&mut net, &mut adam);
+    adam.state[1].0.weight[2] = -1.0;
+    let error = refused(&mut net, &mut adam, &grad);
+    assert_eq!((error.tensor.layer, error.index, error.value), (0, 2, "parameter"));
+    assert!(error.new.is_nan());
+}
+
+/// As above, through `Tensors::tensors_mut`.
+#[test]
+fn state_written_through_tensors_mut_is_checked_again() {
+    let mut net = Net::build(Init::PyTorch, &mut Rng::new(1));
+    let mut adam = Adam::<f64, Net>::new(AdamConfig::default());
+    let grad = steps_taken(&mut net, &mut adam);
+    // The second tensor of exp_avg_sq: the first layer's bias.
+    let tensors = Net::tensor_infos().count();
+    adam.tensors_mut().nth(tensors + 1).unwrap()[0] = -1.0;
+    let error = refused(&mut net, &mut adam, &grad);
+    assert_eq!((error.tensor.layer, error.tensor.name, error.index), (0, "bias", 0));
+}
+
+/// As above, through a checkpoint: a first moment of `f64::MAX` over a second moment of 0 is
+/// a state the loader accepts (finite, non-negative), and with a zero gradient its step
+/// overflows.
+#[test]
+fn a_loaded_state_is_checked_again() {
+    let mut net = Net::build(Init::PyTorch, &mut Rng::new(1));
+    let mut adam = Adam::<f64, Net>::new(AdamConfig::default());
+    steps_taken(&mut net, &mut adam);
+    let grad = Zeroable::zeroed();
+    let mut source = adam.clone();
+    source.state[0].0.weight[1] = f64::MAX;
+    source.state[1].0.weight[1] = 0.0;
+    let bytes = format::checkpoint_to_vec(&net, &source, &()).unwrap();
+    format::load_checkpoint(&mut net, &mut adam, &mut (), &bytes).unwrap();
+    let error = refused(&mut net, &mut adam, &grad);
+    assert_eq!(
+        (error.index, error.value, error.new),
+        (1, "parameter", f64::NEG_INFINITY)
+    );
+}
+
+/// The parameters are public too: the guard measures them at every step.
+#[test]
+fn a_parameter_changed_between_steps_is_checked() {
+    let mut net = Net::build(Init::PyTorch, &mut Rng::new(1));
+    let mut adam = Adam::<f64, Net>::new(AdamConfig::default());
+    let grad = steps_taken(&mut net, &mut adam);
+    net.2.bias[0] = f64::INFINITY;
+    let error = refused(&mut net, &mut adam, &grad);
+    assert_eq!(
+        (error.tensor.layer, error.tensor.name, error.value),
+        (2, "bias", "parameter")
+    );
+}
+
+/// As above, through the training step, whose optimizer check takes the gradient's bound from
+/// the norm check instead of measuring it.
+#[test]
+fn the_training_step_checks_written_state_again() {
+    let mut net = Net::build(Init::PyTorch, &mut Rng::new(1));
+    let mut adam = Adam::<f64, Net>::new(AdamConfig::default());
+    steps_taken(&mut net, &mut adam);
+    adam.state[1].2.bias[0] = -1.0;
+    let (before, steps) = (net.clone(), adam.steps);
+    let x = SMatrix::<f64, 2, 1>::new(0.5, -0.5);
+    let y = SMatrix::<f64, 1, 1>::new(1.0);
+    let result = Workspace::new().try_train_step(&mut net, &mut adam, &Mse, &x, &y, Some(Clip::Norm(1.0)));
+    let Err(NonFiniteStep::Update(update)) = result else {
+        panic!("expected an update error, got {result:?}");
+    };
+    assert_eq!(
+        (update.tensor.layer, update.tensor.name, update.value),
+        (2, "bias", "parameter")
+    );
+    assert_eq!(
+        (net.2.bias, net.0.weight, adam.steps),
+        (before.2.bias, before.0.weight, steps)
+    );
 }

@@ -1,4 +1,4 @@
-use super::engine::{Engine, Rule, Slot, Walk};
+use super::engine::{Bounds, Engine, Rule, Slot, Walk};
 use super::flush_subnormal;
 use crate::Real;
 
@@ -107,6 +107,9 @@ impl<T: Real> Rule<T, 3> for AdamConfig<T> {
     #[inline(always)]
     fn with_element<W: Walk<T, 3>>(&self, c: Constants<T>, walk: W) -> W::Output {
         self.with_decay(c, Decay::L2, walk)
+    }
+    fn certain_within(&self, c: &Constants<T>, bounds: &Bounds<T, 3>) -> bool {
+        certain_within(c, self.amsgrad, self.weight_decay != T::zero(), false, bounds)
     }
 }
 
@@ -316,6 +319,61 @@ fn certainly_finite<T: Real, const AMSGRAD: bool, const L2: bool, const DECOUPLE
     moments_finite & (root >= T::zero()) & (param.abs() <= limit) & ((c.step_size * first).abs() < c.eps_limit)
 }
 
+/// Whether every value [`element`] writes is certainly finite for every parameter, gradient
+/// and state within `bounds` ([`Rule::certain_within`]; shared with [`AdamW`](crate::AdamW)).
+///
+/// The proof follows [`element`] operation by operation. Rounding to nearest is monotone and
+/// symmetric, so `|fl(a ∘ b)| ≤ fl(|a| • |b|)` where `∘` is `+`, `−` or `×` and `•` is `+` for
+/// `±` and `×` for `×`: evaluating the same expression on the bounds, with every constant
+/// replaced by its magnitude, bounds the magnitude of what any element computes. In order:
+/// - the parameter, after the decoupled decay: `|p · keep| ≤ P |keep|`;
+/// - the gradient, with L2 decay: `|g + wd p| ≤ G + |wd| P`; call the bound `G'`;
+/// - the first moment, `m + (1 − β₁)(g − m)`: at most `M + |1 − β₁| (G' + M)` (flushing a
+///   subnormal to 0 only lowers it);
+/// - the second moment, `β₂ v + (1 − β₂) g g`: both terms are ≥ 0 when `β₂ ≥ 0`, `1 − β₂ ≥ 0`
+///   and `v ≥ 0` (a non-negative buffer, [`Bounds::state`]), so it lies in
+///   `[0, β₂ V + (1 − β₂) G' G']`; with AMSGrad its maximum with `v̂ ∈ [0, V̂]` lies in
+///   `[0, max(V̂, that)]`. `1 − β₂ ≥ 0` needs no test of its own: a `β₂` above 1 (or NaN)
+///   makes `1 − β₂ᵗ` negative (or NaN) and its root NaN, which the test of the correction
+///   refuses;
+/// - the denominator `√root / √(1 − β₂ᵗ) + eps` (without the division once the correction
+///   is exactly 1), with that root finite and ≥ 0 and the correction > 0, is ≥ `eps` (or ∞,
+///   making the step 0);
+/// - so, as in [`certainly_finite`], `|step_size · first| < eps · LIMIT` bounds the step by
+///   `LIMIT` (rounding included), and a parameter within `LIMIT` moves to within `2 LIMIT`,
+///   which is finite. `eps` ≤ 0 fails the strict comparison.
+///
+/// A bound that is not finite (unknown, or some entry is not finite) makes `first` or `second`
+/// not finite, and is refused through them (`first` through the strict comparison, which ∞
+/// and NaN fail); only `V̂`, which they do not involve, is tested on its own. The constants are not trusted either: the configuration is public and may have
+/// been changed after its validation (a β above 1, a negative decay).
+pub(super) fn certain_within<T: Real>(
+    c: &Constants<T>,
+    amsgrad: bool,
+    l2: bool,
+    decoupled: bool,
+    bounds: &Bounds<T, 3>,
+) -> bool {
+    let [m, v, v_max] = bounds.state;
+    let param = if decoupled {
+        bounds.parameter * c.keep.abs()
+    } else {
+        bounds.parameter
+    };
+    let grad = if l2 {
+        bounds.gradient + c.weight_decay.abs() * param
+    } else {
+        bounds.gradient
+    };
+    let first = m + c.one_minus_beta1.abs() * (grad + m);
+    let second = c.beta2 * v + c.one_minus_beta2 * grad * grad;
+    let root_finite = second.is_finite() & (!amsgrad | v_max.is_finite());
+    let root_non_negative = (c.beta2 >= T::zero()) & (c.bias_correction2_sqrt > T::zero());
+    // Also refuses a `first` that is not finite: the product is then ∞ or NaN.
+    let step_bounded = (c.step_size.abs() * first) < c.eps_limit;
+    root_finite & root_non_negative & (param <= T::of(LIMIT)) & step_bounded
+}
+
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
@@ -415,6 +473,124 @@ pub(super) mod tests {
     #[test]
     fn guard_shortcut_is_sound_f64() {
         shortcut_is_sound::<f64>();
+    }
+
+    /// The guard's per-step bound never promises a finite update that is not: hyperparameters
+    /// including ones the constructors reject but the public configuration allows afterwards
+    /// (β of 1, above 1 or negative; negative weight decay; eps 0 or huge), bounds across every
+    /// magnitude (∞ and NaN meaning unknown), and for each, elements at the bounds' corners
+    /// with adversarial signs and inside them.
+    fn bound_is_sound<T: Real>() {
+        /// The element's update, with the division by the correction and, where the
+        /// correction is exactly 1 (where `dispatch` drops the division), without.
+        fn both<T: Real, const A: bool, const L: bool, const D: bool>(
+            c: &Constants<T>,
+            p: T,
+            g: T,
+            state: [T; 3],
+        ) -> [(T, [T; 3]); 2] {
+            let corrected = element::<T, A, L, D, true>(c, p, g, state);
+            let uncorrected = if c.bias_correction2_sqrt == T::one() {
+                element::<T, A, L, D, false>(c, p, g, state)
+            } else {
+                corrected
+            };
+            [corrected, uncorrected]
+        }
+        let magnitudes = [
+            0.0,
+            1e-45,
+            1e-30,
+            1e-8,
+            1.0,
+            1e10,
+            1e19,
+            1e30,
+            3e38,
+            1e300,
+            f64::INFINITY,
+            f64::NAN,
+        ];
+        let betas = [0.0, 0.5, 0.9, 0.999, 1.0, 1.5, -0.5];
+        let mut rng = crate::Rng::new(11);
+        let mut pick = |values: &[f64]| values[(rng.uniform(0.0, values.len() as f64) as usize).min(values.len() - 1)];
+        let mut promised = 0;
+        for case in 0..20_000 {
+            let c = Constants::new(
+                T::of(pick(&[1e-3, 10.0, 1e30, 3e38])),
+                T::of(pick(&betas)),
+                T::of(pick(&betas)),
+                T::of(pick(&[0.0, 1e-40, 1e-8, 10.0])),
+                T::of(pick(&[0.0, 0.1, 1e30, -1.0])),
+                1 + case as u64 % 5,
+            );
+            let [parameter, gradient, m, v, v_max] =
+                core::array::from_fn(|_| T::of(pick(&magnitudes) * pick(&[0.5, 1.0, 2.0])));
+            let bounds = Bounds {
+                parameter,
+                gradient,
+                state: [m, v, v_max],
+            };
+            let corners: [[f64; 5]; 4] = [
+                [1.0, 1.0, -1.0, 1.0, 1.0],
+                [-1.0, -1.0, 1.0, 1.0, 0.0],
+                [1.0, -1.0, 1.0, 0.0, 1.0],
+                [0.5, 0.25, -0.75, 0.5, 0.25],
+            ];
+            for (amsgrad, l2, decoupled) in [
+                (false, false, false),
+                (false, true, false),
+                (false, false, true),
+                (true, true, false),
+                (true, false, true),
+            ] {
+                if !certain_within(&c, amsgrad, l2, decoupled, &bounds) {
+                    continue;
+                }
+                promised += 1;
+                for corner in corners {
+                    // Where a bound is not finite, the entries are unknown: take hostile ones.
+                    let within = [parameter, gradient, m, v, v_max];
+                    let [p, g, m, v, v_max] = core::array::from_fn(|i| {
+                        if within[i].is_finite() {
+                            within[i] * T::of(corner[i])
+                        } else {
+                            T::of([f64::INFINITY, -f64::INFINITY, f64::NAN, -1.0][(i + case) % 4])
+                        }
+                    });
+                    let state = [m, v, v_max];
+                    let updates = match (amsgrad, l2, decoupled) {
+                        (false, false, false) => both::<T, false, false, false>(&c, p, g, state),
+                        (false, true, false) => both::<T, false, true, false>(&c, p, g, state),
+                        (false, false, true) => both::<T, false, false, true>(&c, p, g, state),
+                        (true, true, false) => both::<T, true, true, false>(&c, p, g, state),
+                        _ => both::<T, true, false, true>(&c, p, g, state),
+                    };
+                    for (param, [first, second, max]) in updates {
+                        assert!(
+                            param.is_finite()
+                                && first.is_finite()
+                                && second.is_finite()
+                                && (!amsgrad || max.is_finite()),
+                            "promised finite, got {param}, [{first}, {second}, {max}] from {:?} within {bounds:?}",
+                            [p, g, m, v, v_max]
+                        );
+                    }
+                }
+            }
+        }
+        // Enough of the draws are vouched for that every condition is exercised.
+        assert!(promised > 1_000, "{promised} promises");
+    }
+
+    #[test]
+    fn guard_bound_is_sound_f32() {
+        bound_is_sound::<f32>();
+    }
+
+    #[test]
+    fn guard_bound_is_sound_f64() {
+        bound_is_sound::<f64>();
     }
 
     /// With eps 0, a zero gradient on zero state divides 0 by 0: the guard refuses it, though

@@ -1,5 +1,5 @@
 use super::adam::{self, Constants, Decay, adam_hyperparameters};
-use super::engine::{Engine, Rule, Slot, Walk};
+use super::engine::{Bounds, Engine, Rule, Slot, Walk};
 use crate::{AdamConfig, Real};
 
 adam_hyperparameters! {
@@ -72,6 +72,9 @@ impl<T: Real> Rule<T, 3> for AdamWConfig<T> {
     #[inline(always)]
     fn with_element<W: Walk<T, 3>>(&self, c: Constants<T>, walk: W) -> W::Output {
         self.as_adam().with_decay(c, Decay::Decoupled, walk)
+    }
+    fn certain_within(&self, c: &Constants<T>, bounds: &Bounds<T, 3>) -> bool {
+        adam::certain_within(c, self.amsgrad, false, self.weight_decay != T::zero(), bounds)
     }
 }
 

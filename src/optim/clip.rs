@@ -48,6 +48,38 @@ pub fn global_norm<T: Real, G: Tensors<T>>(grad: &G) -> T {
     largest * scaled.sqrt()
 }
 
+/// A bound on the magnitude of every entry of one gradient, measured by this crate's norm
+/// check, which [`Optimizer::try_step_within`](crate::Optimizer::try_step_within) trusts.
+///
+/// Only the crate makes one, from the [`global_norm`] (or [`clip_grad_norm`]'s returned norm) of
+/// the gradient it then passes along, so a bound cannot be forged or paired with another
+/// gradient: the guard's promise does not rest on the caller. [`GradientBound::value`] reads it.
+///
+/// The bound is `norm + 2 √MIN_POSITIVE` (the term is about 2e-19 in `f32`), also valid after
+/// [`clip_grad_norm`] or [`clip_grad_value`], which only shrink entries. Why it holds: every
+/// term of the norm's sum of squares is ≥ 0 and rounding is monotone, so the computed sum is at
+/// least each entry's computed square `x ⊗ x`, and the computed root at least `√(x ⊗ x)`
+/// rounded, which is exactly `|x|` in binary floating point with rounding to nearest when the
+/// square is a normal number. An entry whose square is subnormal or 0 is below
+/// `√MIN_POSITIVE` (1.1e-19 in `f32`), the added term. When the sum overflows, the norm is the
+/// largest entry times a root of at least 1, so at least that entry.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GradientBound<T>(T);
+
+impl<T: Real> GradientBound<T> {
+    /// The bound of a gradient whose [`global_norm`] is the finite `norm`.
+    pub(crate) fn of_norm(norm: T) -> Self {
+        // 2 √MIN_POSITIVE, a power of two: √2⁻¹²⁶ = 2⁻⁶³ in `f32`, √2⁻¹⁰²² = 2⁻⁵¹¹ in `f64`.
+        let exponent: u64 = if core::mem::size_of::<T>() == 4 { 62 } else { 510 };
+        Self(norm + T::of(f64::from_bits((1023 - exponent) << 52)))
+    }
+
+    /// The largest magnitude an entry of the gradient can have.
+    pub fn value(self) -> T {
+        self.0
+    }
+}
+
 /// `Σ v²` with eight running sums rather than one: the additions no longer wait for each other,
 /// which makes the sum several times faster on large tensors (the rounding differs from a
 /// sequential sum by a few ulps, as PyTorch's vectorised reductions do).
@@ -200,6 +232,42 @@ mod tests {
     use nalgebra::{Vector2, Vector3};
 
     type Net = (Dense<f64, 3, 2>, Dense<f64, 2, 1>);
+
+    /// [`GradientBound`] of the norm covers every entry, before and after clipping: gradients of
+    /// one, a few and many entries across every magnitude (squares that underflow, sums that
+    /// overflow): without the added term it fails.
+    fn bound_covers<T: Real>() {
+        type Wide<T> = nalgebra::SVector<T, 40>;
+        let mut rng = Rng::new(21);
+        let magnitudes = [1e-300, 1e-40, 1e-25, 1e-19, 1e-3, 1.0, 3.7, 1e18, 1e30, 1e300];
+        for case in 0..20_000 {
+            let scale = magnitudes[case % magnitudes.len()];
+            let used = [1, 2, 3, 40][case / magnitudes.len() % 4];
+            let mut grad = Wide::<T>::zeros();
+            for v in grad.iter_mut().take(used) {
+                *v = T::of(scale * rng.uniform(-1.0, 1.0));
+            }
+            let largest = grad.iter().fold(T::zero(), |largest, v| largest.max(v.abs()));
+            let norm = global_norm(&grad);
+            if !norm.is_finite() {
+                continue;
+            }
+            let bound = GradientBound::of_norm(norm).value();
+            assert!(largest <= bound, "{largest} above {bound} (norm {norm}) in {grad:?}");
+            let (mut clipped, mut clamped) = (grad, grad);
+            clip_grad_norm(&mut clipped, T::of(rng.uniform(0.0, 2.0) * scale)).unwrap();
+            clip_grad_value(&mut clamped, T::of(rng.uniform(0.0, 2.0) * scale));
+            for v in clipped.iter().chain(clamped.iter()) {
+                assert!(v.abs() <= bound);
+            }
+        }
+    }
+
+    #[test]
+    fn gradient_bound_covers_every_entry() {
+        bound_covers::<f32>();
+        bound_covers::<f64>();
+    }
 
     fn gradient(scale: f64) -> Net {
         let mut grad = Net::build(Init::PyTorch, &mut Rng::new(8));

@@ -3,7 +3,7 @@
 
 use bytemuck::Zeroable;
 
-use super::{LearningRate, MAX_STEPS, NonFiniteUpdate, Optimizer};
+use super::{GradientBound, LearningRate, MAX_STEPS, NonFiniteUpdate, Optimizer, OptimizerState};
 use crate::{Parameters, Real, TensorInfo, Tensors};
 
 /// One buffer of an update rule's state, shaped like the network's gradient.
@@ -43,11 +43,35 @@ pub trait Rule<T: Real, const K: usize>: Copy + Zeroable + LearningRate<T> {
     /// The per-step constants of step `t` (counting from 1).
     fn prepare(&self, t: u64) -> Self::Step;
 
+    /// Whether every value the element function of `step` writes, and the parameter it returns,
+    /// is finite for every element whose parameter, gradient and state lie within `bounds`:
+    /// the guard's cheapest shortcut, decided once per step from a few maxima instead of
+    /// element by element, and without reading the state. It must never promise wrongly; the
+    /// default, `false`, is always correct (the guard then checks the elements).
+    fn certain_within(&self, step: &Self::Step, bounds: &Bounds<T, K>) -> bool {
+        let _ = (step, bounds);
+        false
+    }
+
     /// Hands `walk` the element function of this configuration, chosen once per step (so the
     /// element loop is branch-free and vectorises), with the mask of the state buffers it
     /// writes as [`Walk::run`]'s `WRITTEN`. The function maps `(parameter, gradient, state)` to
     /// their new values, and returns a buffer the configuration does not write unchanged.
     fn with_element<W: Walk<T, K>>(&self, step: Self::Step, walk: W) -> W::Output;
+}
+
+/// What the guard knows of the values an update reads, for [`Rule::certain_within`]. Each
+/// bound is finite and ≥ 0, or not finite (NaN or ∞) when an entry is not finite or the bound
+/// is unknown; a rule relying on a bound checks that it is finite.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bounds<T, const K: usize> {
+    /// At least the magnitude `|p|` of every parameter.
+    pub parameter: T,
+    /// At least the magnitude `|g|` of every gradient entry.
+    pub gradient: T,
+    /// Per state buffer, at least the magnitude of every entry; for a buffer whose
+    /// [`Slot::non_negative`] is set, every entry is moreover ≥ 0 when the bound is finite.
+    pub state: [T; K],
 }
 
 /// What the engine does with a rule's element function: check every element, or write them.
@@ -87,8 +111,11 @@ where
     /// Hyperparameters; may be changed between steps (the learning rate through
     /// [`Optimizer::set_learning_rate`], which checks it).
     pub config: R,
-    /// The state buffers, named by [`Rule::SLOTS`] (each rule's documentation lists them).
-    pub state: [N::Gradient; K],
+    /// The state buffers, named by [`Rule::SLOTS`] (each rule's documentation lists them):
+    /// `adam.state[1]` is Adam's `exp_avg_sq`. Writing through it (or through
+    /// [`Tensors::tensors_mut`]) makes the next guarded step check every value it writes, as
+    /// [`OptimizerState`] explains.
+    pub state: OptimizerState<T, N::Gradient, K>,
     /// Steps taken so far (PyTorch's `state["step"]`), at most [`MAX_STEPS`].
     pub steps: u64,
 }
@@ -110,10 +137,11 @@ impl<T: Real, N: Parameters<T>, R: Rule<T, K>, const K: usize> Tensors<T> for En
     const LAYERS: usize = <[N::Gradient; K] as Tensors<T>>::LAYERS;
 
     fn tensors(&self) -> impl Iterator<Item = &[T]> {
-        self.state.tensors()
+        self.state.buffers.tensors()
     }
     fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-        self.state.tensors_mut()
+        self.state.forget_bounds();
+        self.state.buffers.tensors_mut()
     }
     fn tensor_infos() -> impl Iterator<Item = TensorInfo> {
         <[N::Gradient; K]>::tensor_infos()
@@ -148,25 +176,83 @@ impl<T: Real, N: Parameters<T>, R: Rule<T, K>, const K: usize> Engine<T, N, R, K
         config.validate();
         check_learning_rate(R::NAME, config.learning_rate());
         self.config = config;
-        for (buffer, value) in self.state.iter_mut().zip(config.initial_state()) {
+        let masks = magnitude_masks::<T, R, K>();
+        let buffers = self.state.buffers.iter_mut().zip(&mut self.state.bounds);
+        for (k, ((buffer, bound), value)) in buffers.zip(config.initial_state()).enumerate() {
             if value != T::zero() {
                 for t in buffer.tensors_mut() {
                     t.fill(value);
                 }
             }
+            *bound = from_high_word(high_word(value) & masks[k]);
         }
     }
 
-    /// Writes the update of one step whose constants are `step`.
-    fn write(&mut self, net: &mut N, grad: &N::Gradient, step: R::Step) {
-        self.config.with_element(
+    /// Writes the update of one step whose constants are `step`. `MEASURE` (the guarded step)
+    /// also measures the bounds of the state buffers it writes; otherwise every bound is
+    /// forgotten.
+    fn write<const MEASURE: bool>(&mut self, net: &mut N, grad: &N::Gradient, step: R::Step) {
+        let mut largest = [0; K];
+        let written = self.config.with_element(
             step,
-            Write {
+            Write::<T, N, K, MEASURE> {
                 net,
                 grad,
-                state: &mut self.state,
+                state: &mut self.state.buffers,
+                masks: magnitude_masks::<T, R, K>(),
+                largest: &mut largest,
             },
         );
+        if !MEASURE {
+            self.state.forget_bounds();
+            return;
+        }
+        for (k, (bound, word)) in self.state.bounds.iter_mut().zip(largest).enumerate() {
+            if written >> k & 1 == 1 {
+                *bound = from_high_word(word);
+            }
+        }
+    }
+
+    /// Whether the rule vouches for the update of `step` from [`Bounds`]: the state's, kept
+    /// by the last guarded step, and the parameters' and gradient's, measured now (they are
+    /// public, so they may have changed since). The measurement is skipped when the rule
+    /// refuses even with parameters and gradient at 0 (it has no shortcut, or a state bound
+    /// is unknown). Whatever the rule answers for zeros, the promise rests on the second
+    /// answer alone, given bounds that hold.
+    fn certain(&mut self, net: &mut N, grad: &N::Gradient, step: &R::Step, gradient: Option<T>) -> bool {
+        let mut bounds = Bounds {
+            parameter: T::zero(),
+            gradient: T::zero(),
+            state: self.state.bounds,
+        };
+        if !self.config.certain_within(step, &bounds) {
+            return false;
+        }
+        let buffers = &mut self.state.buffers;
+        (bounds.parameter, bounds.gradient) = match gradient {
+            Some(bound) => (magnitudes::<T, N, K, false>(net, grad, buffers).0, bound),
+            None => magnitudes::<T, N, K, true>(net, grad, buffers),
+        };
+        self.config.certain_within(step, &bounds)
+    }
+
+    /// [`Optimizer::try_step`], with the gradient's bound measured here (`None`) or given.
+    fn guarded_step(&mut self, net: &mut N, grad: &N::Gradient, gradient: Option<T>) -> Result<(), NonFiniteUpdate<T>> {
+        let steps = self.next_step();
+        let step = self.config.prepare(steps);
+        if !self.certain(net, grad, &step, gradient) {
+            let check = Check::<T, N, K> {
+                net,
+                grad,
+                state: &mut self.state.buffers,
+                names: R::SLOTS.map(|slot| slot.name),
+            };
+            self.config.with_element(step, check)?;
+        }
+        self.steps = steps;
+        self.write::<true>(net, grad, step);
+        Ok(())
     }
 
     /// The step counter after one more step: saturated at [`MAX_STEPS`], where every rule's
@@ -188,22 +274,20 @@ impl<T: Real, N: Parameters<T>, R: Rule<T, K>, const K: usize> Optimizer<T, N> f
     fn step(&mut self, net: &mut N, grad: &N::Gradient) {
         self.steps = self.next_step();
         let step = self.config.prepare(self.steps);
-        self.write(net, grad, step);
+        self.write::<false>(net, grad, step);
     }
 
     fn try_step(&mut self, net: &mut N, grad: &N::Gradient) -> Result<(), NonFiniteUpdate<T>> {
-        let steps = self.next_step();
-        let step = self.config.prepare(steps);
-        let check = Check::<T, N, K> {
-            net,
-            grad,
-            state: &mut self.state,
-            names: R::SLOTS.map(|slot| slot.name),
-        };
-        self.config.with_element(step, check)?;
-        self.steps = steps;
-        self.write(net, grad, step);
-        Ok(())
+        self.guarded_step(net, grad, None)
+    }
+
+    fn try_step_within(
+        &mut self,
+        net: &mut N,
+        grad: &N::Gradient,
+        gradient_bound: GradientBound<T>,
+    ) -> Result<(), NonFiniteUpdate<T>> {
+        self.guarded_step(net, grad, Some(gradient_bound.value()))
     }
 
     fn learning_rate(&self) -> T {
@@ -242,51 +326,77 @@ fn visitor<T, const K: usize, F: FnMut(&mut [T], &[T], [&mut [T]; K])>(f: F) -> 
     f
 }
 
-/// The write pass: every element's new values stored.
-struct Write<'a, T: Real, N: Parameters<T>, const K: usize> {
+/// The write pass: every element's new values stored. With `MEASURE`, the largest
+/// [`high_word`] of each written state buffer's new values, under the buffer's mask from
+/// [`magnitude_masks`], is gathered into `largest`. Returns the mask of buffers written.
+struct Write<'a, T: Real, N: Parameters<T>, const K: usize, const MEASURE: bool> {
     net: &'a mut N,
     grad: &'a N::Gradient,
     state: &'a mut [N::Gradient; K],
+    masks: [u32; K],
+    largest: &'a mut [u32; K],
 }
 
-impl<T: Real, N: Parameters<T>, const K: usize> Walk<T, K> for Write<'_, T, N, K> {
-    type Output = ();
+impl<T: Real, N: Parameters<T>, const K: usize, const MEASURE: bool> Walk<T, K> for Write<'_, T, N, K, MEASURE> {
+    type Output = usize;
 
     #[inline(always)]
-    fn run<const WRITTEN: usize, E, C>(self, element: E, _certain: C)
+    fn run<const WRITTEN: usize, E, C>(self, element: E, _certain: C) -> usize
     where
         E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy,
         C: Fn(T, T, [T; K]) -> bool + Copy,
     {
-        let Self { net, grad, state } = self;
+        let Self {
+            net,
+            grad,
+            state,
+            masks,
+            largest,
+        } = self;
         crate::simd::widest(
             #[inline(always)]
             || {
                 let mut write = visitor(
                     #[inline(always)]
-                    |p, g, s| write_elements::<T, K, WRITTEN, E>(p, g, s, element),
+                    |p, g, s| {
+                        let words = write_elements::<T, K, WRITTEN, MEASURE, E>(p, g, s, element, masks);
+                        for (largest, word) in largest.iter_mut().zip(words) {
+                            *largest = (*largest).max(word);
+                        }
+                    },
                 );
                 net.zip_gradient(grad, state.each_mut(), &mut write);
             },
         );
+        WRITTEN
     }
 }
 
-/// The element loop of the write pass. The state slices are taken out of their array before
-/// the loop (one, two or three, the counts the rules use) and passed as separate arguments of a
-/// function inlined here, which tells the compiler that they do not overlap: the loop then
-/// vectorises without run-time overlap checks. A state buffer outside `WRITTEN` is not stored.
+/// The element loop of the write pass, returning what it measured (see [`Write`]). The state
+/// slices are taken out of their array before the loop (one, two or three, the counts the
+/// rules use) and passed as separate arguments of a function inlined here, which tells the
+/// compiler that they do not overlap: the loop then vectorises without run-time overlap
+/// checks. A state buffer outside `WRITTEN` is not stored. The measurement is an integer
+/// maximum, which vectorises, and costs nothing measurable beside the loop's memory traffic.
 #[inline(always)]
-fn write_elements<T: Real, const K: usize, const WRITTEN: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(
+fn write_elements<
+    T: Real,
+    const K: usize,
+    const WRITTEN: usize,
+    const MEASURE: bool,
+    E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy,
+>(
     p: &mut [T],
     g: &[T],
     mut s: [&mut [T]; K],
     element: E,
-) {
+    masks: [u32; K],
+) -> [u32; K] {
     match s.as_mut_slice() {
-        [a] => write_one::<T, K, WRITTEN, E>(p, g, a, element),
-        [a, b, c] => write_three::<T, K, WRITTEN, E>(p, g, a, b, c, element),
+        [a] => lanes(write_one::<T, K, WRITTEN, MEASURE, E>(p, g, a, element, masks)),
+        [a, b, c] => lanes(write_three::<T, K, WRITTEN, MEASURE, E>(p, g, a, b, c, element, masks)),
         s => {
+            let mut largest = [0; K];
             let n = p.len();
             for i in 0..n {
                 let (param, state) = element(p[i], g[i], core::array::from_fn(|k| s[k][i]));
@@ -294,54 +404,156 @@ fn write_elements<T: Real, const K: usize, const WRITTEN: usize, E: Fn(T, T, [T;
                 for (k, (buffer, value)) in s.iter_mut().zip(state).enumerate() {
                     if written::<WRITTEN>(k) {
                         buffer[i] = value;
+                        if MEASURE {
+                            largest[k] = largest[k].max(high_word(value) & masks[k]);
+                        }
                     }
                 }
             }
+            largest
         }
     }
 }
 
 /// [`write_elements`] with one state buffer.
 #[inline(always)]
-fn write_one<T: Real, const K: usize, const WRITTEN: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(
+fn write_one<
+    T: Real,
+    const K: usize,
+    const WRITTEN: usize,
+    const MEASURE: bool,
+    E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy,
+>(
     p: &mut [T],
     g: &[T],
     a: &mut [T],
     element: E,
-) {
+    masks: [u32; K],
+) -> [u32; 1] {
     let n = p.len();
     // Equal lengths, made visible to the compiler so that the loop has no bounds checks.
     let (g, a) = (&g[..n], &mut a[..n]);
+    let mut largest = 0;
     for i in 0..n {
         let (param, state) = element(p[i], g[i], lanes([a[i]]));
         p[i] = param;
         if written::<WRITTEN>(0) {
             a[i] = state[0];
+            if MEASURE {
+                largest = largest.max(high_word(state[0]) & masks[0]);
+            }
         }
     }
+    [largest]
 }
 
 /// [`write_elements`] with three state buffers.
 #[inline(always)]
-fn write_three<T: Real, const K: usize, const WRITTEN: usize, E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy>(
+fn write_three<
+    T: Real,
+    const K: usize,
+    const WRITTEN: usize,
+    const MEASURE: bool,
+    E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy,
+>(
     p: &mut [T],
     g: &[T],
     a: &mut [T],
     b: &mut [T],
     c: &mut [T],
     element: E,
-) {
+    masks: [u32; K],
+) -> [u32; 3] {
     let n = p.len();
     let (g, a, b, c) = (&g[..n], &mut a[..n], &mut b[..n], &mut c[..n]);
+    let [mut largest_a, mut largest_b, mut largest_c] = [0; 3];
     for i in 0..n {
         let (param, state) = element(p[i], g[i], lanes([a[i], b[i], c[i]]));
         p[i] = param;
-        for (k, (buffer, value)) in [&mut a[i], &mut b[i], &mut c[i]].into_iter().zip(state).enumerate() {
+        let buffers = [
+            (&mut a[i], &mut largest_a),
+            (&mut b[i], &mut largest_b),
+            (&mut c[i], &mut largest_c),
+        ];
+        for (k, ((buffer, largest), value)) in buffers.into_iter().zip(state).enumerate() {
             if written::<WRITTEN>(k) {
                 *buffer = value;
+                if MEASURE {
+                    *largest = (*largest).max(high_word(value) & masks[k]);
+                }
             }
         }
     }
+    [largest_a, largest_b, largest_c]
+}
+
+/// Per state buffer, the mask that [`high_word`] is measured under: the sign is dropped for a
+/// buffer of any sign (its bound is on the magnitude), and kept for a non-negative one
+/// ([`Slot::non_negative`]), where a negative entry (sign bit set) makes the largest word
+/// decode to an unknown bound ([`from_high_word`]).
+fn magnitude_masks<T: Real, R: Rule<T, K>, const K: usize>() -> [u32; K] {
+    R::SLOTS.map(|slot| if slot.non_negative { u32::MAX } else { i32::MAX as u32 })
+}
+
+/// The 32 high bits of `x`'s representation: sign, exponent and leading mantissa bits (all of
+/// an `f32`). Without the sign, the words of two floats compare as unsigned integers like the
+/// magnitudes do, up to the dropped low mantissa bits, with ∞ and then NaN above every finite
+/// value: their maximum over a buffer is an integer reduction, which vectorises.
+#[inline(always)]
+fn high_word<T: Real>(x: T) -> u32 {
+    let words = bytemuck::cast_slice::<T, u32>(core::slice::from_ref(&x));
+    if cfg!(target_endian = "little") {
+        words[words.len() - 1]
+    } else {
+        words[0]
+    }
+}
+
+/// The largest value whose [`high_word`] is `word` (its low bits all ones in `f64`): a bound on
+/// every value with a smaller word. NaN if the sign bit is set (a negative value in a
+/// non-negative buffer, see [`magnitude_masks`]); ∞ or NaN if the word is ∞'s or NaN's.
+fn from_high_word<T: Real>(word: u32) -> T {
+    if word >> 31 == 1 {
+        T::of(f64::NAN)
+    } else if core::mem::size_of::<T>() == 4 {
+        T::of(f64::from(f32::from_bits(word)))
+    } else {
+        T::of(f64::from_bits(u64::from(word) << 32 | u64::from(u32::MAX)))
+    }
+}
+
+/// The bounds [`Bounds::parameter`] and [`Bounds::gradient`]: the largest magnitudes in `net`
+/// and, with `GRADIENT`, in `grad` (otherwise 0), rounded up to [`from_high_word`]'s, in one
+/// pass.
+fn magnitudes<T: Real, N: Parameters<T>, const K: usize, const GRADIENT: bool>(
+    net: &mut N,
+    grad: &N::Gradient,
+    state: &mut [N::Gradient; K],
+) -> (T, T) {
+    let (mut parameter, mut gradient) = (0, 0);
+    crate::simd::widest(
+        #[inline(always)]
+        || {
+            let mut measure = visitor(
+                #[inline(always)]
+                |p: &mut [T], g: &[T], _| {
+                    let n = p.len();
+                    let g = &g[..n];
+                    let (mut largest_p, mut largest_g) = (0, 0);
+                    for i in 0..n {
+                        largest_p = largest_p.max(high_word(p[i]) & i32::MAX as u32);
+                        if GRADIENT {
+                            largest_g = largest_g.max(high_word(g[i]) & i32::MAX as u32);
+                        }
+                    }
+                    parameter = largest_p.max(parameter);
+                    gradient = largest_g.max(gradient);
+                },
+            );
+            net.zip_gradient(grad, state.each_mut(), &mut measure);
+        },
+    );
+    (from_high_word(parameter), from_high_word(gradient))
 }
 
 /// Whether state buffer `k` is in the mask `WRITTEN`.
@@ -502,4 +714,69 @@ fn locate<
         }
     }
     unreachable!("all_finite found a non-finite value that locate did not")
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::optim::test_support::Net;
+    use crate::{Adam, AdamConfig, Optimizer, Parameters, Real, Rng, Tensors};
+
+    /// Checks the guard's bounds against the state: each known bound covers every entry of its
+    /// buffer (and a non-negative buffer's entries are ≥ 0), within the rounding up of
+    /// `from_high_word`.
+    fn assert_covered<T: Real, N: Parameters<T>>(adam: &Adam<T, N>) {
+        for (k, (buffer, bound)) in adam.state.buffers.iter().zip(adam.state.bounds).enumerate() {
+            let values: Vec<T> = buffer.tensors().flatten().copied().collect();
+            let largest = values.iter().fold(T::zero(), |largest, v| largest.max(v.abs()));
+            assert!(bound.is_finite(), "buffer {k}: bound {bound}");
+            let tight = largest * T::of(1.0 + 1e-6) + T::of(1e-300);
+            assert!(
+                largest <= bound && bound <= tight,
+                "buffer {k}: {largest} within {bound}"
+            );
+            if k > 0 {
+                assert!(values.iter().all(|&v| v >= T::zero()), "buffer {k} is non-negative");
+            }
+        }
+    }
+
+    fn measured<T: Real>() {
+        type Small<T> = (crate::Dense<T, 3, 4>, crate::Dense<T, 4, 2>);
+        let mut rng = Rng::new(5);
+        let mut net = Small::<T>::build(crate::Init::PyTorch, &mut rng);
+        let mut adam = Adam::<T, Small<T>>::new(AdamConfig {
+            amsgrad: true,
+            ..AdamConfig::default()
+        });
+        assert_covered(&adam);
+        let mut grad = Small::<T>::build(crate::Init::PyTorch, &mut rng);
+        for step in 0..20 {
+            for t in grad.tensors_mut() {
+                t.iter_mut()
+                    .for_each(|v| *v = T::of(rng.uniform(-1.0, 1.0) * 10f64.powi(step % 7 - 3)));
+            }
+            adam.try_step(&mut net, &grad).unwrap();
+            assert_covered(&adam);
+        }
+        adam.step(&mut net, &grad);
+        assert!(
+            adam.state.bounds.iter().all(|b| !b.is_finite()),
+            "a plain step forgets the bounds"
+        );
+        adam.try_step(&mut net, &grad).unwrap();
+        assert_covered(&adam);
+    }
+
+    #[test]
+    fn guarded_steps_measure_the_state_they_write() {
+        measured::<f32>();
+        measured::<f64>();
+        let mut adam: Adam<f64, Net> = bytemuck::Zeroable::zeroed();
+        assert_eq!(adam.state.bounds, [0.0; 3], "zeroed state is bounded by 0");
+        let _ = &mut adam.state[2];
+        assert!(
+            adam.state.bounds.iter().all(|b| b.is_nan()),
+            "mutable access forgets the bounds"
+        );
+    }
 }
