@@ -150,7 +150,7 @@ const fn split_index<const O: usize>(o: usize) -> usize {
     let rows = if O - block < BLOCK { O - block } else { BLOCK };
     let lane = o - block;
     block
-        + if lane % 2 == 0 {
+        + if lane.is_multiple_of(2) {
             lane / 2
         } else {
             rows.div_ceil(2) + lane / 2
