@@ -1,6 +1,6 @@
-use super::adam::{self, Constants, Decay, adam_hyperparameters};
+use super::adam::{self, AdamConfig, Constants, Decay, adam_hyperparameters};
 use super::engine::{Bounds, Engine, Rule, Slot, Walk};
-use crate::{AdamConfig, Real};
+use crate::Real;
 
 adam_hyperparameters! {
     /// Hyperparameters of [`AdamW`]. Defaults are PyTorch's: `lr` 1e-3, `betas` (0.9, 0.999),
