@@ -103,7 +103,7 @@ pub(crate) fn dense<const O: usize, const I: usize, const B: usize>(
     let shape = (O, I, B);
     let (o_len, i_len, b_len) = shape;
     assert!(w.len() >= o_len * i_len && x.len() >= i_len * b_len && y.len() >= o_len * b_len);
-    assert!(r.folded_bias.len() >= o_len && r.multiplier.len() >= o_len && r.shift.len() >= o_len);
+    assert!(r.folded_bias.len() >= o_len && r.constants.len() >= o_len);
     match context.kernel() {
         Int8Kernel::Portable | Int8Kernel::ArmDsp => return false,
         // SAFETY: a context holds only a kernel that detection found; the lengths are asserted
@@ -121,61 +121,159 @@ fn byte_mask(n: usize) -> u64 {
     if n >= 64 { u64::MAX } else { (1u64 << n) - 1 }
 }
 
-/// One block's requantisation parameters: per output lane the folded bias, the multiplier and
-/// the left shift; per 64-bit lane (`[even outputs, odd outputs]`) the constants of the
+/// Every output's requantisation constants in the form the VNNI kernel reads them, derived
+/// once when the layer is built ([`Int8Dense::new`](crate::quantised::Int8Dense::new)) rather
+/// than per block on every call, which at batch 1 cost about as much as the requantisation.
+///
+/// The 64-bit constants of the rounding right shift ([`requantise`]) act on 64-bit lanes that
+/// hold a block's even outputs in one vector and its odd outputs in another, so they are
+/// stored in that order: in each block of [`BLOCK`] outputs (the last may be shorter), first the
+/// even outputs' values, then the odd ones', each half read by one load.
+#[derive(Clone, Debug, PartialEq, Eq, bytemuck::Zeroable)]
+pub(crate) struct Constants<const O: usize> {
+    /// The left shift, `clamp(shift, 0, 31)`, in the outputs' order.
+    left: [i32; O],
+    /// The multiplier, in the even-then-odd order (only the low 32 bits are read).
+    multiplier: [i64; O],
+    /// `2^30 + 2^(30 + e)`, or `2^30` when the exponent `e = clamp(−shift, 0, 31)` of the right
+    /// shift is 0; even-then-odd order.
+    nudge: [i64; O],
+    /// `2^31` where `e >= 1`, else 0: subtracted from a product below `−2^30`; even-then-odd.
+    negative: [i64; O],
+    /// `31 + e`; even-then-odd.
+    total: [i64; O],
+}
+
+/// Where output `o`'s 64-bit constants go: in its block, the even outputs first.
+const fn split_index<const O: usize>(o: usize) -> usize {
+    let block = o - o % BLOCK;
+    let rows = if O - block < BLOCK { O - block } else { BLOCK };
+    let lane = o - block;
+    block
+        + if lane.is_multiple_of(2) {
+            lane / 2
+        } else {
+            rows.div_ceil(2) + lane / 2
+        }
+}
+
+impl<const O: usize> Constants<O> {
+    /// The constants of these multipliers and shifts ([`multiply_by_quantized_multiplier`]'s
+    /// clamps of the shifts included).
+    ///
+    /// [`multiply_by_quantized_multiplier`]: crate::quantised::multiply_by_quantized_multiplier
+    pub(crate) const fn new(multiplier: &[i32; O], shift: &[i8; O]) -> Self {
+        let mut constants = Self {
+            left: [0; O],
+            multiplier: [0; O],
+            nudge: [0; O],
+            negative: [0; O],
+            total: [0; O],
+        };
+        let mut o = 0;
+        while o < O {
+            let s = shift[o] as i32;
+            let left = if s > 31 {
+                31
+            } else if s < 0 {
+                0
+            } else {
+                s
+            };
+            let right = if -s > 31 {
+                31
+            } else if -s < 0 {
+                0
+            } else {
+                -s
+            };
+            let at = split_index::<O>(o);
+            constants.left[o] = left;
+            constants.multiplier[at] = multiplier[o] as i64;
+            constants.nudge[at] = (1 << 30) + if right > 0 { 1i64 << (30 + right) } else { 0 };
+            constants.negative[at] = if right > 0 { 1 << 31 } else { 0 };
+            constants.total[at] = 31 + right as i64;
+            o += 1;
+        }
+        constants
+    }
+
+    /// The constants as slices, for [`Requantisation`].
+    pub(crate) fn slices(&self) -> ConstantSlices<'_> {
+        ConstantSlices {
+            left: &self.left,
+            multiplier: &self.multiplier,
+            nudge: &self.nudge,
+            negative: &self.negative,
+            total: &self.total,
+        }
+    }
+}
+
+/// A layer's [`Constants`], borrowed without their width.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ConstantSlices<'a> {
+    left: &'a [i32],
+    multiplier: &'a [i64],
+    nudge: &'a [i64],
+    negative: &'a [i64],
+    total: &'a [i64],
+}
+
+impl ConstantSlices<'_> {
+    /// The number of outputs every slice covers.
+    #[inline(always)]
+    fn len(&self) -> usize {
+        let wide = [self.multiplier, self.nudge, self.negative, self.total];
+        wide.iter()
+            .fold(self.left.len(), |shortest, values| shortest.min(values.len()))
+    }
+}
+
+/// The even or the odd half of a block's 64-bit constants: `count` values from `from`.
+///
+/// # Safety
+/// The CPU has AVX-512 F; `values` holds at least `from + count` values, `count <= 8`.
+#[inline(always)]
+unsafe fn load(values: &[i64], (count, from): (usize, usize)) -> __m512i {
+    // SAFETY: the masked load reads only the first `count` values after `from`.
+    unsafe { _mm512_maskz_loadu_epi64(((1u32 << count) - 1) as __mmask8, values[from..].as_ptr()) }
+}
+
+/// One block's requantisation parameters: per output lane the folded bias and the left shift;
+/// per 64-bit lane (`[even outputs, odd outputs]`) the multiplier and the constants of the
 /// rounding right shift ([`requantise`]).
 #[derive(Clone, Copy)]
 struct Lanes {
     folded_bias: __m512i,
-    multiplier: __m512i,
-    /// The odd outputs' multipliers in the low halves of the 64-bit lanes.
-    multiplier_odd: __m512i,
     left: __m512i,
-    /// `2^30 + 2^(30 + e)`, or `2^30` when the exponent `e` of the right shift is 0.
+    multiplier: [__m512i; 2],
     nudge: [__m512i; 2],
-    /// `2^31` where `e >= 1`, else 0: subtracted from a negative product.
     negative: [__m512i; 2],
-    /// `31 + e`.
     shift: [__m512i; 2],
 }
 
-/// The parameters of outputs `block..block + rows` (`rows <= 16`); lanes past `rows` are 0.
+/// The parameters of outputs `block..block + rows` (`rows <= 16`): masked loads, lanes past
+/// `rows` are 0.
 ///
 /// # Safety
-/// The CPU has AVX-512 F and BW; the slices of `r` hold at least `block + rows` values.
+/// The CPU has AVX-512 F; the slices of `r` hold at least `block + rows` values.
 #[inline(always)]
 unsafe fn lanes(r: &Requantisation<'_>, block: usize, rows: usize) -> Lanes {
-    // SAFETY (whole body): masked loads read only the first `rows` values after `block`.
+    // SAFETY (whole body): masked loads read only the first `rows` values after `block`: the
+    // even half `rows.div_ceil(2)` from `block`, the odd half `rows / 2` after it.
     unsafe {
         let mask = ((1u32 << rows) - 1) as __mmask16;
-        let shift = _mm512_cvtepi8_epi32(_mm512_castsi512_si128(_mm512_maskz_loadu_epi8(
-            u64::from(mask),
-            r.shift[block..].as_ptr(),
-        )));
-        let (zero, limit) = (_mm512_setzero_si512(), _mm512_set1_epi32(31));
-        let right = _mm512_min_epi32(_mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero), limit);
-        let exponents = [
-            _mm512_and_si512(right, _mm512_set1_epi64(0xFFFF_FFFF)),
-            _mm512_srli_epi64::<32>(right),
-        ];
-        let half = _mm512_set1_epi64(1 << 30);
-        let (mut nudge, mut negative, mut total) = ([zero; 2], [zero; 2], [zero; 2]);
-        for k in 0..2 {
-            let e = exponents[k];
-            let positive = _mm512_cmpgt_epi64_mask(e, zero);
-            nudge[k] = _mm512_add_epi64(half, _mm512_maskz_sllv_epi64(positive, half, e));
-            negative[k] = _mm512_maskz_mov_epi64(positive, _mm512_set1_epi64(1 << 31));
-            total[k] = _mm512_add_epi64(e, _mm512_set1_epi64(31));
-        }
-        let multiplier = _mm512_maskz_loadu_epi32(mask, r.multiplier[block..].as_ptr());
+        let even_count = rows.div_ceil(2);
+        let halves = [(even_count, block), (rows / 2, block + even_count)];
+        let c = &r.constants;
         Lanes {
             folded_bias: _mm512_maskz_loadu_epi32(mask, r.folded_bias[block..].as_ptr()),
-            multiplier,
-            multiplier_odd: _mm512_srli_epi64::<32>(multiplier),
-            left: _mm512_min_epi32(_mm512_max_epi32(shift, zero), limit),
-            nudge,
-            negative,
-            shift: total,
+            left: _mm512_maskz_loadu_epi32(mask, c.left[block..].as_ptr()),
+            multiplier: [load(c.multiplier, halves[0]), load(c.multiplier, halves[1])],
+            nudge: [load(c.nudge, halves[0]), load(c.nudge, halves[1])],
+            negative: [load(c.negative, halves[0]), load(c.negative, halves[1])],
+            shift: [load(c.total, halves[0]), load(c.total, halves[1])],
         }
     }
 }
@@ -220,8 +318,8 @@ unsafe fn requantise(sum: __m512i, p: &Lanes, r: &Requantisation<'_>) -> __m512i
     // SAFETY (whole body): the caller guarantees AVX-512F; `INTERLEAVE` is read whole.
     unsafe {
         let x = _mm512_sllv_epi32(_mm512_add_epi32(sum, p.folded_bias), p.left);
-        let even = rounded(_mm512_mul_epi32(x, p.multiplier), p, 0);
-        let odd = rounded(_mm512_mul_epi32(_mm512_srli_epi64::<32>(x), p.multiplier_odd), p, 1);
+        let even = rounded(_mm512_mul_epi32(x, p.multiplier[0]), p, 0);
+        let odd = rounded(_mm512_mul_epi32(_mm512_srli_epi64::<32>(x), p.multiplier[1]), p, 1);
         let scaled = _mm512_permutex2var_epi32(
             _mm512_castsi256_si512(_mm512_cvtsepi64_epi32(even)),
             _mm512_loadu_si512(INTERLEAVE.as_ptr().cast()),
@@ -292,8 +390,8 @@ unsafe fn blocks<const Q: usize>(
     // `rows · i_len` packed weights from `start · i_len`: group `g` is `4 · rows` bytes from
     // `g · 4 · rows`, the last inputs' `rows` bytes follow, and every load is masked to those
     // bytes (all 64 of a group in a block before the last, which is whole); every store is
-    // of the blocks' outputs, whole into `y` or into a local buffer. An input group is read as one
-    // unaligned `i32` at `4 · g` with `4 · g + 4 <= i_len`. Pointers are computed with
+    // of the blocks' outputs, whole into `y` or into a local buffer. Input groups are read sixteen at a
+    // time from `4 · 16 ⌊g / 16⌋`, masked to the `4 · groups <= i_len` bytes of whole groups. Pointers are computed with
     // `wrapping_add`, and all accesses are inside the slices by the assertion in `dense`.
     unsafe {
         // Plain loops, not `array::from_fn`: its closures would not inherit the target features
@@ -304,9 +402,8 @@ unsafe fn blocks<const Q: usize>(
         let zero = _mm512_setzero_si512();
         let mut parameters = [Lanes {
             folded_bias: zero,
-            multiplier: zero,
-            multiplier_odd: zero,
             left: zero,
+            multiplier: [zero; 2],
             nudge: [zero; 2],
             negative: [zero; 2],
             shift: [zero; 2],
@@ -323,9 +420,15 @@ unsafe fn blocks<const Q: usize>(
         let (upper, lower) = (_mm512_set1_epi8(r.max as i8), _mm512_set1_epi8(r.min as i8));
         for b in 0..b_len {
             let column = &x[b * i_len..(b + 1) * i_len];
+            // Sixteen groups are offset with one vector `xor` and each is then broadcast with one
+            // permutation, rather than moved through a general register: at batch 1 the next
+            // layer's inputs are this layer's outputs, still in a vector register.
             let four = |g: usize| {
-                let bytes = column.as_ptr().wrapping_add(4 * g).cast::<i32>().read_unaligned();
-                _mm512_set1_epi32(bytes ^ OFFSET)
+                let chunk = 16 * (g / 16);
+                let bytes =
+                    _mm512_maskz_loadu_epi8(byte_mask(4 * (groups - chunk)), column.as_ptr().wrapping_add(4 * chunk));
+                let offset = _mm512_xor_si512(bytes, _mm512_set1_epi32(OFFSET));
+                _mm512_permutexvar_epi32(_mm512_set1_epi32((g % 16) as i32), offset)
             };
             // Four chains of sums per block, so that each `vpdpbusd` waits on one four groups
             // back: at batch 1 the layer is a chain of dependent steps.

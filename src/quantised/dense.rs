@@ -73,6 +73,10 @@ pub struct Int8Dense<const I: usize, const O: usize> {
     output_zero_point: i8,
     output_min: i8,
     output_max: i8,
+    /// The requantisation constants the VNNI kernel reads, derived from `multiplier` and
+    /// `shift` by `new` (at compile time for a constant layer).
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    constants: crate::x86_int8::Constants<O>,
 }
 
 /// The parameters of an [`Int8Dense`], as TFLite stores them.
@@ -164,6 +168,8 @@ impl<const I: usize, const O: usize> Int8Dense<I, O> {
             output_zero_point: parameters.output_zero_point,
             output_min: parameters.output_min,
             output_max: parameters.output_max,
+            #[cfg(all(feature = "std", target_arch = "x86_64"))]
+            constants: crate::x86_int8::Constants::new(&parameters.multiplier, &parameters.shift),
         }
     }
 
@@ -192,6 +198,8 @@ impl<const I: usize, const O: usize> Int8Dense<I, O> {
             output_zero_point: i32::from(self.output_zero_point),
             min: i32::from(self.output_min),
             max: i32::from(self.output_max),
+            #[cfg(all(feature = "std", target_arch = "x86_64"))]
+            constants: self.constants.slices(),
         }
     }
 

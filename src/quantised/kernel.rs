@@ -16,6 +16,9 @@ pub(crate) struct Requantisation<'a> {
     pub(crate) output_zero_point: i32,
     pub(crate) min: i32,
     pub(crate) max: i32,
+    /// The multipliers and shifts as the VNNI kernel reads them.
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    pub(crate) constants: crate::x86_int8::ConstantSlices<'a>,
 }
 
 impl Requantisation<'_> {
