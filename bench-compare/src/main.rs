@@ -20,9 +20,11 @@
 //! towards subnormal numbers. `-- small` times static-nn's small paths (W1, W2, GRU-16 and
 //! LSTM-16 streaming steps) the way `rtneural/bench.cpp` times RTNeural's. `-- parts` times
 //! W1's training step and its parts (gradient, Adam's update, forward) against the plain
-//! nalgebra step.
+//! nalgebra step. `-- guard` times the guarded training step against the plain one on W1 and
+//! W3, taking turns.
 
 mod dfdx_impl;
+mod guard;
 mod nalgebra_impl;
 mod parts;
 mod peak;
@@ -386,6 +388,10 @@ fn main() {
     }
     if args.first().is_some_and(|a| a == "parts") {
         parts::run();
+        return;
+    }
+    if args.first().is_some_and(|a| a == "guard") {
+        guard::run();
         return;
     }
     if args.first().is_some_and(|a| a == "small") {
