@@ -177,7 +177,7 @@ impl<T: Real, N: Layer<T, X>, X> Workspace<T, N, X> {
     /// parameters and its buffers) and the optimizer (its state, step counter and learning rate)
     /// are then exactly as they were before the call; only the workspace changed.
     ///
-    /// The guard's cost is in [`apply_gradient`](Workspace::apply_gradient): 1.27 times the
+    /// The guard's cost is in [`apply_gradient`](Workspace::apply_gradient): 1.35-1.40 times the
     /// plain step on W1 and 1.09 times on W3 (`f32` Adam, AVX-512).
     ///
     /// ```
@@ -225,7 +225,7 @@ impl<T: Real, N: Layer<T, X>, X> Workspace<T, N, X> {
     /// [`Monitor`](crate::diagnostics::Monitor) do).
     ///
     /// **Cost**, per `f32` Adam step against [`train_step`](Workspace::train_step), timed
-    /// alternately in one process on an AMD EPYC Zen 4 (AVX-512): 1.27 times on W1 (2-16-16-1,
+    /// alternately in one process on an AMD EPYC Zen 4 (AVX-512): 1.35-1.40 times on W1 (2-16-16-1,
     /// batch 1), 1.09 times on W3 (784-128-10, batch 32), of which the optimizer's check
     /// ([`Optimizer::try_step_within`]: one pass measuring the parameters, from which and from
     /// the norm's bound on the gradient Adam proves its update finite without reading its
