@@ -466,12 +466,8 @@ pub(super) mod tests {
     }
 
     #[test]
-    fn guard_shortcut_is_sound_f32() {
+    fn guard_shortcut_is_sound() {
         shortcut_is_sound::<f32>();
-    }
-
-    #[test]
-    fn guard_shortcut_is_sound_f64() {
         shortcut_is_sound::<f64>();
     }
 
@@ -584,12 +580,8 @@ pub(super) mod tests {
     }
 
     #[test]
-    fn guard_bound_is_sound_f32() {
+    fn guard_bound_is_sound() {
         bound_is_sound::<f32>();
-    }
-
-    #[test]
-    fn guard_bound_is_sound_f64() {
         bound_is_sound::<f64>();
     }
 
