@@ -119,6 +119,8 @@ mod error;
 mod int8;
 #[cfg(feature = "safetensors")]
 pub mod safetensors;
+#[cfg(feature = "tflite")]
+pub mod tflite;
 
 pub use crate::{Number, Rejected};
 #[cfg(feature = "alloc")]
