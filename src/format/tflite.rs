@@ -604,7 +604,7 @@ impl<'a> Graph<'a> {
                 },
             });
         }
-        let zero_point = zero_points.map_or(0, |z| z.get(0));
+        let zero_point = zero_points.and_then(|z| z.iter().next()).unwrap_or(0);
         let zero_point = i8::try_from(zero_point).map_err(|_| Error::Quantisation {
             tensor,
             problem: Quantisation::ZeroPoint(zero_point),
