@@ -906,3 +906,424 @@ tflite_tuple!(A B C D E);
 tflite_tuple!(A B C D E F);
 tflite_tuple!(A B C D E F G);
 tflite_tuple!(A B C D E F G H);
+
+#[cfg(test)]
+mod tests {
+    use alloc::vec;
+    use alloc::vec::Vec;
+
+    use flatbuffers::FlatBufferBuilder;
+
+    use super::schema::{ActivationFunctionType as Activation, BuiltinOperator as Op, TensorType};
+    use super::*;
+
+    #[derive(Clone)]
+    struct TensorSpec {
+        shape: Vec<i32>,
+        kind: TensorType,
+        data: Option<Vec<u8>>,
+        scales: Vec<f32>,
+        zero_points: Vec<i64>,
+        dimension: i32,
+    }
+
+    #[derive(Clone)]
+    struct OperatorSpec {
+        code: Op,
+        inputs: Vec<i32>,
+        outputs: Vec<i32>,
+        activation: Option<Activation>,
+    }
+
+    /// A one-subgraph model, written with the generated builders.
+    #[derive(Clone)]
+    struct ModelSpec {
+        tensors: Vec<TensorSpec>,
+        operators: Vec<OperatorSpec>,
+        input: i32,
+        output: i32,
+    }
+
+    fn activation(shape: &[i32], scale: f32, zero_point: i64) -> TensorSpec {
+        TensorSpec {
+            shape: shape.to_vec(),
+            kind: TensorType::INT8,
+            data: None,
+            scales: vec![scale],
+            zero_points: vec![zero_point],
+            dimension: 0,
+        }
+    }
+
+    fn real(shape: &[i32]) -> TensorSpec {
+        TensorSpec {
+            kind: TensorType::FLOAT32,
+            scales: vec![],
+            zero_points: vec![],
+            ..activation(shape, 1.0, 0)
+        }
+    }
+
+    fn constant(shape: &[i32], kind: TensorType, data: Vec<u8>, scales: Vec<f32>) -> TensorSpec {
+        TensorSpec {
+            shape: shape.to_vec(),
+            kind,
+            data: Some(data),
+            zero_points: vec![0; scales.len()],
+            scales,
+            dimension: 0,
+        }
+    }
+
+    fn operator(code: Op, inputs: &[i32], output: i32, activation: Option<Activation>) -> OperatorSpec {
+        OperatorSpec {
+            code,
+            inputs: inputs.to_vec(),
+            outputs: vec![output],
+            activation,
+        }
+    }
+
+    const WEIGHTS: [i8; 12] = [10, -20, 30, -127, 127, 0, 5, 6, 7, -1, -2, -3];
+    const BIAS: [i32; 4] = [100, -200, 3000, -40000];
+    const WEIGHT_SCALES: [f32; 4] = [0.01, 0.03, 0.005, 0.07];
+    const LAST_WEIGHTS: [i8; 8] = [1, 2, 3, 4, -5, -6, -7, -8];
+
+    /// `f32[1, 3]` → QUANTIZE → FULLY_CONNECTED (per channel, bias, RELU6) → RELU →
+    /// FULLY_CONNECTED (per tensor, no bias) → DEQUANTIZE → `f32[1, 2]`.
+    fn base() -> ModelSpec {
+        ModelSpec {
+            tensors: vec![
+                real(&[1, 3]),
+                activation(&[1, 3], 0.05, 3),
+                constant(
+                    &[4, 3],
+                    TensorType::INT8,
+                    WEIGHTS.map(|w| w as u8).to_vec(),
+                    WEIGHT_SCALES.to_vec(),
+                ),
+                constant(
+                    &[4],
+                    TensorType::INT32,
+                    BIAS.iter().flat_map(|b| b.to_le_bytes()).collect(),
+                    vec![1e-4],
+                ),
+                activation(&[1, 4], 0.1, -10),
+                activation(&[1, 4], 0.1, -10),
+                constant(
+                    &[2, 4],
+                    TensorType::INT8,
+                    LAST_WEIGHTS.map(|w| w as u8).to_vec(),
+                    vec![0.02],
+                ),
+                activation(&[1, 2], 0.25, 5),
+                real(&[1, 2]),
+            ],
+            operators: vec![
+                operator(Op::QUANTIZE, &[0], 1, None),
+                operator(Op::FULLY_CONNECTED, &[1, 2, 3], 4, Some(Activation::RELU6)),
+                operator(Op::RELU, &[4], 5, None),
+                operator(Op::FULLY_CONNECTED, &[5, 6, -1], 7, Some(Activation::NONE)),
+                operator(Op::DEQUANTIZE, &[7], 8, None),
+            ],
+            input: 0,
+            output: 8,
+        }
+    }
+
+    impl ModelSpec {
+        fn bytes(&self) -> Vec<u8> {
+            let mut fbb = FlatBufferBuilder::new();
+            let mut buffers = vec![schema::Buffer::create(&mut fbb, &schema::BufferArgs::default())];
+            let mut tensors = Vec::new();
+            for t in &self.tensors {
+                let buffer = match &t.data {
+                    Some(d) => {
+                        let data = fbb.create_vector(d);
+                        let args = schema::BufferArgs {
+                            data: Some(data),
+                            ..Default::default()
+                        };
+                        buffers.push(schema::Buffer::create(&mut fbb, &args));
+                        buffers.len() - 1
+                    }
+                    None => 0,
+                };
+                let shape = fbb.create_vector(&t.shape);
+                let quantization = (!t.scales.is_empty()).then(|| {
+                    let scale = fbb.create_vector(&t.scales);
+                    let zero_point = fbb.create_vector(&t.zero_points);
+                    let args = schema::QuantizationParametersArgs {
+                        scale: Some(scale),
+                        zero_point: Some(zero_point),
+                        quantized_dimension: t.dimension,
+                        ..Default::default()
+                    };
+                    schema::QuantizationParameters::create(&mut fbb, &args)
+                });
+                let args = schema::TensorArgs {
+                    shape: Some(shape),
+                    type_: t.kind,
+                    buffer: buffer as u32,
+                    quantization,
+                    ..Default::default()
+                };
+                tensors.push(schema::Tensor::create(&mut fbb, &args));
+            }
+            let mut codes = Vec::new();
+            let mut operators = Vec::new();
+            for (index, o) in self.operators.iter().enumerate() {
+                let args = schema::OperatorCodeArgs {
+                    deprecated_builtin_code: o.code.0.min(127) as i8,
+                    builtin_code: o.code,
+                    ..Default::default()
+                };
+                codes.push(schema::OperatorCode::create(&mut fbb, &args));
+                let inputs = fbb.create_vector(&o.inputs);
+                let outputs = fbb.create_vector(&o.outputs);
+                let options = o.activation.map(|a| {
+                    let args = schema::FullyConnectedOptionsArgs {
+                        fused_activation_function: a,
+                        ..Default::default()
+                    };
+                    schema::FullyConnectedOptions::create(&mut fbb, &args).as_union_value()
+                });
+                let args = schema::OperatorArgs {
+                    opcode_index: index as u32,
+                    inputs: Some(inputs),
+                    outputs: Some(outputs),
+                    builtin_options_type: if options.is_some() {
+                        schema::BuiltinOptions::FullyConnectedOptions
+                    } else {
+                        schema::BuiltinOptions::NONE
+                    },
+                    builtin_options: options,
+                };
+                operators.push(schema::Operator::create(&mut fbb, &args));
+            }
+            let args = schema::SubGraphArgs {
+                tensors: Some(fbb.create_vector(&tensors)),
+                inputs: Some(fbb.create_vector(&[self.input])),
+                outputs: Some(fbb.create_vector(&[self.output])),
+                operators: Some(fbb.create_vector(&operators)),
+            };
+            let subgraph = schema::SubGraph::create(&mut fbb, &args);
+            let args = schema::ModelArgs {
+                version: 3,
+                operator_codes: Some(fbb.create_vector(&codes)),
+                subgraphs: Some(fbb.create_vector(&[subgraph])),
+                buffers: Some(fbb.create_vector(&buffers)),
+            };
+            let model = schema::Model::create(&mut fbb, &args);
+            schema::finish_model_buffer(&mut fbb, model);
+            fbb.finished_data().to_vec()
+        }
+    }
+
+    type Net = (Int8Dense<3, 4>, Int8Relu, Int8Dense<4, 2>);
+    type Edit = fn(&mut ModelSpec);
+
+    fn read_net(spec: &ModelSpec) -> Result<Int8Network<Net, 3>, Error> {
+        read(&spec.bytes())
+    }
+
+    #[test]
+    fn a_real_ended_chain_reads_with_tflites_parameters() {
+        let net = read_net(&base()).unwrap();
+        assert_eq!(
+            net.input,
+            Affine {
+                scale: 0.05,
+                zero_point: 3
+            }
+        );
+        assert_eq!(
+            net.output,
+            Affine {
+                scale: 0.25,
+                zero_point: 5
+            }
+        );
+        let first = net.network.0.parameters();
+        assert_eq!(first.weight.as_flattened(), &WEIGHTS);
+        assert_eq!(first.bias, BIAS);
+        for (o, &scale) in WEIGHT_SCALES.iter().enumerate() {
+            let (multiplier, shift) = quantize_multiplier(f64::from(0.05_f32) * f64::from(scale) / f64::from(0.1_f32));
+            assert_eq!(
+                (first.multiplier[o], i32::from(first.shift[o])),
+                (multiplier, shift),
+                "channel {o}"
+            );
+        }
+        assert_ne!(first.multiplier[0], first.multiplier[1]);
+        assert_eq!((first.input_zero_point, first.output_zero_point), (3, -10));
+        // RELU6: from the zero point to -10 + round(6 / 0.1) = 50.
+        assert_eq!((first.output_min, first.output_max), (-10, 50));
+        assert_eq!(net.network.1, Int8Relu { zero_point: -10 });
+        let last = net.network.2.parameters();
+        assert_eq!(last.bias, [0, 0]);
+        let per_tensor = quantize_multiplier(f64::from(0.1_f32) * f64::from(0.02_f32) / f64::from(0.25_f32));
+        assert_eq!(last.multiplier, [per_tensor.0; 2]);
+        assert_eq!((last.output_min, last.output_max), (-128, 127));
+    }
+
+    #[test]
+    fn an_int8_ended_chain_takes_its_encodings_from_the_end_tensors() {
+        let mut spec = base();
+        spec.operators.remove(4);
+        spec.operators.remove(0);
+        spec.input = 1;
+        spec.output = 7;
+        let net = read_net(&spec).unwrap();
+        assert_eq!((net.input.zero_point, net.output.zero_point), (3, 5));
+    }
+
+    #[test]
+    fn other_operators_are_refused_by_name() {
+        let mut spec = base();
+        spec.operators[2].code = Op::SOFTMAX;
+        let error = read_net(&spec).unwrap_err();
+        assert_eq!(error, Error::UnsupportedOperator { operator: 2, code: 25 });
+        assert_eq!(error.to_string(), "operator 2 is SOFTMAX, which has no int8 layer here");
+        spec.operators[2].code = Op(250);
+        assert_eq!(
+            read_net(&spec).unwrap_err().to_string(),
+            "operator 2 has the unknown builtin code 250"
+        );
+    }
+
+    #[test]
+    fn bad_quantisation_is_named() {
+        let output = Tensor {
+            index: 4,
+            role: Role::Output(1),
+        };
+        let cases: [(Edit, Error); 6] = [
+            (
+                |s| s.tensors[4].scales[0] = 0.0,
+                Error::Quantisation {
+                    tensor: output,
+                    problem: Quantisation::Scale(0.0),
+                },
+            ),
+            (
+                |s| s.tensors[4].scales[0] = f32::NAN,
+                Error::Quantisation {
+                    tensor: output,
+                    problem: Quantisation::Scale(f32::NAN),
+                },
+            ),
+            (
+                |s| s.tensors[4].zero_points[0] = 200,
+                Error::Quantisation {
+                    tensor: output,
+                    problem: Quantisation::ZeroPoint(200),
+                },
+            ),
+            (
+                |s| s.tensors[2].zero_points[1] = 1,
+                Error::Quantisation {
+                    tensor: Tensor {
+                        index: 2,
+                        role: Role::Weights(1),
+                    },
+                    problem: Quantisation::ZeroPoint(1),
+                },
+            ),
+            (
+                |s| s.tensors[2].scales.truncate(3),
+                Error::Quantisation {
+                    tensor: Tensor {
+                        index: 2,
+                        role: Role::Weights(1),
+                    },
+                    problem: Quantisation::Count {
+                        found: 3,
+                        per_channel: 4,
+                    },
+                },
+            ),
+            (
+                |s| s.tensors[5].zero_points[0] = -9,
+                Error::Quantisation {
+                    tensor: Tensor {
+                        index: 5,
+                        role: Role::Output(2),
+                    },
+                    problem: Quantisation::Rescaled,
+                },
+            ),
+        ];
+        for (edit, expected) in cases {
+            let mut spec = base();
+            edit(&mut spec);
+            let error = read_net(&spec).unwrap_err();
+            // NaN is not equal to itself: compare the messages.
+            assert_eq!(error.to_string(), expected.to_string());
+        }
+    }
+
+    #[test]
+    fn tensors_that_do_not_fit_the_type_are_named() {
+        let weights = Tensor {
+            index: 2,
+            role: Role::Weights(1),
+        };
+        let mut spec = base();
+        spec.tensors[2].kind = TensorType::UINT8;
+        assert_eq!(
+            read_net(&spec).unwrap_err(),
+            Error::ElementType {
+                tensor: weights,
+                expected: "INT8",
+                found: 3
+            }
+        );
+        let mut spec = base();
+        spec.tensors[2].data.as_mut().unwrap().pop();
+        assert_eq!(
+            read_net(&spec).unwrap_err(),
+            Error::Data {
+                tensor: weights,
+                needed: 12,
+                available: 11
+            }
+        );
+        let wider = read::<(Int8Dense<3, 5>, Int8Relu, Int8Dense<5, 2>), 3>(&base().bytes());
+        assert_eq!(
+            wider.unwrap_err().to_string(),
+            "the weights of operator 1 (tensor 2): shape [4, 3] in the model, [5, 3] in the network type"
+        );
+        let mut spec = base();
+        spec.operators[1].activation = Some(Activation::TANH);
+        assert_eq!(
+            read_net(&spec).unwrap_err(),
+            Error::UnsupportedActivation { operator: 1, code: 4 }
+        );
+    }
+
+    #[test]
+    fn the_graph_must_be_the_chain_the_type_states() {
+        let shorter = read::<(Int8Dense<3, 4>, Int8Relu), 3>(&base().bytes());
+        assert_eq!(shorter.unwrap_err(), Error::ExtraOperators { read: 3, total: 5 });
+        let mut spec = base();
+        spec.operators[3].inputs[0] = 4;
+        assert_eq!(read_net(&spec).unwrap_err(), Error::NotAChain { operator: 3 });
+        let mut spec = base();
+        spec.output = 7;
+        assert_eq!(read_net(&spec).unwrap_err(), Error::NotAChain { operator: 5 });
+        let mut spec = base();
+        spec.operators.truncate(3);
+        spec.output = 5;
+        assert_eq!(read_net(&spec).unwrap_err(), Error::MissingOperator { operator: 3 });
+        assert_eq!(
+            read_net(&ModelSpec { input: 9, ..base() }).unwrap_err(),
+            Error::Index {
+                list: "tensor",
+                index: 9,
+                len: 9
+            }
+        );
+        assert_eq!(read::<Net, 3>(b"not a model at all").unwrap_err(), Error::NotTflite);
+    }
+}
