@@ -42,7 +42,7 @@
 //!
 //! Each fully connected layer's requantisation multiplier is TFLite's
 //! (`PopulateConvolutionQuantizationParams`, `GetQuantizedConvolutionMultipler`):
-//! [`quantize_multiplier`](crate::quantised::quantize_multiplier) of
+//! [`quantize_multiplier`] of
 //! `double(input_scale) · double(weight_scale[o]) / double(output_scale)`, and its fused
 //! activation's clamp is `CalculateActivationRangeQuantized`'s: `zero_point + round(f / scale)`
 //! in `f32` for `f` = 0, 6 or ±1, clamped to `[-128, 127]`. [`Int8Dense`] then computes what
