@@ -34,7 +34,8 @@
 //! | `RELU` | [`Int8Relu`] | the output encoded as the input |
 //! | `DEQUANTIZE` last, to a `FLOAT32` output | the network's output encoding ([`Int8Network::output`]) | |
 //!
-//! A model with an `int8` input or output tensor takes its encoding from that tensor. Every
+//! The input and output tensors hold one sample (`I` values, e.g. shape `[1, I]`). A model
+//! with an `int8` input or output tensor takes its encoding from that tensor. Every
 //! other operator is refused by name (`SOFTMAX` too: this crate has no `int8` softmax, and
 //! [`Int8Network::classify`] needs none).
 //!
