@@ -40,7 +40,21 @@ pub(crate) fn project<T: Real, const H: usize, const G: usize, const N: usize>(
 ) -> SMatrix<T, H, G> {
     let mut out = *bias;
     let rows = H * G;
-    let mut start = 0;
+    // The first four blocks (all of a 16-unit LSTM's rows in `f32`) are written out one after
+    // the other, and the rest is a loop: in straight-line code `out` stays in vector registers,
+    // where a loop over the blocks stored it to the stack and reloaded it at every step.
+    let mut block = |start: usize| {
+        if start + BLOCK <= rows {
+            project_rows::<T, H, G, N, BLOCK>(weight, v, &mut out, start);
+            start + BLOCK
+        } else {
+            start
+        }
+    };
+    let mut start = block(0);
+    start = block(start);
+    start = block(start);
+    start = block(start);
     while start + BLOCK <= rows {
         project_rows::<T, H, G, N, BLOCK>(weight, v, &mut out, start);
         start += BLOCK;
