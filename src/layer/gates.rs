@@ -113,7 +113,11 @@ fn project_rows<T: Real, const H: usize, const G: usize, const N: usize, const W
             s3[r] += w3[r] * v[3];
         }
     }
-    for ((sum, w), &vk) in [&mut s0, &mut s1, &mut s2].into_iter().zip(&weight[rest..]).zip(&v[rest..]) {
+    for ((sum, w), &vk) in [&mut s0, &mut s1, &mut s2]
+        .into_iter()
+        .zip(&weight[rest..])
+        .zip(&v[rest..])
+    {
         for (a, &w) in sum.iter_mut().zip(&rows(w)) {
             *a += w * vk;
         }
