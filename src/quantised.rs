@@ -63,6 +63,7 @@
 
 mod affine;
 mod arithmetic;
+mod clamp;
 mod context;
 #[cfg(feature = "alloc")]
 mod convert;
@@ -76,6 +77,7 @@ mod network;
 #[cfg(feature = "alloc")]
 mod ranges;
 mod relu;
+mod softmax;
 mod tensors;
 #[cfg(feature = "alloc")]
 mod weight_ranges;
@@ -85,6 +87,7 @@ pub use arithmetic::{
     multiply_by_quantized_multiplier, quantize_multiplier, rounding_divide_by_power_of_two,
     saturating_rounding_doubling_high_mul,
 };
+pub use clamp::Int8Clamp;
 pub use context::Int8Context;
 #[cfg(feature = "alloc")]
 pub use convert::{Converted, Quantise, QuantiseContext};
@@ -102,6 +105,7 @@ pub use network::Int8Network;
 #[cfg(feature = "alloc")]
 pub use ranges::Ranges;
 pub use relu::Int8Relu;
+pub use softmax::{Int8Softmax, SOFTMAX_OUTPUT};
 pub use tensors::{Int8Element, Int8Tensors, Int8Values, Int8ValuesMut};
 #[cfg(feature = "alloc")]
 pub use weight_ranges::WeightRanges;
