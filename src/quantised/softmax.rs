@@ -66,8 +66,15 @@ impl Int8Softmax {
     /// refuses the scale: not finite, or not above `2^-26` (`QuantizeMultiplierGreaterThanOne`
     /// needs a multiplier above 1).
     pub fn new(input_scale: f32) -> Option<Self> {
-        let real = (f64::from(input_scale) * f64::from(1u32 << (31 - SCALED_DIFF_INTEGER_BITS))).min(f64::from(i32::MAX));
-        if !(input_scale.is_finite() && real > 1.0) {
+        Self::with_beta(input_scale, 1.0)
+    }
+
+    /// The parameters of `softmax(beta · x)`, as TFLite's `SOFTMAX` with its `beta` option:
+    /// `None` unless `beta · input_scale` (in `f64`) is above `2^-26` and both are finite.
+    pub fn with_beta(input_scale: f32, beta: f32) -> Option<Self> {
+        let real = (f64::from(beta) * f64::from(input_scale) * f64::from(1u32 << (31 - SCALED_DIFF_INTEGER_BITS)))
+            .min(f64::from(i32::MAX));
+        if !(input_scale.is_finite() && beta.is_finite() && real > 1.0) {
             return None;
         }
         // `QuantizeMultiplier` without the saturation at a shift of 30 that
