@@ -15,7 +15,17 @@ use static_nn::quantised::{
     Affine, Int8Clamp, Int8Dense, Int8DenseParameters, Int8Layer, Int8Lookup, Int8Network, Int8Relu, Int8Softmax,
 };
 
-type Quantised = Int8Network<(Int8Dense<5, 18>, Int8Relu, Int8Lookup, Int8Dense<18, 3>, Int8Clamp, Int8Softmax), 5>;
+type Quantised = Int8Network<
+    (
+        Int8Dense<5, 18>,
+        Int8Relu,
+        Int8Lookup,
+        Int8Dense<18, 3>,
+        Int8Clamp,
+        Int8Softmax,
+    ),
+    5,
+>;
 
 mod generated {
     use super::Quantised;

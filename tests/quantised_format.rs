@@ -6,7 +6,9 @@ use nalgebra::SMatrix;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use static_nn::format::{self, Error};
-use static_nn::quantised::{Int8Clamp, Int8Dense, Int8Lookup, Int8Network, Int8Relu, Int8Softmax, Ranges, SOFTMAX_OUTPUT};
+use static_nn::quantised::{
+    Int8Clamp, Int8Dense, Int8Lookup, Int8Network, Int8Relu, Int8Softmax, Ranges, SOFTMAX_OUTPUT,
+};
 use static_nn::{Dense, Init, Parameters, Relu, Rng, Softmax, Tanh};
 
 mod forged_checksum;
@@ -71,7 +73,13 @@ fn clamp_and_softmax_round_trip() {
     let (first, relu, last, softmax) = quantised.network;
     let saved = Int8Network {
         input: quantised.input,
-        network: (first.clone(), relu, last.clone(), Int8Clamp { min: -100, max: 100 }, softmax),
+        network: (
+            first.clone(),
+            relu,
+            last.clone(),
+            Int8Clamp { min: -100, max: 100 },
+            softmax,
+        ),
         output: quantised.output,
     };
     let bytes = format::int8_to_vec(&saved).unwrap();

@@ -467,7 +467,15 @@ mod softmax_reference {
         let mut result = wrap(1_895_147_668 + mul(1_895_147_668, wrap(x + taylor)));
         // What is left, a multiple of 1/4 in Q5.26, as a sum of powers of two.
         let rest = remainder_in_quarter - a;
-        let factors = [1_672_461_947, 1_302_514_674, 790_015_084, 290_630_308, 39_332_535, 720_401, 242];
+        let factors = [
+            1_672_461_947,
+            1_302_514_674,
+            790_015_084,
+            290_630_308,
+            39_332_535,
+            720_401,
+            242,
+        ];
         for (bit, factor) in (24..=30).zip(factors) {
             if rest >> bit & 1 == 1 {
                 result = mul(result, factor);
@@ -547,23 +555,35 @@ fn check_softmax<const R: usize, const B: usize>(cases: u32) {
         R * B,
     );
     runner(cases)
-        .run(&(-23.0f32..8.0, prop_oneof![3 => Just(1.0f32), 1 => 0.25f32..4.0], row), |(exponent, beta, values)| {
-            let scale = 2f32.powf(exponent);
-            let parameters = softmax_reference::parameters(scale, beta).unwrap();
-            let layer = Int8Softmax::with_beta(scale, beta).unwrap();
-            prop_assert_eq!(
-                (layer.input_multiplier, i32::from(layer.input_left_shift), layer.diff_min),
-                parameters
-            );
-            let x = SMatrix::<i8, R, B>::from_column_slice(&values);
-            let y = layer.forward(&x);
-            for b in 0..B {
-                let column: Vec<i8> = x.column(b).iter().copied().collect();
-                let found: Vec<i8> = y.column(b).iter().copied().collect();
-                prop_assert_eq!(&found, &softmax_reference::softmax(&column, parameters), "scale {}", scale);
-            }
-            Ok(())
-        })
+        .run(
+            &(-23.0f32..8.0, prop_oneof![3 => Just(1.0f32), 1 => 0.25f32..4.0], row),
+            |(exponent, beta, values)| {
+                let scale = 2f32.powf(exponent);
+                let parameters = softmax_reference::parameters(scale, beta).unwrap();
+                let layer = Int8Softmax::with_beta(scale, beta).unwrap();
+                prop_assert_eq!(
+                    (
+                        layer.input_multiplier,
+                        i32::from(layer.input_left_shift),
+                        layer.diff_min
+                    ),
+                    parameters
+                );
+                let x = SMatrix::<i8, R, B>::from_column_slice(&values);
+                let y = layer.forward(&x);
+                for b in 0..B {
+                    let column: Vec<i8> = x.column(b).iter().copied().collect();
+                    let found: Vec<i8> = y.column(b).iter().copied().collect();
+                    prop_assert_eq!(
+                        &found,
+                        &softmax_reference::softmax(&column, parameters),
+                        "scale {}",
+                        scale
+                    );
+                }
+                Ok(())
+            },
+        )
         .unwrap();
 }
 
@@ -595,11 +615,20 @@ fn softmax_parameters_at_the_extremes_of_the_scale() {
         let found = Int8Softmax::new(scale).map(|l| (l.input_multiplier, i32::from(l.input_left_shift), l.diff_min));
         assert_eq!(found, expected, "scale {scale}");
         if let Some(parameters) = expected {
-            let rows: [[i8; 5]; 4] = [[-128; 5], [127, -128, -128, -128, -128], [127, 126, 0, -127, -128], [1, 2, 3, 4, 5]];
+            let rows: [[i8; 5]; 4] = [
+                [-128; 5],
+                [127, -128, -128, -128, -128],
+                [127, 126, 0, -127, -128],
+                [1, 2, 3, 4, 5],
+            ];
             let layer = Int8Softmax::new(scale).unwrap();
             for row in rows {
                 let y = layer.forward(&SMatrix::<i8, 5, 1>::from_column_slice(&row));
-                assert_eq!(y.as_slice(), softmax_reference::softmax(&row, parameters), "scale {scale}, {row:?}");
+                assert_eq!(
+                    y.as_slice(),
+                    softmax_reference::softmax(&row, parameters),
+                    "scale {scale}, {row:?}"
+                );
             }
         }
     }

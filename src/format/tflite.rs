@@ -1002,8 +1002,8 @@ mod tests {
     use flatbuffers::FlatBufferBuilder;
 
     use super::schema::{ActivationFunctionType as Activation, BuiltinOperator as Op, TensorType};
-    use crate::quantised::Int8Layer;
     use super::*;
+    use crate::quantised::Int8Layer;
 
     #[derive(Clone)]
     struct TensorSpec {
@@ -1276,7 +1276,10 @@ mod tests {
         spec.operators[2].code = Op::LOGISTIC;
         let error = read_net(&spec).unwrap_err();
         assert_eq!(error, Error::UnsupportedOperator { operator: 2, code: 14 });
-        assert_eq!(error.to_string(), "operator 2 is LOGISTIC, which has no int8 layer here");
+        assert_eq!(
+            error.to_string(),
+            "operator 2 is LOGISTIC, which has no int8 layer here"
+        );
         spec.operators[2].code = Op(250);
         assert_eq!(
             read_net(&spec).unwrap_err().to_string(),
@@ -1425,10 +1428,13 @@ mod tests {
         let mut spec = base();
         spec.operators[2].code = Op::RELU6;
         spec.tensors.insert(8, activation(&[1, 2], 1.0 / 256.0, -128));
-        spec.operators.insert(4, OperatorSpec {
-            beta: Some(1.0),
-            ..operator(Op::SOFTMAX, &[7], 8, None)
-        });
+        spec.operators.insert(
+            4,
+            OperatorSpec {
+                beta: Some(1.0),
+                ..operator(Op::SOFTMAX, &[7], 8, None)
+            },
+        );
         spec.operators[5].inputs[0] = 8;
         spec.operators[5].outputs[0] = 9;
         spec.output = 9;
@@ -1453,7 +1459,10 @@ mod tests {
 
         let mut spec = classifier();
         spec.operators[4].beta = Some(2.0);
-        assert_eq!(read_classifier(&spec).unwrap().network.3, Int8Softmax::with_beta(0.25, 2.0).unwrap());
+        assert_eq!(
+            read_classifier(&spec).unwrap().network.3,
+            Int8Softmax::with_beta(0.25, 2.0).unwrap()
+        );
     }
 
     #[test]
@@ -1519,7 +1528,10 @@ mod tests {
         );
         // A network type with RELU where the model has RELU6 names the operator.
         let relu = read::<(Int8Dense<3, 4>, Int8Relu, Int8Dense<4, 2>, Int8Softmax), 3>(&classifier().bytes());
-        assert_eq!(relu.unwrap_err().to_string(), "operator 2 is RELU6, which has no int8 layer here");
+        assert_eq!(
+            relu.unwrap_err().to_string(),
+            "operator 2 is RELU6, which has no int8 layer here"
+        );
     }
 
     /// The classifier's bytes with random bytes overwritten: the reader never panics, and an

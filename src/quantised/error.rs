@@ -24,7 +24,10 @@ impl fmt::Display for QuantiseError {
             Self::NonFinite => f.write_str("a calibration input, weight or intermediate value is not finite"),
             Self::Percentile(p) => write!(f, "percentile {p} is outside (50, 100]"),
             Self::SoftmaxInputScale(s) => {
-                write!(f, "softmax input scale {s} is not above 2^-26, which TFLite's int8 softmax needs")
+                write!(
+                    f,
+                    "softmax input scale {s} is not above 2^-26, which TFLite's int8 softmax needs"
+                )
             }
         }
     }
