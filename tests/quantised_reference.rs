@@ -596,6 +596,33 @@ fn softmax_matches_the_reference() {
     check_softmax::<300, 1>(100);
 }
 
+/// The reference above transcribes TFLite; this pins both to the mathematics: every output is
+/// within one step (1/256) of `round(256 · softmax(scale · x)) − 128`, computed in `f64`.
+#[test]
+fn softmax_is_within_one_step_of_the_real_softmax() {
+    runner(2000)
+        .run(
+            &(-8.0f32..3.0, proptest::collection::vec(any::<i8>(), 8)),
+            |(exponent, values)| {
+                let scale = 2f32.powf(exponent);
+                let x = SMatrix::<i8, 8, 1>::from_column_slice(&values);
+                let y = Int8Softmax::new(scale).unwrap().forward(&x);
+                let max = values.iter().copied().max().unwrap();
+                let exponentials: Vec<f64> = values
+                    .iter()
+                    .map(|&q| (f64::from(scale) * f64::from(i32::from(q) - i32::from(max))).exp())
+                    .collect();
+                let total: f64 = exponentials.iter().sum();
+                for (k, e) in exponentials.iter().enumerate() {
+                    let exact = ((256.0 * e / total).round() - 128.0).clamp(-128.0, 127.0);
+                    prop_assert!((f64::from(y[k]) - exact).abs() <= 1.0, "scale {}, {:?}: {:?}", scale, values, y);
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+}
+
 #[test]
 fn softmax_parameters_at_the_extremes_of_the_scale() {
     for scale in [
