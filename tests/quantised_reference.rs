@@ -615,7 +615,13 @@ fn softmax_is_within_one_step_of_the_real_softmax() {
                 let total: f64 = exponentials.iter().sum();
                 for (k, e) in exponentials.iter().enumerate() {
                     let exact = ((256.0 * e / total).round() - 128.0).clamp(-128.0, 127.0);
-                    prop_assert!((f64::from(y[k]) - exact).abs() <= 1.0, "scale {}, {:?}: {:?}", scale, values, y);
+                    prop_assert!(
+                        (f64::from(y[k]) - exact).abs() <= 1.0,
+                        "scale {}, {:?}: {:?}",
+                        scale,
+                        values,
+                        y
+                    );
                 }
                 Ok(())
             },
