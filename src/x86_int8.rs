@@ -4,13 +4,16 @@
 //! the same two reasons: intrinsics need their CPU feature, and loads and stores go through
 //! pointers.
 //!
-//! Soundness rests on one invariant: the `unsafe fn`s compiled with `#[target_feature]` are
-//! called only from [`run`] and [`dense`] for the kernel of an [`Int8Context`], which holds
-//! only a kernel that `is_x86_feature_detected!` reported (its field is private; `new` checks
-//! the cached answer, which is only ever written from detection, and the one unchecked
-//! constructor is called only inside the functions compiled for a detected kernel). Every load
-//! and store is of a whole vector inside a slice whose length is asserted first, or masked to
-//! the slice's end.
+//! Soundness rests on one invariant: the `unsafe fn`s that use AVX-512 (compiled with
+//! `#[target_feature]`, or `#[inline(always)]` bodies that inline into such a function) are
+//! called only from [`run`], [`dense`] and [`encode`] for the kernel of an [`Int8Context`],
+//! which holds only a kernel that `is_x86_feature_detected!` reported (its field is private;
+//! `new` checks the cached answer, which is only ever written from detection, and the one
+//! unchecked constructor is called only inside the functions compiled for a detected kernel).
+//! The bodies are called directly only for a context made that way, so that they inline into
+//! the function compiled for the kernel; a copy of such a context used elsewhere still names a
+//! kernel the CPU has. Every load and store is of a whole vector inside a slice whose length is
+//! asserted first, or masked to the slice's end.
 //!
 //! Exactness: both kernels compute the same `int32` sums as the portable loop, `Σ w · (x + 128)`
 //! wrapping the same way, to which the layer's folded bias adds `bias − (128 + z) Σ w`
@@ -23,7 +26,7 @@
 use core::arch::x86_64::*;
 use core::sync::atomic::{AtomicU8, Ordering};
 
-use crate::quantised::{BLOCK, Int8Context, Int8Kernel, Requantisation, portable};
+use crate::quantised::{Affine, BLOCK, Int8Context, Int8Kernel, Requantisation, portable};
 
 const UNKNOWN: u8 = 0;
 
@@ -108,11 +111,116 @@ pub(crate) fn dense<const O: usize, const I: usize, const B: usize>(
         Int8Kernel::Portable | Int8Kernel::ArmDsp => return false,
         // SAFETY: a context holds only a kernel that detection found; the lengths are asserted
         // above.
+        Int8Kernel::Avx512Vnni if context.compiled() => unsafe { dense_inline::<O, I, B>(w, x, y, r) },
+        // SAFETY: as above.
         Int8Kernel::Avx512Vnni => unsafe { dense_vnni::<O, I, B>(w, x, y, r) },
         // SAFETY: as above.
         Int8Kernel::Avx2 => unsafe { dense_avx2(w, x, y, shape, r) },
     }
     true
+}
+
+/// Encodes real inputs with `affine` ([`Affine::quantise`] of each value, the same integers) if
+/// the context's kernel is AVX-512 VNNI, and says whether it did.
+#[inline(always)]
+pub(crate) fn encode(context: Int8Context, x: &[f32], affine: Affine, y: &mut [i8]) -> bool {
+    assert!(y.len() >= x.len());
+    match context.kernel() {
+        // SAFETY: a context holds only a kernel that detection found; `y` is asserted above to
+        // hold as many values as `x`.
+        Int8Kernel::Avx512Vnni if context.compiled() => unsafe { encode_inline(x, affine, y) },
+        // SAFETY: as above.
+        Int8Kernel::Avx512Vnni => unsafe { encode_vnni(x, affine, y) },
+        _ => return false,
+    }
+    true
+}
+
+/// [`Affine::quantise`] of sixteen values: the same division, then its rounding half away from
+/// zero as `trunc(RZ(v + copysign(0.5, v)))` instead of the scalar code's tie test (four
+/// instructions fewer per vector, none of them a compare that waits on the sum).
+///
+/// Why it is the same integer: the clamp keeps `|v| <= 1024`, so every integer the sum can reach
+/// is an `f32`. For `v >= 0` the real sum `a = v + 1/2` lies in `[n, n + 1)` with
+/// `n = floor(v + 1/2)`, C's `round(v)`; rounding `a` toward zero gives the largest `f32` at most
+/// `a`, which is at least the `f32` `n` and below `n + 1`, so truncation gives `n`. For `v < 0`
+/// (and `-0`) the same holds mirrored: `a = v − 1/2` lies in `(m − 1, m]` with
+/// `m = ceil(v − 1/2) = −round(−v)`, rounding toward zero stays in `[a, m]`, and truncation gives
+/// `m`. A NaN quotient keeps the zero point, as `roundf` then `as` gives 0 steps; the narrowing
+/// to bytes saturates as the clamp to `[−128, 127]` does.
+///
+/// # Safety
+/// The CPU has AVX-512 F.
+#[inline(always)]
+unsafe fn quantise16(x: __m512, scale: __m512, zero_point: __m512i) -> __m128i {
+    // SAFETY (whole body): the caller guarantees AVX-512 F; no memory is touched.
+    unsafe {
+        let v = _mm512_div_ps(x, scale);
+        let ordered = _mm512_cmp_ps_mask::<_CMP_ORD_Q>(v, v);
+        let clamped = _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(-1024.0)), _mm512_set1_ps(1024.0));
+        // 0.5 with the sign of `clamped`: bits of 0.5 where the sign mask is 0, of `clamped` where it is 1.
+        let half = _mm512_castsi512_ps(_mm512_ternarylogic_epi32::<0xCA>(
+            _mm512_set1_epi32(i32::MIN),
+            _mm512_castps_si512(clamped),
+            _mm512_castps_si512(_mm512_set1_ps(0.5)),
+        ));
+        let sum = _mm512_add_round_ps::<{ _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC }>(clamped, half);
+        let steps = _mm512_cvttps_epi32(sum);
+        _mm512_cvtsepi32_epi8(_mm512_mask_add_epi32(zero_point, ordered, steps, zero_point))
+    }
+}
+
+/// Sixty-four values at a time, each group written with one whole store (four stores of
+/// sixteen bytes would make the first layer's load of the same 64 bytes wait for all of them
+/// to reach the cache); the last values with masked loads and a masked store.
+///
+/// # Safety
+/// The CPU has AVX-512 F and BW; `y` holds at least `x.len()` values.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni")]
+#[inline]
+unsafe fn encode_vnni(x: &[f32], affine: Affine, y: &mut [i8]) {
+    // SAFETY: the caller's guarantees.
+    unsafe { encode_inline(x, affine, y) }
+}
+
+/// [`encode_vnni`] for a caller compiled for AVX-512 already, into which it inlines.
+///
+/// # Safety
+/// As [`encode_vnni`].
+#[inline(always)]
+unsafe fn encode_inline(x: &[f32], affine: Affine, y: &mut [i8]) {
+    // SAFETY (whole body): the caller guarantees the features and the lengths; whole loads and
+    // stores are of 64 values inside `x` and 64 bytes inside `y`; the rest are masked to the
+    // `x.len() % 64` values that remain.
+    unsafe {
+        let scale = _mm512_set1_ps(affine.scale);
+        let zero_point = _mm512_set1_epi32(i32::from(affine.zero_point));
+        let whole = x.len() / 64;
+        let source = x.as_ptr();
+        let target = y.as_mut_ptr();
+        for c in 0..whole {
+            let at = source.add(64 * c);
+            let mut parts = [_mm_setzero_si128(); 4];
+            for (k, part) in parts.iter_mut().enumerate() {
+                *part = quantise16(_mm512_loadu_ps(at.add(16 * k)), scale, zero_point);
+            }
+            let bytes = _mm512_inserti32x4::<3>(
+                _mm512_inserti32x4::<2>(
+                    _mm512_inserti32x4::<1>(_mm512_castsi128_si512(parts[0]), parts[1]),
+                    parts[2],
+                ),
+                parts[3],
+            );
+            _mm512_storeu_si512(target.add(64 * c).cast(), bytes);
+        }
+        let done = 64 * whole;
+        for k in 0..(x.len() - done).div_ceil(16) {
+            let from = done + 16 * k;
+            let mask = ((1u32 << (x.len() - from).min(16)) - 1) as __mmask16;
+            let v = _mm512_maskz_loadu_ps(mask, source.add(from));
+            _mm_mask_storeu_epi8(target.add(from), mask, quantise16(v, scale, zero_point));
+        }
+    }
 }
 
 /// The mask of the first `n` of 64 bytes.
@@ -342,6 +450,23 @@ const OFFSET: i32 = 0x8080_8080_u32 as i32;
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni")]
 #[inline]
 unsafe fn dense_vnni<const O: usize, const I: usize, const B: usize>(
+    w: &[i8],
+    x: &[i8],
+    y: &mut [i8],
+    r: &Requantisation<'_>,
+) {
+    // SAFETY: the caller's guarantees.
+    unsafe { dense_inline::<O, I, B>(w, x, y, r) }
+}
+
+/// [`dense_vnni`] for a caller compiled for AVX-512 VNNI already (a pass that
+/// [`Int8Context::run`] compiled), into which it inlines: a called layer took its parameters
+/// through the stack and its inputs and outputs through memory at batch 1.
+///
+/// # Safety
+/// As [`dense_vnni`].
+#[inline(always)]
+unsafe fn dense_inline<const O: usize, const I: usize, const B: usize>(
     w: &[i8],
     x: &[i8],
     y: &mut [i8],

@@ -425,3 +425,73 @@ fn classify_is_the_argmax_of_the_softmax_of_the_decoded_logits() {
     // Quantised logits tie now and then: the rule for ties is exercised.
     assert!(ties > 0);
 }
+
+/// TFLite's `AffineQuantize` of one value: `round(x / scale)` (half away from zero) plus the
+/// zero point, saturated; a NaN is 0 steps, as `roundf` then a saturating `as` gives.
+fn encode(x: f32, affine: Affine) -> i8 {
+    let steps = (x / affine.scale).round().clamp(-1024.0, 1024.0) as i32;
+    (steps + i32::from(affine.zero_point)).clamp(-128, 127) as i8
+}
+
+/// The vector encoding of a batch (AVX-512 where the CPU has it) gives the integers of the
+/// scalar formula on every value, for scales small, large, subnormal, zero, negative, infinite
+/// and NaN: quotients on and beside every tie in the byte range, the digits' pixels (8 / (16 /
+/// 255) = 127.49999 in `f32`), specials, and bit patterns spread over all of `f32`, in batches
+/// whose length is not a multiple of the vector (a masked tail).
+#[test]
+fn batch_encoding_matches_the_formula_on_any_value() {
+    let scales = [
+        16.0 / 255.0,
+        5.1 / 255.0,
+        1.0,
+        0.1,
+        1.0 / 3.0,
+        0.007_843_138,
+        1e-30,
+        1e30,
+        1e-40,
+        0.0,
+        -0.5,
+        f32::INFINITY,
+        f32::NAN,
+    ];
+    let mut bits = 0x2545_F491_u32;
+    for (n, &scale) in scales.iter().enumerate() {
+        let zero_point = [-128, -1, 0, 5, 127][n % 5];
+        let affine = Affine { scale, zero_point };
+        let mut values = vec![
+            0.0,
+            -0.0,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+            f32::MAX,
+            -f32::MAX,
+            1e-45,
+        ];
+        values.extend((0..=16).map(|pixel| pixel as f32));
+        for k in -300..300 {
+            let tie = (k as f32 + 0.5) * scale;
+            values.extend((-2..=2).map(|d| f32::from_bits(tie.to_bits().wrapping_add_signed(d))));
+        }
+        values.extend((0..100_000).map(|_| {
+            bits ^= bits << 13;
+            bits ^= bits >> 17;
+            bits ^= bits << 5;
+            f32::from_bits(bits)
+        }));
+        let int8 = Int8Network::<(), 23> {
+            input: affine,
+            network: (),
+            output: affine,
+        };
+        for chunk in values.chunks(23 * 3) {
+            let x = SMatrix::<f32, 23, 3>::from_fn(|i, j| chunk.get(j * 23 + i).copied().unwrap_or(0.5));
+            let encoded = int8.quantise_inputs(&x);
+            for (q, &v) in encoded.iter().zip(x.iter()) {
+                assert_eq!(*q, encode(v, affine), "{v} / {scale}");
+                assert_eq!(*q, affine.quantise(v), "{v} / {scale}");
+            }
+        }
+    }
+}
