@@ -216,17 +216,22 @@ fn large_accumulators_and_saturation() {
 /// The edges of the requantisation that random parameters almost never reach, on every kernel:
 /// the one overflow of `SaturatingRoundingDoublingHighMul` (`INT32_MIN · INT32_MIN`, saturated
 /// to `INT32_MAX`) with and without a right shift, a left shift that wraps, the largest right
-/// shift, and a zero point added to `INT32_MAX` (wrapping, as `int32` arithmetic does).
+/// shift, and a zero point added to `INT32_MAX` (wrapping, as `int32` arithmetic does); and
+/// the largest products of a layer without an `INT32_MIN` multiplier, which the VNNI kernel
+/// rounds without saturating.
 #[test]
 fn requantisation_edges_agree_on_every_kernel() {
     const O: usize = 18;
     let shift: [i8; O] = [0, -1, -2, -31, 0, 3, 31, -30, 0, -1, 1, 0, -5, 0, 2, -3, 0, -31];
     let x = SMatrix::<i8, 3, 3>::from_column_slice(&[0, 0, 0, 5, -7, 1, -128, 127, -1]);
-    for output_zero_point in [0, 100, -100] {
+    for (extreme, output_zero_point) in [i32::MIN, i32::MIN + 1]
+        .into_iter()
+        .flat_map(|m| [(m, 0), (m, 100), (m, -100)])
+    {
         let layer = Int8Dense::new(Int8DenseParameters::<3, O> {
             weight: core::array::from_fn(|o| if o % 3 == 0 { [0; 3] } else { [1, -1, 2] }),
             bias: core::array::from_fn(|o| if o % 2 == 0 { i32::MIN } else { i32::MAX }),
-            multiplier: core::array::from_fn(|o| if o < 9 { i32::MIN } else { i32::MAX }),
+            multiplier: core::array::from_fn(|o| if o < 9 { extreme } else { i32::MAX }),
             shift,
             input_zero_point: 0,
             output_zero_point,
@@ -238,9 +243,11 @@ fn requantisation_edges_agree_on_every_kernel() {
             assert_eq!(layer.forward_with(kernel, &x), expected, "{kernel:?}");
         }
         // Output 0 (no weights, no shift): INT32_MIN · INT32_MIN saturates to INT32_MAX, which
-        // a positive zero point wraps negative.
+        // a positive zero point wraps negative; (INT32_MIN + 1) · INT32_MIN rounds to
+        // INT32_MAX, the largest product without saturation.
         let saturated = if output_zero_point > 0 { -128 } else { 127 };
         assert_eq!(expected[(0, 0)], saturated, "zero point {output_zero_point}");
+        assert_eq!(multiply_by_quantized_multiplier(i32::MIN, extreme, 0), i32::MAX);
         assert!(expected.iter().any(|&v| v != 127 && v != -128), "{expected}");
     }
 }
@@ -357,8 +364,9 @@ fn activations_convert_to_tables() {
 }
 
 /// Parameters no conversion makes but a hand-written or loaded layer may hold (any multiplier,
-/// `INT32_MIN` included; shifts beyond ±31; crossed clamps): every kernel still gives the
-/// portable code's integers, and the layer gives its parameters back.
+/// `INT32_MIN` included or, in half the layers, replaced by `INT32_MIN + 1`; shifts beyond ±31;
+/// crossed clamps): every kernel still gives the portable code's integers, and the layer gives
+/// its parameters back.
 #[test]
 fn kernels_agree_on_any_parameters() {
     let any_layer = (
@@ -366,13 +374,24 @@ fn kernels_agree_on_any_parameters() {
         proptest::collection::vec(any::<i32>(), 20),
         proptest::collection::vec((prop_oneof![Just(i32::MIN), any::<i32>()], any::<i8>()), 20),
         any::<(i8, i8, i8, i8)>(),
+        any::<bool>(),
     )
         .prop_map(
-            |(weights, bias, multipliers, (input_zero_point, output_zero_point, output_min, output_max))| {
+            |(
+                weights,
+                bias,
+                multipliers,
+                (input_zero_point, output_zero_point, output_min, output_max),
+                saturating,
+            )| {
+                let multiplier = |o: usize| match multipliers[o].0 {
+                    i32::MIN if !saturating => i32::MIN + 1,
+                    m => m,
+                };
                 Int8DenseParameters::<40, 20> {
                     weight: core::array::from_fn(|o| core::array::from_fn(|i| weights[o * 40 + i])),
                     bias: core::array::from_fn(|o| bias[o]),
-                    multiplier: core::array::from_fn(|o| multipliers[o].0),
+                    multiplier: core::array::from_fn(multiplier),
                     shift: core::array::from_fn(|o| multipliers[o].1),
                     input_zero_point,
                     output_zero_point,
