@@ -568,54 +568,140 @@ unsafe fn blocks<const Q: usize>(
             lane_masks[q] = ((1u32 << rows[q]) - 1) as __mmask16;
             parameters[q] = lanes(r, start[q], rows[q]);
         }
-        let count = o_len.min(first + Q * BLOCK) - first;
-        let (upper, lower) = (_mm512_set1_epi8(r.max as i8), _mm512_set1_epi8(r.min as i8));
-        for b in 0..b_len {
-            let column = &x[b * i_len..(b + 1) * i_len];
-            // Sixteen groups are offset with one vector `xor` and each is then broadcast with one
-            // permutation, rather than moved through a general register: at batch 1 the next
-            // layer's inputs are this layer's outputs, still in a vector register.
-            let four = |g: usize| {
-                let chunk = 16 * (g / 16);
-                let bytes =
-                    _mm512_maskz_loadu_epi8(byte_mask(4 * (groups - chunk)), column.as_ptr().wrapping_add(4 * chunk));
-                let offset = _mm512_xor_si512(bytes, _mm512_set1_epi32(OFFSET));
-                _mm512_permutexvar_epi32(_mm512_set1_epi32((g % 16) as i32), offset)
-            };
-            // Four chains of sums per block, so that each `vpdpbusd` waits on one four groups
-            // back: at batch 1 the layer is a chain of dependent steps.
-            // The folded bias starts the first chain, one addition fewer after the products.
-            let mut acc = [[zero; Q]; CHAINS];
-            for (q, first) in acc[0].iter_mut().enumerate() {
-                *first = parameters[q].folded_bias;
+        let blocks = Blocks {
+            weights,
+            rows,
+            group_masks,
+            lane_masks,
+            parameters,
+            count: o_len.min(first + Q * BLOCK) - first,
+            upper: _mm512_set1_epi8(r.max as i8),
+            lower: _mm512_set1_epi8(r.min as i8),
+            groups,
+            first,
+        };
+        // Two samples share each load of the weights (the loads, 64 bytes per `vpdpbusd`, not
+        // the products, bound a layer over a batch); a single sample keeps four chains of sums
+        // per block, since at batch 1 the layer is a chain of dependent steps.
+        let mut b = 0;
+        while b + 2 <= b_len {
+            samples::<Q, 2, 2>(&blocks, x, y, (o_len, i_len), r, b);
+            b += 2;
+        }
+        if b < b_len {
+            samples::<Q, 1, CHAINS>(&blocks, x, y, (o_len, i_len), r, b);
+        }
+    }
+}
+
+/// What [`samples`] reads of `Q` blocks of outputs: per block the weights, the number of
+/// outputs, the masks of a group's weights and of a block's lanes, and the requantisation
+/// parameters; the clamp as bytes; the number of groups of four inputs; the first output and
+/// the number of outputs of all the blocks.
+struct Blocks<const Q: usize> {
+    weights: [*const i8; Q],
+    rows: [usize; Q],
+    group_masks: [u64; Q],
+    lane_masks: [__mmask16; Q],
+    parameters: [Lanes; Q],
+    count: usize,
+    upper: __m512i,
+    lower: __m512i,
+    groups: usize,
+    first: usize,
+}
+
+/// The `Q` blocks' outputs for samples `b..b + S`, with `C` chains of sums per block and sample
+/// ([`blocks`]).
+///
+/// # Safety
+/// As [`blocks`], with `b + S <= b_len`.
+#[inline(always)]
+unsafe fn samples<const Q: usize, const S: usize, const C: usize>(
+    blocks: &Blocks<Q>,
+    x: &[i8],
+    y: &mut [i8],
+    (o_len, i_len): (usize, usize),
+    r: &Requantisation<'_>,
+    b: usize,
+) {
+    let Blocks {
+        weights,
+        rows,
+        group_masks,
+        lane_masks,
+        parameters,
+        count,
+        upper,
+        lower,
+        groups,
+        first,
+    } = *blocks;
+    // SAFETY (whole body): as in `blocks`, for the columns `b..b + S` of `x` and `y`.
+    unsafe {
+        let zero = _mm512_setzero_si512();
+        // Sixteen groups are offset with one vector `xor` and each is then broadcast with one
+        // permutation, rather than moved through a general register: at batch 1 the next
+        // layer's inputs are this layer's outputs, still in a vector register.
+        let four = |s: usize, g: usize| {
+            let column = &x[(b + s) * i_len..(b + s + 1) * i_len];
+            let chunk = 16 * (g / 16);
+            let bytes =
+                _mm512_maskz_loadu_epi8(byte_mask(4 * (groups - chunk)), column.as_ptr().wrapping_add(4 * chunk));
+            let offset = _mm512_xor_si512(bytes, _mm512_set1_epi32(OFFSET));
+            _mm512_permutexvar_epi32(_mm512_set1_epi32((g % 16) as i32), offset)
+        };
+        // `C` chains of sums per block and sample, so that each `vpdpbusd` waits on one `C`
+        // groups back. The folded bias starts the first chain, one addition fewer after the
+        // products.
+        let mut acc = [[[zero; Q]; C]; S];
+        for chains in acc.iter_mut() {
+            for (q, sum) in chains[0].iter_mut().enumerate() {
+                *sum = parameters[q].folded_bias;
             }
-            let mut g = 0;
-            while g + CHAINS <= groups {
-                for (c, chain) in acc.iter_mut().enumerate() {
-                    let xc = four(g + c);
-                    for q in 0..Q {
-                        let at = weights[q].wrapping_add((g + c) * 4 * rows[q]);
-                        // Whole blocks' loads fold into `vpdpbusd`; only the last can be partial.
-                        let wv = if q + 1 < Q {
-                            _mm512_loadu_si512(at.cast())
-                        } else {
-                            _mm512_maskz_loadu_epi8(group_masks[q], at)
-                        };
-                        chain[q] = _mm512_dpbusd_epi32(chain[q], xc, wv);
-                    }
+        }
+        let mut g = 0;
+        while g + C <= groups {
+            for c in 0..C {
+                let mut xc = [zero; S];
+                for (s, v) in xc.iter_mut().enumerate() {
+                    *v = four(s, g + c);
                 }
-                g += CHAINS;
-            }
-            for (c, chain) in acc.iter_mut().enumerate().take(groups - g) {
-                let xc = four(g + c);
                 for q in 0..Q {
                     let at = weights[q].wrapping_add((g + c) * 4 * rows[q]);
-                    chain[q] = _mm512_dpbusd_epi32(chain[q], xc, _mm512_maskz_loadu_epi8(group_masks[q], at));
+                    // Whole blocks' loads fold into `vpdpbusd`; only the last can be partial.
+                    let wv = if q + 1 < Q {
+                        _mm512_loadu_si512(at.cast())
+                    } else {
+                        _mm512_maskz_loadu_epi8(group_masks[q], at)
+                    };
+                    for s in 0..S {
+                        acc[s][c][q] = _mm512_dpbusd_epi32(acc[s][c][q], xc[s], wv);
+                    }
                 }
             }
+            g += C;
+        }
+        for c in 0..groups - g {
+            let mut xc = [zero; S];
+            for (s, v) in xc.iter_mut().enumerate() {
+                *v = four(s, g + c);
+            }
+            for q in 0..Q {
+                let at = weights[q].wrapping_add((g + c) * 4 * rows[q]);
+                let wv = _mm512_maskz_loadu_epi8(group_masks[q], at);
+                for s in 0..S {
+                    acc[s][c][q] = _mm512_dpbusd_epi32(acc[s][c][q], xc[s], wv);
+                }
+            }
+        }
+        for (s, chains) in acc.iter().enumerate() {
+            let column = &x[(b + s) * i_len..(b + s + 1) * i_len];
             let mut sums = [zero; Q];
             for (q, sum) in sums.iter_mut().enumerate() {
-                *sum = acc.iter().fold(zero, |total, chain| _mm512_add_epi32(total, chain[q]));
+                *sum = chains
+                    .iter()
+                    .fold(zero, |total, chain| _mm512_add_epi32(total, chain[q]));
             }
             for (t, &input) in column[4 * groups..].iter().enumerate() {
                 let xv = _mm512_set1_epi32(i32::from(input) + 128);
@@ -637,7 +723,8 @@ unsafe fn blocks<const Q: usize>(
                 };
             }
             let clamped = _mm512_max_epi8(_mm512_min_epi8(bytes, upper), lower);
-            let out = &mut y[b * o_len + first..b * o_len + first + count];
+            let at = (b + s) * o_len + first;
+            let out = &mut y[at..at + count];
             if count == 4 * BLOCK {
                 _mm512_storeu_si512(out.as_mut_ptr().cast(), clamped);
             } else {
