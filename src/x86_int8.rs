@@ -517,13 +517,14 @@ unsafe fn dense_inline<const O: usize, const I: usize, const B: usize>(
 }
 
 /// `Q` blocks of sixteen outputs from output `first` (the last may be partial), each sample's
-/// input read once for all of them: for each group of four inputs, one `vpdpbusd` per block of
+/// input read once for all of them and each load of weights used for two samples where the
+/// batch has them ([`samples`]): for each group of four inputs, one `vpdpbusd` per block of
 /// the group (offset to `x + 128`, in every lane) by the block's four weights of each output
-/// (side by side in the packed order), in [`CHAINS`] chains of sums per block; each block's
-/// sixteen sums requantised together, and the `Q` blocks' bytes clamped and written with one
-/// whole store (through a local buffer when they end before 64), never a masked one: a load
-/// that reads what a masked store or several stores wrote waits for them to reach the cache,
-/// and the next layer and the caller read these bytes at once.
+/// (side by side in the packed order); each block's sixteen sums requantised together and
+/// clamped, and the `Q` blocks' bytes written with one whole store (through a local buffer
+/// when they end before 64), never a masked one: a load that reads what a masked store or
+/// several stores wrote waits for them to reach the cache, and the next layer and the caller
+/// read these bytes at once.
 ///
 /// # Safety
 /// The CPU has AVX-512 F, BW and VNNI; the slices hold the shapes' values; `first < o_len`
@@ -540,11 +541,13 @@ unsafe fn blocks<const Q: usize>(
     let groups = i_len / 4;
     // SAFETY (whole body): the caller guarantees the features. A block of `rows` outputs holds
     // `rows · i_len` packed weights from `start · i_len`: group `g` is `4 · rows` bytes from
-    // `g · 4 · rows`, the last inputs' `rows` bytes follow, and every load is masked to those
-    // bytes (all 64 of a group in a block before the last, which is whole); every store is
-    // of the blocks' outputs, whole into `y` or into a local buffer. Input groups are read sixteen at a
-    // time from `4 · 16 ⌊g / 16⌋`, masked to the `4 · groups <= i_len` bytes of whole groups. Pointers are computed with
-    // `wrapping_add`, and all accesses are inside the slices by the assertion in `dense`.
+    // `g · 4 · rows`, the last inputs' `rows` bytes follow; a load of a group's weights is of
+    // 64 bytes inside the block's weights, or masked to the group's bytes (all 64 of a group
+    // in a block before the last, which is whole), and the last inputs' loads are masked to
+    // their bytes; every store is of the blocks' outputs, whole into `y` or into a local
+    // buffer. Input groups are read four at a time from `4 · 4 ⌊g / 4⌋`, masked to the
+    // `4 · groups <= i_len` bytes of whole groups. Pointers are computed with `wrapping_add`,
+    // and all accesses are inside the slices by the assertion in `dense`.
     unsafe {
         // Plain loops, not `array::from_fn`: its closures would not inherit the target features
         // and would not be inlined.
@@ -575,8 +578,8 @@ unsafe fn blocks<const Q: usize>(
             lane_masks,
             parameters,
             count: o_len.min(first + Q * BLOCK) - first,
-            upper: _mm512_set1_epi8(r.max as i8),
-            lower: _mm512_set1_epi8(r.min as i8),
+            upper: _mm_set1_epi8(r.max as i8),
+            lower: _mm_set1_epi8(r.min as i8),
             groups,
             first,
         };
@@ -605,8 +608,8 @@ struct Blocks<const Q: usize> {
     lane_masks: [__mmask16; Q],
     parameters: [Lanes; Q],
     count: usize,
-    upper: __m512i,
-    lower: __m512i,
+    upper: __m128i,
+    lower: __m128i,
     groups: usize,
     first: usize,
 }
@@ -640,16 +643,19 @@ unsafe fn samples<const Q: usize, const S: usize, const C: usize>(
     // SAFETY (whole body): as in `blocks`, for the columns `b..b + S` of `x` and `y`.
     unsafe {
         let zero = _mm512_setzero_si512();
-        // Sixteen groups are offset with one vector `xor` and each is then broadcast with one
+        // Four groups are offset with one vector `xor` and each is then broadcast with one
         // permutation, rather than moved through a general register: at batch 1 the next
-        // layer's inputs are this layer's outputs, still in a vector register.
+        // layer's inputs are this layer's outputs, still in a vector register, and the first
+        // groups' products need not wait for the last groups' inputs.
         let four = |s: usize, g: usize| {
             let column = &x[(b + s) * i_len..(b + s + 1) * i_len];
-            let chunk = 16 * (g / 16);
-            let bytes =
-                _mm512_maskz_loadu_epi8(byte_mask(4 * (groups - chunk)), column.as_ptr().wrapping_add(4 * chunk));
-            let offset = _mm512_xor_si512(bytes, _mm512_set1_epi32(OFFSET));
-            _mm512_permutexvar_epi32(_mm512_set1_epi32((g % 16) as i32), offset)
+            let chunk = 4 * (g / 4);
+            let bytes = _mm_maskz_loadu_epi8(
+                byte_mask(4 * (groups - chunk)) as __mmask16,
+                column.as_ptr().wrapping_add(4 * chunk),
+            );
+            let offset = _mm_xor_si128(bytes, _mm_set1_epi32(OFFSET));
+            _mm512_permutexvar_epi32(_mm512_set1_epi32((g % 4) as i32), _mm512_castsi128_si512(offset))
         };
         // `C` chains of sums per block and sample, so that each `vpdpbusd` waits on one `C`
         // groups back. The folded bias starts the first chain, one addition fewer after the
@@ -668,9 +674,13 @@ unsafe fn samples<const Q: usize, const S: usize, const C: usize>(
                     *v = four(s, g + c);
                 }
                 for q in 0..Q {
-                    let at = weights[q].wrapping_add((g + c) * 4 * rows[q]);
-                    // Whole blocks' loads fold into `vpdpbusd`; only the last can be partial.
-                    let wv = if q + 1 < Q {
+                    let from = (g + c) * 4 * rows[q];
+                    let at = weights[q].wrapping_add(from);
+                    // Whole loads fold into `vpdpbusd`: every group of a whole block, and of the
+                    // last block those whose 64 bytes end inside its weights (the bytes past the
+                    // group only reach lanes past `rows`, which are never stored). Only the last
+                    // groups of a partial block are masked.
+                    let wv = if q + 1 < Q || from + 64 <= rows[q] * i_len {
                         _mm512_loadu_si512(at.cast())
                     } else {
                         _mm512_maskz_loadu_epi8(group_masks[q], at)
@@ -712,9 +722,12 @@ unsafe fn samples<const Q: usize, const S: usize, const C: usize>(
                     sums[q] = _mm512_add_epi32(sums[q], _mm512_mullo_epi32(wv, xv));
                 }
             }
+            // Each block is clamped on its own, so that the next layer's first groups, which read
+            // only the first block, need not wait for the others.
             let mut bytes = zero;
             for q in 0..Q {
-                let block = _mm512_cvtsepi32_epi8(requantise(sums[q], &parameters[q], r));
+                let narrowed = _mm512_cvtsepi32_epi8(requantise(sums[q], &parameters[q], r));
+                let block = _mm_max_epi8(_mm_min_epi8(narrowed, upper), lower);
                 bytes = match q {
                     0 => _mm512_inserti32x4::<0>(bytes, block),
                     1 => _mm512_inserti32x4::<1>(bytes, block),
@@ -722,7 +735,7 @@ unsafe fn samples<const Q: usize, const S: usize, const C: usize>(
                     _ => _mm512_inserti32x4::<3>(bytes, block),
                 };
             }
-            let clamped = _mm512_max_epi8(_mm512_min_epi8(bytes, upper), lower);
+            let clamped = bytes;
             let at = (b + s) * o_len + first;
             let out = &mut y[at..at + count];
             if count == 4 * BLOCK {
