@@ -668,13 +668,13 @@ unsafe fn samples<const Q: usize, const S: usize, const C: usize>(
         }
         let mut g = 0;
         while g + C <= groups {
-            for c in 0..C {
+            for (c, group) in (g..g + C).enumerate() {
                 let mut xc = [zero; S];
                 for (s, v) in xc.iter_mut().enumerate() {
-                    *v = four(s, g + c);
+                    *v = four(s, group);
                 }
                 for q in 0..Q {
-                    let from = (g + c) * 4 * rows[q];
+                    let from = group * 4 * rows[q];
                     let at = weights[q].wrapping_add(from);
                     // Whole loads fold into `vpdpbusd`: every group of a whole block, and of the
                     // last block those whose 64 bytes end inside its weights (the bytes past the
@@ -692,13 +692,13 @@ unsafe fn samples<const Q: usize, const S: usize, const C: usize>(
             }
             g += C;
         }
-        for c in 0..groups - g {
+        for (c, group) in (g..groups).enumerate() {
             let mut xc = [zero; S];
             for (s, v) in xc.iter_mut().enumerate() {
-                *v = four(s, g + c);
+                *v = four(s, group);
             }
             for q in 0..Q {
-                let at = weights[q].wrapping_add((g + c) * 4 * rows[q]);
+                let at = weights[q].wrapping_add(group * 4 * rows[q]);
                 let wv = _mm512_maskz_loadu_epi8(group_masks[q], at);
                 for s in 0..S {
                     acc[s][c][q] = _mm512_dpbusd_epi32(acc[s][c][q], xc[s], wv);
