@@ -722,27 +722,47 @@ unsafe fn samples<const Q: usize, const S: usize, const C: usize>(
                     sums[q] = _mm512_add_epi32(sums[q], _mm512_mullo_epi32(wv, xv));
                 }
             }
-            // Each block is clamped on its own, so that the next layer's first groups, which read
+            // Four whole blocks narrow together: two saturating packs to 16 bits and one to 8
+            // (lane by lane, so a permutation puts the blocks back in order) and one clamp, six
+            // instructions where one block at a time takes about twenty. Fewer blocks narrow one
+            // by one, each clamped on its own, so that the next layer's first groups, which read
             // only the first block, need not wait for the others.
             let mut bytes = zero;
-            for q in 0..Q {
-                let narrowed = _mm512_cvtsepi32_epi8(requantise(sums[q], &parameters[q], r));
-                let block = _mm_max_epi8(_mm_min_epi8(narrowed, upper), lower);
-                bytes = match q {
-                    0 => _mm512_inserti32x4::<0>(bytes, block),
-                    1 => _mm512_inserti32x4::<1>(bytes, block),
-                    2 => _mm512_inserti32x4::<2>(bytes, block),
-                    _ => _mm512_inserti32x4::<3>(bytes, block),
-                };
+            if Q == 4 {
+                let mut scaled = [zero; Q];
+                for ((value, &sum), lanes) in scaled.iter_mut().zip(&sums).zip(&parameters) {
+                    *value = requantise(sum, lanes, r);
+                }
+                let packed = _mm512_packs_epi16(
+                    _mm512_packs_epi32(scaled[0], scaled[1]),
+                    _mm512_packs_epi32(scaled[2], scaled[3]),
+                );
+                // Lane `l` holds four outputs `4l..4l + 4` of each block in turn.
+                let order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+                let wide = _mm512_permutexvar_epi32(order, packed);
+                bytes = _mm512_max_epi8(
+                    _mm512_min_epi8(wide, _mm512_broadcast_i32x4(upper)),
+                    _mm512_broadcast_i32x4(lower),
+                );
+            } else {
+                for q in 0..Q {
+                    let narrowed = _mm512_cvtsepi32_epi8(requantise(sums[q], &parameters[q], r));
+                    let block = _mm_max_epi8(_mm_min_epi8(narrowed, upper), lower);
+                    bytes = match q {
+                        0 => _mm512_inserti32x4::<0>(bytes, block),
+                        1 => _mm512_inserti32x4::<1>(bytes, block),
+                        2 => _mm512_inserti32x4::<2>(bytes, block),
+                        _ => _mm512_inserti32x4::<3>(bytes, block),
+                    };
+                }
             }
-            let clamped = bytes;
             let at = (b + s) * o_len + first;
             let out = &mut y[at..at + count];
             if count == 4 * BLOCK {
-                _mm512_storeu_si512(out.as_mut_ptr().cast(), clamped);
+                _mm512_storeu_si512(out.as_mut_ptr().cast(), bytes);
             } else {
                 let mut buffer = [0i8; 4 * BLOCK];
-                _mm512_storeu_si512(buffer.as_mut_ptr().cast(), clamped);
+                _mm512_storeu_si512(buffer.as_mut_ptr().cast(), bytes);
                 out.copy_from_slice(&buffer[..count]);
             }
         }
