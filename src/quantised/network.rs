@@ -114,8 +114,9 @@ impl<N, const I: usize> Int8Network<N, I> {
         )
     }
 
-    /// [`Affine::quantise`] of every value, written so that the compiler vectorises it for the
-    /// instruction set of the function it is inlined into.
+    /// [`Affine::quantise`] of every value: `f32` samples with the AVX-512 encoding where the
+    /// context's kernel is VNNI (the same integers, see `x86_int8::encode`), otherwise a loop
+    /// the compiler vectorises for the instruction set of the function it is inlined into.
     #[inline(always)]
     fn encode<T: Real, const B: usize>(&self, context: Int8Context, x: &SMatrix<T, I, B>) -> SMatrix<i8, I, B> {
         let mut y = SMatrix::<i8, I, B>::zeros();
