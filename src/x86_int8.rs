@@ -158,10 +158,12 @@ unsafe fn quantise16(x: __m512, scale: __m512, zero_point: __m512i) -> __m128i {
         let v = _mm512_div_ps(x, scale);
         let ordered = _mm512_cmp_ps_mask::<_CMP_ORD_Q>(v, v);
         let clamped = _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(-1024.0)), _mm512_set1_ps(1024.0));
-        // 0.5 with the sign of `clamped`: bits of 0.5 where the sign mask is 0, of `clamped` where it is 1.
+        // 0.5 with the sign of `v`, which the clamp keeps (NaN lanes are replaced below), taken
+        // from `v` so that it does not wait for the clamp: bits of 0.5 where the sign mask is 0,
+        // of `v` where it is 1.
         let half = _mm512_castsi512_ps(_mm512_ternarylogic_epi32::<0xCA>(
             _mm512_set1_epi32(i32::MIN),
-            _mm512_castps_si512(clamped),
+            _mm512_castps_si512(v),
             _mm512_castps_si512(_mm512_set1_ps(0.5)),
         ));
         let sum = _mm512_add_round_ps::<{ _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC }>(clamped, half);
