@@ -10,6 +10,7 @@
 //! | Rust source | [`rust_source`] writes a `static`/`const` item | nothing: the weights are the binary's data | `std` to generate; nothing to use |
 //! | quantised | [`save_int8`] / [`load_int8`] for an [`Int8Network`](crate::quantised::Int8Network), or its [`AsConst`](crate::AsConst) as Rust source | as bytes or Rust source | as bytes or Rust source |
 //! | PyTorch | `format::safetensors` (`safetensors` feature) | parse, transpose | `alloc` |
+//! | TensorFlow Lite | `format::tflite::read` (`tflite` feature), `int8` models into an [`Int8Network`](crate::quantised::Int8Network) | verify, check against the type, build | `alloc` |
 //!
 //! ```
 //! use static_nn::{format, Dense, Init, Parameters, Rng, Tanh};
@@ -119,6 +120,8 @@ mod error;
 mod int8;
 #[cfg(feature = "safetensors")]
 pub mod safetensors;
+#[cfg(feature = "tflite")]
+pub mod tflite;
 
 pub use crate::{Number, Rejected};
 #[cfg(feature = "alloc")]

@@ -99,7 +99,8 @@
 //! pass through the stack; [`Trainer`] keeps its buffers on the heap too.
 #![cfg_attr(not(test), no_std)]
 // `unsafe` only in `src/x86.rs` and `src/x86_int8.rs` (vector intrinsics after run-time feature detection) and
-// `src/arm_int8.rs` (the Cortex-M DSP instructions, as inline assembly); see ARCHITECTURE.md.
+// `src/arm_int8.rs` (the Cortex-M DSP instructions, as inline assembly), and in the code flatc generates for the
+// TensorFlow Lite reader (`src/format/tflite/schema_generated.rs`); see ARCHITECTURE.md.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

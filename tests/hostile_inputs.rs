@@ -563,3 +563,112 @@ proptest! {
         values_survive(adagrad, &edits, true)?;
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// TensorFlow Lite models: a real model (TFLite Micro's sine) with bytes overwritten, fields'
+// bytes set to extreme values, and cut short. The reader runs the flatbuffers verifier first,
+// then checks every tensor it reads; it returns a network only when every layer was read, so
+// there is no target to half-write, and it allocates only the verifier's error trace.
+// ---------------------------------------------------------------------------------------------
+
+#[cfg(feature = "tflite")]
+mod tflite_models {
+    use allocation_counter::measure;
+    use nalgebra::SMatrix;
+    use proptest::prelude::{Just, TestCaseError, any, prop_assert, prop_oneof, proptest};
+    use static_nn::format::tflite;
+    use static_nn::quantised::{Int8Dense, Int8Layer, Int8Network};
+
+    use super::config;
+
+    const SINE: &[u8] = include_bytes!("fixtures/sine.tflite");
+    type Sine = (Int8Dense<1, 16>, Int8Dense<16, 16>, Int8Dense<16, 1>);
+
+    fn survives(bytes: &[u8]) -> Result<Option<tflite::Error>, TestCaseError> {
+        let mut result = None;
+        let allocations = measure(|| result = Some(tflite::read::<Sine, 1>(bytes)));
+        prop_assert!(
+            allocations.bytes_max <= 16 * 1024,
+            "{allocations:?} for {} bytes",
+            bytes.len()
+        );
+        match result.expect("measured") {
+            Err(error) => {
+                prop_assert!(!error.to_string().is_empty());
+                Ok(Some(error))
+            }
+            Ok(net) => {
+                sound(&net)?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// An accepted network has usable encodings and runs on every input.
+    fn sound(net: &Int8Network<Sine, 1>) -> Result<(), TestCaseError> {
+        for affine in [net.input, net.output] {
+            prop_assert!(affine.scale.is_finite() && affine.scale > 0.0, "{affine:?}");
+        }
+        for q in -128..=127_i8 {
+            let y = net.network.forward(&SMatrix::<i8, 1, 1>::new(q));
+            prop_assert!(net.output.dequantise(y[0]).is_finite());
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn the_unmodified_model_is_read() {
+        assert_eq!(survives(SINE).unwrap(), None);
+    }
+
+    /// Every strict prefix is refused: the verifier finds the offsets that point past the end.
+    #[test]
+    fn every_truncation_is_refused() {
+        for len in 0..SINE.len() {
+            let error = survives(&SINE[..len]).unwrap();
+            assert!(error.is_some(), "{len} bytes accepted");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config(17))]
+
+        #[test]
+        fn edited_models_never_panic_or_allocate_in_proportion(
+            edits in proptest::collection::vec(
+                (
+                    any::<proptest::sample::Index>(),
+                    prop_oneof![Just(0u8), Just(0xFF), Just(0x7F), Just(0x80), Just(1), any::<u8>()],
+                ),
+                1..8,
+            ),
+            words in proptest::collection::vec(
+                (any::<proptest::sample::Index>(), prop_oneof![Just(0u32), Just(u32::MAX), Just(0x7FFF_FFFF), Just(0x8000_0000), any::<u32>()]),
+                0..3,
+            ),
+            keep in proptest::option::of(any::<proptest::sample::Index>()),
+        ) {
+            let mut bytes = SINE.to_vec();
+            for (at, value) in edits {
+                let at = at.index(bytes.len());
+                bytes[at] = value;
+            }
+            // Four-byte fields (offsets, lengths, indices, scales) set to extremes, aligned as
+            // flatbuffers aligns them.
+            for (at, value) in words {
+                let at = at.index(bytes.len() / 4) * 4;
+                bytes[at..at + 4].copy_from_slice(&value.to_le_bytes());
+            }
+            if let Some(keep) = keep {
+                bytes.truncate(keep.index(bytes.len() + 1));
+            }
+            survives(&bytes)?;
+        }
+
+        #[test]
+        fn random_bytes_with_the_identifier_are_refused(mut bytes in proptest::collection::vec(any::<u8>(), 8..600)) {
+            bytes[4..8].copy_from_slice(b"TFL3");
+            survives(&bytes)?;
+        }
+    }
+}
