@@ -78,7 +78,9 @@ where
     let mut outcome = Outcome {
         real: Vec::new(),
         int8: [Vec::new(), Vec::new()],
-        real_bytes: size_of::<N>(),
+        // Counted, not `size_of::<N>()`, which on x86-64 includes the padding that puts each
+        // layer on a cache line.
+        real_bytes: N::scalar_count() * size_of::<f32>(),
         int8_bytes: 0,
     };
     let report = common::cross_validate_then::<N, I, C, B>(data, settings, Output::Quiet, |net, train, test| {

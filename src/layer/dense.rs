@@ -27,6 +27,10 @@ use crate::{Layer, Real, Stream, TensorInfo, matmul};
 /// ```
 #[derive(Clone, Debug, PartialEq, bytemuck::Zeroable)]
 #[zeroable(bound = "T: Real")]
+// On x86-64 the weights start on a cache line, where the kernels load them 32 or 64 bytes at a
+// time: a load that straddles two lines costs two, and a layer left wherever its owner's frame
+// put it ran at a speed that changed from build to build (see ARCHITECTURE.md).
+#[cfg_attr(target_arch = "x86_64", repr(C, align(64)))]
 pub struct Dense<T, const I: usize, const O: usize> {
     /// The weight matrix `W`, `O × I`.
     pub weight: SMatrix<T, O, I>,

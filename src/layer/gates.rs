@@ -40,7 +40,21 @@ pub(crate) fn project<T: Real, const H: usize, const G: usize, const N: usize>(
 ) -> SMatrix<T, H, G> {
     let mut out = *bias;
     let rows = H * G;
-    let mut start = 0;
+    // The first four blocks (all of a 16-unit LSTM's rows in `f32`) are written out one after
+    // the other, and the rest is a loop: in straight-line code `out` stays in vector registers,
+    // where a loop over the blocks stored it to the stack and reloaded it at every step.
+    let mut block = |start: usize| {
+        if start + BLOCK <= rows {
+            project_rows::<T, H, G, N, BLOCK>(weight, v, &mut out, start);
+            start + BLOCK
+        } else {
+            start
+        }
+    };
+    let mut start = block(0);
+    start = block(start);
+    start = block(start);
+    start = block(start);
     while start + BLOCK <= rows {
         project_rows::<T, H, G, N, BLOCK>(weight, v, &mut out, start);
         start += BLOCK;
@@ -82,23 +96,33 @@ fn project_rows<T: Real, const H: usize, const G: usize, const N: usize, const W
     start: usize,
 ) {
     let out = &mut out.as_mut_slice()[start..start + W];
-    let mut sums = [[T::zero(); W]; CHAINS];
-    sums[0].copy_from_slice(out);
+    let rows = |w: &SMatrix<T, H, G>| -> [T; W] { core::array::from_fn(|r| w.as_slice()[start + r]) };
+    // Four separate sums updated in one loop over the rows, as in `Dense`'s small product: with
+    // the sums in one array updated one after the other, LLVM's Zen 4 cost model
+    // (`-C target-cpu=native`) vectorised across them with gathers and scatters, and a 16-unit
+    // GRU step took 1.2 µs instead of 75 ns.
+    let [mut s0, mut s1, mut s2, mut s3] = [[T::zero(); W]; CHAINS];
+    s0.copy_from_slice(out);
     let rest = N - N % CHAINS;
     for (weight, v) in weight.chunks_exact(CHAINS).zip(v.chunks_exact(CHAINS)) {
-        for ((sum, w), &vk) in sums.iter_mut().zip(weight).zip(v) {
-            let w = &w.as_slice()[start..start + W];
-            for (a, &w) in sum.iter_mut().zip(w) {
-                *a += w * vk;
-            }
+        let (w0, w1, w2, w3) = (rows(&weight[0]), rows(&weight[1]), rows(&weight[2]), rows(&weight[3]));
+        for r in 0..W {
+            s0[r] += w0[r] * v[0];
+            s1[r] += w1[r] * v[1];
+            s2[r] += w2[r] * v[2];
+            s3[r] += w3[r] * v[3];
         }
     }
-    for ((sum, w), &vk) in sums.iter_mut().zip(&weight[rest..]).zip(&v[rest..]) {
-        let w = &w.as_slice()[start..start + W];
-        for (a, &w) in sum.iter_mut().zip(w) {
+    for ((sum, w), &vk) in [&mut s0, &mut s1, &mut s2]
+        .into_iter()
+        .zip(&weight[rest..])
+        .zip(&v[rest..])
+    {
+        for (a, &w) in sum.iter_mut().zip(&rows(w)) {
             *a += w * vk;
         }
     }
+    let sums = [s0, s1, s2, s3];
     // The first partial sum started from `out`; those no column reached are not added.
     let chains = if N < CHAINS { N.max(1) } else { CHAINS };
     for (r, o) in out.iter_mut().enumerate() {

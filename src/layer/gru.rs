@@ -72,6 +72,10 @@ use crate::{Layer, Real, Stream};
 /// ```
 #[derive(Clone, Debug, PartialEq, bytemuck::Zeroable)]
 #[zeroable(bound = "T: Real")]
+// On x86-64 the weights start on a cache line, where the kernels load them 32 or 64 bytes at a
+// time: a load that straddles two lines costs two, and a layer left wherever its owner's frame
+// put it ran at a speed that changed from build to build (see ARCHITECTURE.md).
+#[cfg_attr(target_arch = "x86_64", repr(C, align(64)))]
 pub struct Gru<T, const I: usize, const H: usize> {
     /// `weight_ih_l0`, column `i` per entry; each entry's columns are the gates r, z, n.
     pub weight_ih: [SMatrix<T, H, 3>; I],
@@ -125,11 +129,17 @@ impl<T: Real, const I: usize, const H: usize> Gru<T, I, H> {
                 *a = (*a + b).sigmoid_branchless();
             }
             let (r, z) = gi_rz.split_at(H);
-            let h = column_mut(h, b);
+            // The new state is computed in local arrays and written once, as in `Lstm`: updated
+            // in place, the gates went through memory behind a run-time overlap check.
+            let h_prev = column(h, b);
+            let (mut n, mut h_new) = ([T::zero(); H], [T::zero(); H]);
             for j in 0..H {
-                let n = (gi_n[j] + r[j] * gh_n[j]).tanh_branchless();
-                h[j] = n + z[j] * (h[j] - n);
-                record(b, j, [r[j], z[j], n, gh_n[j]]);
+                n[j] = (gi_n[j] + r[j] * gh_n[j]).tanh_branchless();
+                h_new[j] = n[j] + z[j] * (h_prev[j] - n[j]);
+            }
+            column_mut(h, b).copy_from_slice(&h_new);
+            for j in 0..H {
+                record(b, j, [r[j], z[j], n[j], gh_n[j]]);
             }
         }
     }

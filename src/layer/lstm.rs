@@ -60,6 +60,10 @@ pub type LstmState<T, const H: usize, const B: usize> = (SMatrix<T, H, B>, SMatr
 /// ```
 #[derive(Clone, Debug, PartialEq, bytemuck::Zeroable)]
 #[zeroable(bound = "T: Real")]
+// On x86-64 the weights start on a cache line, where the kernels load them 32 or 64 bytes at a
+// time: a load that straddles two lines costs two, and a layer left wherever its owner's frame
+// put it ran at a speed that changed from build to build (see ARCHITECTURE.md).
+#[cfg_attr(target_arch = "x86_64", repr(C, align(64)))]
 pub struct Lstm<T, const I: usize, const H: usize> {
     /// `weight_ih_l0`, column `k` per entry; each entry's columns are the gates i, f, g, o.
     pub weight_ih: [SMatrix<T, H, 4>; I],
@@ -124,13 +128,20 @@ impl<T: Real, const I: usize, const H: usize> Lstm<T, I, H> {
             }
             let (i, f) = a_if.split_at(H);
             let (g, o) = (&*a_g, &*a_o);
-            let h = column_mut(h, b);
-            let c = column_mut(c, b);
+            // The new state is computed in local arrays and written once: updated in place
+            // through the state's slices, the gates were stored to memory and reloaded behind a
+            // run-time check that the state and the gates do not overlap.
+            let c_prev = column(c, b);
+            let (mut c_new, mut tanh_c, mut h_new) = ([T::zero(); H], [T::zero(); H], [T::zero(); H]);
             for j in 0..H {
-                c[j] = f[j] * c[j] + i[j] * g[j];
-                let tanh_c = c[j].tanh_branchless();
-                h[j] = o[j] * tanh_c;
-                record(b, j, [i[j], f[j], g[j], o[j], c[j], tanh_c]);
+                c_new[j] = f[j] * c_prev[j] + i[j] * g[j];
+                tanh_c[j] = c_new[j].tanh_branchless();
+                h_new[j] = o[j] * tanh_c[j];
+            }
+            column_mut(c, b).copy_from_slice(&c_new);
+            column_mut(h, b).copy_from_slice(&h_new);
+            for j in 0..H {
+                record(b, j, [i[j], f[j], g[j], o[j], c_new[j], tanh_c[j]]);
             }
         }
     }
