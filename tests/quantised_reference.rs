@@ -514,3 +514,26 @@ fn batch_encoding_matches_the_formula_on_any_value() {
         }
     }
 }
+
+/// The batch encoding equals the formula on every `f32` bit pattern, for four scales (the
+/// digits benchmark's 16/255 with zero point −128, 1/3, 0.1, 1/127.5): 2³⁴ encodings, minutes in
+/// release, so run by hand: `cargo test --release --test quantised_reference -- --ignored`.
+#[test]
+#[ignore = "2^34 encodings; run in release"]
+fn batch_encoding_matches_the_formula_on_every_input() {
+    for (scale, zero_point) in [(16.0 / 255.0, -128), (1.0 / 3.0, 5), (0.1, -1), (0.007_843_138, 0)] {
+        let affine = Affine { scale, zero_point };
+        let int8 = Int8Network::<(), 64> {
+            input: affine,
+            network: (),
+            output: affine,
+        };
+        for start in (0..1u64 << 32).step_by(64 * 64) {
+            let x = SMatrix::<f32, 64, 64>::from_fn(|i, j| f32::from_bits((start + (j * 64 + i) as u64) as u32));
+            let encoded = int8.quantise_inputs(&x);
+            for (q, &v) in encoded.iter().zip(x.iter()) {
+                assert_eq!(*q, encode(v, affine), "{v} / {scale}");
+            }
+        }
+    }
+}
