@@ -216,17 +216,22 @@ fn large_accumulators_and_saturation() {
 /// The edges of the requantisation that random parameters almost never reach, on every kernel:
 /// the one overflow of `SaturatingRoundingDoublingHighMul` (`INT32_MIN · INT32_MIN`, saturated
 /// to `INT32_MAX`) with and without a right shift, a left shift that wraps, the largest right
-/// shift, and a zero point added to `INT32_MAX` (wrapping, as `int32` arithmetic does).
+/// shift, and a zero point added to `INT32_MAX` (wrapping, as `int32` arithmetic does); and
+/// the largest products of a layer without an `INT32_MIN` multiplier, which the VNNI kernel
+/// rounds without saturating.
 #[test]
 fn requantisation_edges_agree_on_every_kernel() {
     const O: usize = 18;
     let shift: [i8; O] = [0, -1, -2, -31, 0, 3, 31, -30, 0, -1, 1, 0, -5, 0, 2, -3, 0, -31];
     let x = SMatrix::<i8, 3, 3>::from_column_slice(&[0, 0, 0, 5, -7, 1, -128, 127, -1]);
-    for output_zero_point in [0, 100, -100] {
+    for (extreme, output_zero_point) in [i32::MIN, i32::MIN + 1]
+        .into_iter()
+        .flat_map(|m| [(m, 0), (m, 100), (m, -100)])
+    {
         let layer = Int8Dense::new(Int8DenseParameters::<3, O> {
             weight: core::array::from_fn(|o| if o % 3 == 0 { [0; 3] } else { [1, -1, 2] }),
             bias: core::array::from_fn(|o| if o % 2 == 0 { i32::MIN } else { i32::MAX }),
-            multiplier: core::array::from_fn(|o| if o < 9 { i32::MIN } else { i32::MAX }),
+            multiplier: core::array::from_fn(|o| if o < 9 { extreme } else { i32::MAX }),
             shift,
             input_zero_point: 0,
             output_zero_point,
@@ -238,9 +243,11 @@ fn requantisation_edges_agree_on_every_kernel() {
             assert_eq!(layer.forward_with(kernel, &x), expected, "{kernel:?}");
         }
         // Output 0 (no weights, no shift): INT32_MIN · INT32_MIN saturates to INT32_MAX, which
-        // a positive zero point wraps negative.
+        // a positive zero point wraps negative; (INT32_MIN + 1) · INT32_MIN rounds to
+        // INT32_MAX, the largest product without saturation.
         let saturated = if output_zero_point > 0 { -128 } else { 127 };
         assert_eq!(expected[(0, 0)], saturated, "zero point {output_zero_point}");
+        assert_eq!(multiply_by_quantized_multiplier(i32::MIN, extreme, 0), i32::MAX);
         assert!(expected.iter().any(|&v| v != 127 && v != -128), "{expected}");
     }
 }
@@ -357,8 +364,9 @@ fn activations_convert_to_tables() {
 }
 
 /// Parameters no conversion makes but a hand-written or loaded layer may hold (any multiplier,
-/// `INT32_MIN` included; shifts beyond ±31; crossed clamps): every kernel still gives the
-/// portable code's integers, and the layer gives its parameters back.
+/// `INT32_MIN` included or, in half the layers, replaced by `INT32_MIN + 1`; shifts beyond ±31;
+/// crossed clamps): every kernel still gives the portable code's integers, and the layer gives
+/// its parameters back.
 #[test]
 fn kernels_agree_on_any_parameters() {
     let any_layer = (
@@ -366,13 +374,24 @@ fn kernels_agree_on_any_parameters() {
         proptest::collection::vec(any::<i32>(), 20),
         proptest::collection::vec((prop_oneof![Just(i32::MIN), any::<i32>()], any::<i8>()), 20),
         any::<(i8, i8, i8, i8)>(),
+        any::<bool>(),
     )
         .prop_map(
-            |(weights, bias, multipliers, (input_zero_point, output_zero_point, output_min, output_max))| {
+            |(
+                weights,
+                bias,
+                multipliers,
+                (input_zero_point, output_zero_point, output_min, output_max),
+                saturating,
+            )| {
+                let multiplier = |o: usize| match multipliers[o].0 {
+                    i32::MIN if !saturating => i32::MIN + 1,
+                    m => m,
+                };
                 Int8DenseParameters::<40, 20> {
                     weight: core::array::from_fn(|o| core::array::from_fn(|i| weights[o * 40 + i])),
                     bias: core::array::from_fn(|o| bias[o]),
-                    multiplier: core::array::from_fn(|o| multipliers[o].0),
+                    multiplier: core::array::from_fn(multiplier),
                     shift: core::array::from_fn(|o| multipliers[o].1),
                     input_zero_point,
                     output_zero_point,
@@ -687,4 +706,97 @@ fn clamp_matches_relu6_on_random_encodings() {
             Ok(())
         })
         .unwrap();
+}
+
+/// TFLite's `AffineQuantize` of one value: `round(x / scale)` (half away from zero) plus the
+/// zero point, saturated; a NaN is 0 steps, as `roundf` then a saturating `as` gives.
+fn encode(x: f32, affine: Affine) -> i8 {
+    let steps = (x / affine.scale).round().clamp(-1024.0, 1024.0) as i32;
+    (steps + i32::from(affine.zero_point)).clamp(-128, 127) as i8
+}
+
+/// The vector encoding of a batch (AVX-512 where the CPU has it) gives the integers of the
+/// scalar formula on every value, for scales small, large, subnormal, zero, negative, infinite
+/// and NaN: quotients on and beside every tie in the byte range, the digits' pixels (8 / (16 /
+/// 255) = 127.49999 in `f32`), specials, and bit patterns spread over all of `f32`, in batches
+/// whose length is not a multiple of the vector (a masked tail).
+#[test]
+fn batch_encoding_matches_the_formula_on_any_value() {
+    let scales = [
+        16.0 / 255.0,
+        5.1 / 255.0,
+        1.0,
+        0.1,
+        1.0 / 3.0,
+        0.007_843_138,
+        1e-30,
+        1e30,
+        1e-40,
+        0.0,
+        -0.5,
+        f32::INFINITY,
+        f32::NAN,
+    ];
+    let mut bits = 0x2545_F491_u32;
+    for (n, &scale) in scales.iter().enumerate() {
+        let zero_point = [-128, -1, 0, 5, 127][n % 5];
+        let affine = Affine { scale, zero_point };
+        let mut values = vec![
+            0.0,
+            -0.0,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+            f32::MAX,
+            -f32::MAX,
+            1e-45,
+        ];
+        values.extend((0..=16).map(|pixel| pixel as f32));
+        for k in -300..300 {
+            let tie = (k as f32 + 0.5) * scale;
+            values.extend((-2..=2).map(|d| f32::from_bits(tie.to_bits().wrapping_add_signed(d))));
+        }
+        values.extend((0..100_000).map(|_| {
+            bits ^= bits << 13;
+            bits ^= bits >> 17;
+            bits ^= bits << 5;
+            f32::from_bits(bits)
+        }));
+        let int8 = Int8Network::<(), 23> {
+            input: affine,
+            network: (),
+            output: affine,
+        };
+        for chunk in values.chunks(23 * 3) {
+            let x = SMatrix::<f32, 23, 3>::from_fn(|i, j| chunk.get(j * 23 + i).copied().unwrap_or(0.5));
+            let encoded = int8.quantise_inputs(&x);
+            for (q, &v) in encoded.iter().zip(x.iter()) {
+                assert_eq!(*q, encode(v, affine), "{v} / {scale}");
+                assert_eq!(*q, affine.quantise(v), "{v} / {scale}");
+            }
+        }
+    }
+}
+
+/// The batch encoding equals the formula on every `f32` bit pattern, for four scales (the
+/// digits benchmark's 16/255 with zero point −128, 1/3, 0.1, 1/127.5): 2³⁴ encodings, minutes in
+/// release, so run by hand: `cargo test --release --test quantised_reference -- --ignored`.
+#[test]
+#[ignore = "2^34 encodings; run in release"]
+fn batch_encoding_matches_the_formula_on_every_input() {
+    for (scale, zero_point) in [(16.0 / 255.0, -128), (1.0 / 3.0, 5), (0.1, -1), (0.007_843_138, 0)] {
+        let affine = Affine { scale, zero_point };
+        let int8 = Int8Network::<(), 64> {
+            input: affine,
+            network: (),
+            output: affine,
+        };
+        for start in (0..1u64 << 32).step_by(64 * 64) {
+            let x = SMatrix::<f32, 64, 64>::from_fn(|i, j| f32::from_bits((start + (j * 64 + i) as u64) as u32));
+            let encoded = int8.quantise_inputs(&x);
+            for (q, &v) in encoded.iter().zip(x.iter()) {
+                assert_eq!(*q, encode(v, affine), "{v} / {scale}");
+            }
+        }
+    }
 }
