@@ -24,12 +24,12 @@ const SCALED_DIFF_INTEGER_BITS: i32 = 5;
 const ACCUMULATION_INTEGER_BITS: i32 = 12;
 
 /// Softmax over the rows of each column (each sample) of an `int8` input, computing the
-/// integers TensorFlow Lite Micro's reference kernel computes for `beta = 1`
-/// (`reference_ops::Softmax` with gemmlowp's `exp_on_negative_values` and
+/// integers TensorFlow Lite Micro's reference kernel computes (`reference_ops::Softmax` with gemmlowp's `exp_on_negative_values` and
 /// `one_over_one_plus_x_for_x_in_0_1`), into [`SOFTMAX_OUTPUT`].
 ///
 /// The fields are what TFLite's prepare step (`CalculateSoftmaxParams`) computes from the
-/// input scale; [`Int8Softmax::new`] computes them. The output depends on differences from the
+/// input scale and `beta`; [`Int8Softmax::new`] (beta 1) and [`Int8Softmax::with_beta`]
+/// compute them. The output depends on differences from the
 /// column's maximum only, so the input's zero point plays no part.
 ///
 /// ```
@@ -48,7 +48,7 @@ const ACCUMULATION_INTEGER_BITS: i32 = 12;
 /// input panics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::Zeroable)]
 pub struct Int8Softmax {
-    /// The input scale times `2^26` (capped at `2^31 − 1`) as [`quantize_multiplier`]
+    /// `beta` times the input scale times `2^26` (capped at `2^31 − 1`) as [`quantize_multiplier`]
     /// encodes it: the mantissa (`PreprocessSoftmaxScaling`).
     ///
     /// [`quantize_multiplier`]: super::quantize_multiplier
