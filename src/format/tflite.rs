@@ -204,6 +204,15 @@ pub enum Error {
         /// Its builtin code (`BuiltinOperator`).
         code: i32,
     },
+    /// An operator this reader supports, where the network type has a layer read from another.
+    UnexpectedOperator {
+        /// Its index in the subgraph.
+        operator: usize,
+        /// Its builtin code (`BuiltinOperator`).
+        found: i32,
+        /// The builtin code the network type's layer is read from.
+        expected: i32,
+    },
     /// A fused activation other than `NONE`, `RELU`, `RELU6` and `RELU_N1_TO_1`.
     UnsupportedActivation {
         /// The operator.
@@ -352,6 +361,16 @@ impl fmt::Display for Error {
                 Some(name) => write!(f, "operator {operator} is {name}, which has no int8 layer here"),
                 None => write!(f, "operator {operator} has the unknown builtin code {code}"),
             },
+            Self::UnexpectedOperator {
+                operator,
+                found,
+                expected,
+            } => write!(
+                f,
+                "operator {operator} is {}, where the network type has a layer read from {}",
+                operator_name(*found).unwrap_or("unknown"),
+                operator_name(*expected).unwrap_or("unknown")
+            ),
             Self::UnsupportedActivation { operator, code } => {
                 let name = schema::ActivationFunctionType(*code)
                     .variant_name()
@@ -423,6 +442,8 @@ const BUILTIN_FULLY_CONNECTED: i32 = schema::BuiltinOperator::FULLY_CONNECTED.0;
 const BUILTIN_RELU: i32 = schema::BuiltinOperator::RELU.0;
 const BUILTIN_RELU6: i32 = schema::BuiltinOperator::RELU6.0;
 const BUILTIN_SOFTMAX: i32 = schema::BuiltinOperator::SOFTMAX.0;
+/// The operators some layer is read from (the ends' `QUANTIZE` and `DEQUANTIZE` aside).
+const SUPPORTED: [i32; 4] = [BUILTIN_FULLY_CONNECTED, BUILTIN_RELU, BUILTIN_RELU6, BUILTIN_SOFTMAX];
 
 /// A tensor's quantisation: its scales, zero points (absent: 0) and the dimension they run along.
 struct Parameters<'a> {
@@ -516,9 +537,17 @@ impl<'a> Graph<'a> {
         let index = self.next;
         let found = self.peek()?.ok_or(Error::MissingOperator { operator: index })?;
         if found != code {
-            return Err(Error::UnsupportedOperator {
-                operator: index,
-                code: found,
+            return Err(if SUPPORTED.contains(&found) {
+                Error::UnexpectedOperator {
+                    operator: index,
+                    found,
+                    expected: code,
+                }
+            } else {
+                Error::UnsupportedOperator {
+                    operator: index,
+                    code: found,
+                }
             });
         }
         let operator = self.operators.get(index);
@@ -1285,6 +1314,12 @@ mod tests {
             read_net(&spec).unwrap_err().to_string(),
             "operator 2 has the unknown builtin code 250"
         );
+        // A supported operator where the network type expects another is named as a mismatch.
+        spec.operators[2].code = Op::SOFTMAX;
+        assert_eq!(
+            read_net(&spec).unwrap_err().to_string(),
+            "operator 2 is SOFTMAX, where the network type has a layer read from RELU"
+        );
     }
 
     #[test]
@@ -1530,7 +1565,7 @@ mod tests {
         let relu = read::<(Int8Dense<3, 4>, Int8Relu, Int8Dense<4, 2>, Int8Softmax), 3>(&classifier().bytes());
         assert_eq!(
             relu.unwrap_err().to_string(),
-            "operator 2 is RELU6, which has no int8 layer here"
+            "operator 2 is RELU6, where the network type has a layer read from RELU"
         );
     }
 
