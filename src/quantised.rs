@@ -40,6 +40,8 @@
 //! | fully connected | `reference_integer_ops::FullyConnectedPerChannel` | [`Int8Dense`] |
 //! | fused ReLU | `CalculateActivationRangeQuantized` | [`Int8DenseParameters::output_min`] |
 //! | tanh, logistic | `LUTPopulate` + `lut[128 + q]` | [`Int8Lookup`] |
+//! | softmax | `reference_ops::Softmax`, `CalculateSoftmaxParams` (gemmlowp's fixed-point `exp` and reciprocal) | [`Int8Softmax`] |
+//! | standalone RELU6 | `Relu6Prepare`, `Relu6Quantized` | [`Int8Clamp`] |
 //!
 //! Rounding, in the code TFLite runs: `SaturatingRoundingDoublingHighMul` adds a nudge of
 //! `2^30` (or `1 − 2^30` for a negative product) and divides with C's truncation, so a tie
@@ -49,9 +51,11 @@
 //! # The output
 //!
 //! The last layer's integers decode with [`Int8Network::output`]; for classification the
-//! class is their argmax ([`Int8Network::classify`]), which decoding cannot change. An `int8`
-//! softmax (TFLite's fixed-point exponential) is not offered: a classifier does not need it,
-//! and [`Int8Network::predict`] gives the real logits for an `f32` softmax.
+//! class is their argmax ([`Int8Network::classify`]), which decoding cannot change. A network
+//! that ends in [`Softmax`](crate::Softmax) quantises it to [`Int8Softmax`], TFLite's `int8`
+//! softmax, whose output is probabilities in steps of 1/256 ([`SOFTMAX_OUTPUT`]); a classifier
+//! does not need it, and an `f32` softmax of the logits [`Int8Network::predict`] decodes is
+//! finer.
 //!
 //! # Costs
 //!
@@ -63,6 +67,7 @@
 
 mod affine;
 mod arithmetic;
+mod clamp;
 mod context;
 #[cfg(feature = "alloc")]
 mod convert;
@@ -76,6 +81,7 @@ mod network;
 #[cfg(feature = "alloc")]
 mod ranges;
 mod relu;
+mod softmax;
 mod tensors;
 #[cfg(feature = "alloc")]
 mod weight_ranges;
@@ -85,6 +91,7 @@ pub use arithmetic::{
     multiply_by_quantized_multiplier, quantize_multiplier, rounding_divide_by_power_of_two,
     saturating_rounding_doubling_high_mul,
 };
+pub use clamp::Int8Clamp;
 pub use context::Int8Context;
 #[cfg(feature = "alloc")]
 pub use convert::{Converted, Quantise, QuantiseContext};
@@ -102,6 +109,7 @@ pub use network::Int8Network;
 #[cfg(feature = "alloc")]
 pub use ranges::Ranges;
 pub use relu::Int8Relu;
+pub use softmax::{Int8Softmax, SOFTMAX_OUTPUT};
 pub use tensors::{Int8Element, Int8Tensors, Int8Values, Int8ValuesMut};
 #[cfg(feature = "alloc")]
 pub use weight_ranges::WeightRanges;

@@ -11,9 +11,21 @@ mod generated_file;
 
 use nalgebra::SMatrix;
 use static_nn::AsConst;
-use static_nn::quantised::{Affine, Int8Dense, Int8DenseParameters, Int8Layer, Int8Lookup, Int8Network, Int8Relu};
+use static_nn::quantised::{
+    Affine, Int8Clamp, Int8Dense, Int8DenseParameters, Int8Layer, Int8Lookup, Int8Network, Int8Relu, Int8Softmax,
+};
 
-type Quantised = Int8Network<(Int8Dense<5, 18>, Int8Relu, Int8Lookup, Int8Dense<18, 3>), 5>;
+type Quantised = Int8Network<
+    (
+        Int8Dense<5, 18>,
+        Int8Relu,
+        Int8Lookup,
+        Int8Dense<18, 3>,
+        Int8Clamp,
+        Int8Softmax,
+    ),
+    5,
+>;
 
 mod generated {
     use super::Quantised;
@@ -62,11 +74,10 @@ fn network() -> Quantised {
                 zero_point: -20,
             }),
             dense(&mut next),
+            Int8Clamp { min: -20, max: 90 },
+            Int8Softmax::new(0.1).unwrap(),
         ),
-        output: Affine {
-            scale: 0.1,
-            zero_point: 3,
-        },
+        output: static_nn::quantised::SOFTMAX_OUTPUT,
     }
 }
 

@@ -6,8 +6,10 @@ use nalgebra::SMatrix;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use static_nn::format::{self, Error};
-use static_nn::quantised::{Int8Dense, Int8Lookup, Int8Network, Int8Relu, Ranges};
-use static_nn::{Dense, Init, Parameters, Relu, Rng, Tanh};
+use static_nn::quantised::{
+    Int8Clamp, Int8Dense, Int8Lookup, Int8Network, Int8Relu, Int8Softmax, Ranges, SOFTMAX_OUTPUT,
+};
+use static_nn::{Dense, Init, Parameters, Relu, Rng, Softmax, Tanh};
 
 mod forged_checksum;
 use forged_checksum::forge_checksum;
@@ -54,6 +56,54 @@ fn a_round_trip_is_bit_identical() {
         format::save_int8(&saved, &mut buffer[..10]),
         Err(Error::BufferTooSmall { .. })
     ));
+}
+
+/// A classifier ending in TFLite's softmax, with a clamp before it: both layers' parameters
+/// round-trip, and the softmax's output encoding is TFLite's.
+#[test]
+fn clamp_and_softmax_round_trip() {
+    type Classifier = (Dense<f32, 3, 6>, Relu, Dense<f32, 6, 4>, Softmax);
+    let net = Classifier::build(Init::PyTorch, &mut Rng::new(5));
+    let mut rng = Rng::new(6);
+    let calibration: Vec<[f32; 3]> = (0..64)
+        .map(|_| core::array::from_fn(|_| rng.uniform(-2.0, 2.0) as f32))
+        .collect();
+    let quantised = Int8Network::quantise(&net, &calibration, Ranges::MinMax).unwrap();
+    assert_eq!(quantised.output, SOFTMAX_OUTPUT);
+    let (first, relu, last, softmax) = quantised.network;
+    let saved = Int8Network {
+        input: quantised.input,
+        network: (
+            first.clone(),
+            relu,
+            last.clone(),
+            Int8Clamp { min: -100, max: 100 },
+            softmax,
+        ),
+        output: quantised.output,
+    };
+    let bytes = format::int8_to_vec(&saved).unwrap();
+    let mut loaded = Int8Network {
+        network: (
+            first,
+            relu,
+            last,
+            Int8Clamp { min: 0, max: 0 },
+            Int8Softmax {
+                input_multiplier: 0,
+                input_left_shift: 0,
+                diff_min: 0,
+            },
+        ),
+        ..saved
+    };
+    assert_ne!(loaded, saved);
+    format::load_int8(&mut loaded, &bytes).unwrap();
+    assert_eq!(loaded, saved);
+    // Probabilities: each sample's outputs decode to about 1 in total.
+    let sample = [0.5_f32, -1.0, 1.5];
+    let p: [f32; 4] = loaded.predict(&sample);
+    assert!((p.iter().sum::<f32>() - 1.0).abs() < 0.02, "{p:?}");
 }
 
 #[test]

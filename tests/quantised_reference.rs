@@ -6,8 +6,8 @@ use nalgebra::SMatrix;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use static_nn::quantised::{
-    Affine, Int8Dense, Int8DenseParameters, Int8Kernel, Int8Layer, Int8Lookup, Int8Network, Ranges,
-    multiply_by_quantized_multiplier, quantize_multiplier,
+    Affine, Int8Clamp, Int8Dense, Int8DenseParameters, Int8Kernel, Int8Layer, Int8Lookup, Int8Network, Int8Softmax,
+    Ranges, multiply_by_quantized_multiplier, quantize_multiplier,
 };
 use static_nn::{Activation, Dense, Init, Parameters, Predict, Relu, Rng, Sigmoid, Tanh};
 
@@ -216,17 +216,22 @@ fn large_accumulators_and_saturation() {
 /// The edges of the requantisation that random parameters almost never reach, on every kernel:
 /// the one overflow of `SaturatingRoundingDoublingHighMul` (`INT32_MIN · INT32_MIN`, saturated
 /// to `INT32_MAX`) with and without a right shift, a left shift that wraps, the largest right
-/// shift, and a zero point added to `INT32_MAX` (wrapping, as `int32` arithmetic does).
+/// shift, and a zero point added to `INT32_MAX` (wrapping, as `int32` arithmetic does); and
+/// the largest products of a layer without an `INT32_MIN` multiplier, which the VNNI kernel
+/// rounds without saturating.
 #[test]
 fn requantisation_edges_agree_on_every_kernel() {
     const O: usize = 18;
     let shift: [i8; O] = [0, -1, -2, -31, 0, 3, 31, -30, 0, -1, 1, 0, -5, 0, 2, -3, 0, -31];
     let x = SMatrix::<i8, 3, 3>::from_column_slice(&[0, 0, 0, 5, -7, 1, -128, 127, -1]);
-    for output_zero_point in [0, 100, -100] {
+    for (extreme, output_zero_point) in [i32::MIN, i32::MIN + 1]
+        .into_iter()
+        .flat_map(|m| [(m, 0), (m, 100), (m, -100)])
+    {
         let layer = Int8Dense::new(Int8DenseParameters::<3, O> {
             weight: core::array::from_fn(|o| if o % 3 == 0 { [0; 3] } else { [1, -1, 2] }),
             bias: core::array::from_fn(|o| if o % 2 == 0 { i32::MIN } else { i32::MAX }),
-            multiplier: core::array::from_fn(|o| if o < 9 { i32::MIN } else { i32::MAX }),
+            multiplier: core::array::from_fn(|o| if o < 9 { extreme } else { i32::MAX }),
             shift,
             input_zero_point: 0,
             output_zero_point,
@@ -238,9 +243,11 @@ fn requantisation_edges_agree_on_every_kernel() {
             assert_eq!(layer.forward_with(kernel, &x), expected, "{kernel:?}");
         }
         // Output 0 (no weights, no shift): INT32_MIN · INT32_MIN saturates to INT32_MAX, which
-        // a positive zero point wraps negative.
+        // a positive zero point wraps negative; (INT32_MIN + 1) · INT32_MIN rounds to
+        // INT32_MAX, the largest product without saturation.
         let saturated = if output_zero_point > 0 { -128 } else { 127 };
         assert_eq!(expected[(0, 0)], saturated, "zero point {output_zero_point}");
+        assert_eq!(multiply_by_quantized_multiplier(i32::MIN, extreme, 0), i32::MAX);
         assert!(expected.iter().any(|&v| v != 127 && v != -128), "{expected}");
     }
 }
@@ -357,8 +364,9 @@ fn activations_convert_to_tables() {
 }
 
 /// Parameters no conversion makes but a hand-written or loaded layer may hold (any multiplier,
-/// `INT32_MIN` included; shifts beyond ±31; crossed clamps): every kernel still gives the
-/// portable code's integers, and the layer gives its parameters back.
+/// `INT32_MIN` included or, in half the layers, replaced by `INT32_MIN + 1`; shifts beyond ±31;
+/// crossed clamps): every kernel still gives the portable code's integers, and the layer gives
+/// its parameters back.
 #[test]
 fn kernels_agree_on_any_parameters() {
     let any_layer = (
@@ -366,13 +374,24 @@ fn kernels_agree_on_any_parameters() {
         proptest::collection::vec(any::<i32>(), 20),
         proptest::collection::vec((prop_oneof![Just(i32::MIN), any::<i32>()], any::<i8>()), 20),
         any::<(i8, i8, i8, i8)>(),
+        any::<bool>(),
     )
         .prop_map(
-            |(weights, bias, multipliers, (input_zero_point, output_zero_point, output_min, output_max))| {
+            |(
+                weights,
+                bias,
+                multipliers,
+                (input_zero_point, output_zero_point, output_min, output_max),
+                saturating,
+            )| {
+                let multiplier = |o: usize| match multipliers[o].0 {
+                    i32::MIN if !saturating => i32::MIN + 1,
+                    m => m,
+                };
                 Int8DenseParameters::<40, 20> {
                     weight: core::array::from_fn(|o| core::array::from_fn(|i| weights[o * 40 + i])),
                     bias: core::array::from_fn(|o| bias[o]),
-                    multiplier: core::array::from_fn(|o| multipliers[o].0),
+                    multiplier: core::array::from_fn(multiplier),
                     shift: core::array::from_fn(|o| multipliers[o].1),
                     input_zero_point,
                     output_zero_point,
@@ -398,8 +417,7 @@ fn kernels_agree_on_any_parameters() {
         .unwrap();
 }
 
-/// The output of a quantised classifier is its dequantised logits; no `int8` softmax is
-/// offered (see the `quantised` module docs). Softmax and decoding are both increasing, so the
+/// The output of a quantised classifier is its dequantised logits. Softmax and decoding are both increasing, so the
 /// class read off the integers is the argmax of the softmax of the decoded logits, ties going
 /// to the first class, on every sample.
 #[test]
@@ -424,4 +442,361 @@ fn classify_is_the_argmax_of_the_softmax_of_the_decoded_logits() {
     }
     // Quantised logits tie now and then: the rule for ties is exercised.
     assert!(ties > 0);
+}
+
+/// Fixed-point numbers as gemmlowp defines them: an `int32` raw value `r` with `k` integer bits
+/// stands for `r / 2^(31 − k)`. The softmax reference below is written on these definitions in
+/// `i64`, from TFLite's `reference_ops::Softmax`, `CalculateSoftmaxParams` and gemmlowp's
+/// `fixedpoint.h`, sharing nothing with the crate.
+mod softmax_reference {
+    use super::{divide_by_power_of_two, high_mul};
+
+    /// Raw `int32` of an `i64` the way C++'s two's complement `int32` addition wraps.
+    fn wrap(x: i64) -> i64 {
+        i64::from(x as i32)
+    }
+
+    /// `SaturatingRoundingMultiplyByPOT<e>` for `e > 0`: `x · 2^e`, clamped to `int32`.
+    fn times_power_of_two(x: i64, e: u32) -> i64 {
+        (x * (1 << e)).clamp(i64::from(i32::MIN), i64::from(i32::MAX))
+    }
+
+    fn mul(a: i64, b: i64) -> i64 {
+        i64::from(high_mul(a as i32, b as i32))
+    }
+
+    fn divide(x: i64, e: u32) -> i64 {
+        i64::from(divide_by_power_of_two(x as i32, e))
+    }
+
+    /// `exp(a)` for `a ≤ 0` in Q5.26, to Q0.31.
+    fn exp_on_negative_values(a: i64) -> i64 {
+        if a == 0 {
+            return i64::from(i32::MAX);
+        }
+        let quarter = 1i64 << 24;
+        // `a mod 1/4` in [0, 1/4), then minus 1/4: in [−1/4, 0).
+        let remainder_in_quarter = a.rem_euclid(quarter) - quarter;
+        // Q5.26 to Q0.31: five more fractional bits.
+        let x = times_power_of_two(remainder_in_quarter, 5) + (1 << 28);
+        let x2 = mul(x, x);
+        let x3 = mul(x2, x);
+        let x4 = mul(x2, x2);
+        let taylor = divide(wrap(mul(wrap(divide(x4, 2) + x3), 715_827_883) + x2), 1);
+        let mut result = wrap(1_895_147_668 + mul(1_895_147_668, wrap(x + taylor)));
+        // What is left, a multiple of 1/4 in Q5.26, as a sum of powers of two.
+        let rest = remainder_in_quarter - a;
+        let factors = [
+            1_672_461_947,
+            1_302_514_674,
+            790_015_084,
+            290_630_308,
+            39_332_535,
+            720_401,
+            242,
+        ];
+        for (bit, factor) in (24..=30).zip(factors) {
+            if rest >> bit & 1 == 1 {
+                result = mul(result, factor);
+            }
+        }
+        result
+    }
+
+    /// `1 / (1 + a)` for `a` in `[0, 1)`, Q0.31 to Q0.31, by Newton–Raphson in Q2.29.
+    fn one_over_one_plus(a: i64) -> i64 {
+        let sum = a + i64::from(i32::MAX);
+        let half = (sum + if sum >= 0 { 1 } else { -1 }) / 2;
+        let mut x = wrap(1_515_870_810 + mul(half, -1_010_580_540));
+        for _ in 0..3 {
+            let error = wrap((1 << 29) - mul(half, x));
+            x = wrap(x + times_power_of_two(mul(x, error), 2));
+        }
+        times_power_of_two(x, 1)
+    }
+
+    /// `CalculateSoftmaxParams`: `PreprocessSoftmaxScaling` with 5 integer bits
+    /// (`QuantizeMultiplierGreaterThanOne` of `min(beta · scale · 2^26, 2^31 − 1)`) and the negated
+    /// `CalculateInputRadius` (`floor(31 · 2^26 / 2^shift)` in `double`).
+    pub fn parameters(scale: f32, beta: f32) -> Option<(i32, i32, i32)> {
+        let real = (f64::from(beta) * f64::from(scale) * 2f64.powi(26)).min(2f64.powi(31) - 1.0);
+        if !(scale.is_finite() && beta.is_finite() && real > 1.0) {
+            return None;
+        }
+        let mut shift = 0;
+        while real >= 2f64.powi(shift) {
+            shift += 1;
+        }
+        let mut mantissa = (real / 2f64.powi(shift) * 2f64.powi(31)).round() as i64;
+        if mantissa == 1 << 31 {
+            mantissa /= 2;
+            shift += 1;
+        }
+        let radius = (31.0 * 2f64.powi(26) / 2f64.powi(shift)).floor();
+        Some((mantissa as i32, shift, -(radius as i32)))
+    }
+
+    /// `reference_ops::Softmax<int8_t, int8_t>` on one row.
+    pub fn softmax(row: &[i8], (multiplier, shift, diff_min): (i32, i32, i32)) -> Vec<i8> {
+        let max = row.iter().map(|&q| i64::from(q)).max().unwrap();
+        let exponential = |q: i8| {
+            let diff = i64::from(q) - max;
+            (diff >= i64::from(diff_min)).then(|| {
+                let scaled = i64::from(high_mul(i32::try_from(diff << shift).unwrap(), multiplier));
+                exp_on_negative_values(scaled)
+            })
+        };
+        // Each exponential rescaled from Q0.31 to Q12.19.
+        let sum: i64 = row.iter().filter_map(|&q| exponential(q)).map(|e| divide(e, 12)).sum();
+        let sum = i64::from(i32::try_from(sum).expect("the sum stays within int32"));
+        let mut headroom = 0;
+        while sum << headroom < 1 << 31 {
+            headroom += 1;
+        }
+        let reciprocal = one_over_one_plus((sum << headroom) - (1 << 31));
+        let exponent = 12 - headroom + 31 - 8;
+        assert!((0..=31).contains(&exponent), "TFLite refuses this row");
+        row.iter()
+            .map(|&q| match exponential(q) {
+                Some(e) => (divide(mul(reciprocal, e), exponent as u32) - 128).clamp(-128, 127) as i8,
+                None => -128,
+            })
+            .collect()
+    }
+}
+
+/// `Int8Softmax` against the reference on random rows of random scales from `2^-23` to `2^8`
+/// (below `2^-26` TFLite refuses the scale; from 16 up only the maximum escapes −128), rows of
+/// one to 300 values, with saturated values (−128, 127) in most rows; beta 1 in most cases.
+fn check_softmax<const R: usize, const B: usize>(cases: u32) {
+    let row = proptest::collection::vec(
+        prop_oneof![3 => any::<i8>(), 1 => Just(-128i8), 1 => Just(127i8), 1 => 100i8..=127],
+        R * B,
+    );
+    runner(cases)
+        .run(
+            &(-23.0f32..8.0, prop_oneof![3 => Just(1.0f32), 1 => 0.25f32..4.0], row),
+            |(exponent, beta, values)| {
+                let scale = 2f32.powf(exponent);
+                let parameters = softmax_reference::parameters(scale, beta).unwrap();
+                let layer = Int8Softmax::with_beta(scale, beta).unwrap();
+                prop_assert_eq!(
+                    (
+                        layer.input_multiplier,
+                        i32::from(layer.input_left_shift),
+                        layer.diff_min
+                    ),
+                    parameters
+                );
+                let x = SMatrix::<i8, R, B>::from_column_slice(&values);
+                let y = layer.forward(&x);
+                for b in 0..B {
+                    let column: Vec<i8> = x.column(b).iter().copied().collect();
+                    let found: Vec<i8> = y.column(b).iter().copied().collect();
+                    prop_assert_eq!(
+                        &found,
+                        &softmax_reference::softmax(&column, parameters),
+                        "scale {}",
+                        scale
+                    );
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+}
+
+#[test]
+fn softmax_matches_the_reference() {
+    check_softmax::<1, 1>(200);
+    check_softmax::<3, 4>(1000);
+    check_softmax::<10, 2>(2000);
+    check_softmax::<64, 1>(500);
+    check_softmax::<300, 1>(100);
+}
+
+/// The reference above transcribes TFLite; this pins both to the mathematics: every output is
+/// within one step (1/256) of `round(256 · softmax(scale · x)) − 128`, computed in `f64`.
+#[test]
+fn softmax_is_within_one_step_of_the_real_softmax() {
+    runner(2000)
+        .run(
+            &(-8.0f32..3.0, proptest::collection::vec(any::<i8>(), 8)),
+            |(exponent, values)| {
+                let scale = 2f32.powf(exponent);
+                let x = SMatrix::<i8, 8, 1>::from_column_slice(&values);
+                let y = Int8Softmax::new(scale).unwrap().forward(&x);
+                let max = values.iter().copied().max().unwrap();
+                let exponentials: Vec<f64> = values
+                    .iter()
+                    .map(|&q| (f64::from(scale) * f64::from(i32::from(q) - i32::from(max))).exp())
+                    .collect();
+                let total: f64 = exponentials.iter().sum();
+                for (k, e) in exponentials.iter().enumerate() {
+                    let exact = ((256.0 * e / total).round() - 128.0).clamp(-128.0, 127.0);
+                    prop_assert!(
+                        (f64::from(y[k]) - exact).abs() <= 1.0,
+                        "scale {}, {:?}: {:?}",
+                        scale,
+                        values,
+                        y
+                    );
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+}
+
+#[test]
+fn softmax_parameters_at_the_extremes_of_the_scale() {
+    for scale in [
+        2f32.powi(-26),
+        2f32.powi(-26) * 1.000_001,
+        0.1,
+        0.5,
+        1.0,
+        15.999,
+        16.0,
+        31.999_998,
+        32.0,
+        1e30,
+        f32::MAX,
+    ] {
+        let expected = softmax_reference::parameters(scale, 1.0);
+        let found = Int8Softmax::new(scale).map(|l| (l.input_multiplier, i32::from(l.input_left_shift), l.diff_min));
+        assert_eq!(found, expected, "scale {scale}");
+        if let Some(parameters) = expected {
+            let rows: [[i8; 5]; 4] = [
+                [-128; 5],
+                [127, -128, -128, -128, -128],
+                [127, 126, 0, -127, -128],
+                [1, 2, 3, 4, 5],
+            ];
+            let layer = Int8Softmax::new(scale).unwrap();
+            for row in rows {
+                let y = layer.forward(&SMatrix::<i8, 5, 1>::from_column_slice(&row));
+                assert_eq!(
+                    y.as_slice(),
+                    softmax_reference::softmax(&row, parameters),
+                    "scale {scale}, {row:?}"
+                );
+            }
+        }
+    }
+    assert_eq!(Int8Softmax::new(2f32.powi(-27)), None);
+    assert_eq!(Int8Softmax::with_beta(0.5, 0.0), None);
+    assert_eq!(Int8Softmax::with_beta(0.5, -1.0), None);
+    assert_eq!(Int8Softmax::with_beta(0.5, f32::NAN), None);
+}
+
+/// TFLite Micro's `Relu6Prepare` and `Relu6Quantized`: `zero` is the zero point,
+/// `six = clamp(round(6.0f / scale) + zero_point)` in `f32`, and each output is the input
+/// clamped to `[zero, six]`.
+#[test]
+fn clamp_matches_relu6_on_random_encodings() {
+    let cases = (-12.0f32..6.0, any::<i8>(), any::<i8>());
+    runner(5000)
+        .run(&cases, |(exponent, zero_point, q)| {
+            let scale = 2f32.powf(exponent);
+            let six = ((6.0f32 / scale).round() as i64 + i64::from(zero_point)).clamp(-128, 127);
+            let expected = i64::from(q).max(i64::from(zero_point)).min(six) as i8;
+            let layer = Int8Clamp::relu6(Affine { scale, zero_point });
+            prop_assert_eq!(layer.forward(&SMatrix::<i8, 1, 1>::new(q))[0], expected);
+            Ok(())
+        })
+        .unwrap();
+}
+
+/// TFLite's `AffineQuantize` of one value: `round(x / scale)` (half away from zero) plus the
+/// zero point, saturated; a NaN is 0 steps, as `roundf` then a saturating `as` gives.
+fn encode(x: f32, affine: Affine) -> i8 {
+    let steps = (x / affine.scale).round().clamp(-1024.0, 1024.0) as i32;
+    (steps + i32::from(affine.zero_point)).clamp(-128, 127) as i8
+}
+
+/// The vector encoding of a batch (AVX-512 where the CPU has it) gives the integers of the
+/// scalar formula on every value, for scales small, large, subnormal, zero, negative, infinite
+/// and NaN: quotients on and beside every tie in the byte range, the digits' pixels (8 / (16 /
+/// 255) = 127.49999 in `f32`), specials, and bit patterns spread over all of `f32`, in batches
+/// whose length is not a multiple of the vector (a masked tail).
+#[test]
+fn batch_encoding_matches_the_formula_on_any_value() {
+    let scales = [
+        16.0 / 255.0,
+        5.1 / 255.0,
+        1.0,
+        0.1,
+        1.0 / 3.0,
+        0.007_843_138,
+        1e-30,
+        1e30,
+        1e-40,
+        0.0,
+        -0.5,
+        f32::INFINITY,
+        f32::NAN,
+    ];
+    let mut bits = 0x2545_F491_u32;
+    for (n, &scale) in scales.iter().enumerate() {
+        let zero_point = [-128, -1, 0, 5, 127][n % 5];
+        let affine = Affine { scale, zero_point };
+        let mut values = vec![
+            0.0,
+            -0.0,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+            f32::MAX,
+            -f32::MAX,
+            1e-45,
+        ];
+        values.extend((0..=16).map(|pixel| pixel as f32));
+        for k in -300..300 {
+            let tie = (k as f32 + 0.5) * scale;
+            values.extend((-2..=2).map(|d| f32::from_bits(tie.to_bits().wrapping_add_signed(d))));
+        }
+        values.extend((0..100_000).map(|_| {
+            bits ^= bits << 13;
+            bits ^= bits >> 17;
+            bits ^= bits << 5;
+            f32::from_bits(bits)
+        }));
+        let int8 = Int8Network::<(), 23> {
+            input: affine,
+            network: (),
+            output: affine,
+        };
+        for chunk in values.chunks(23 * 3) {
+            let x = SMatrix::<f32, 23, 3>::from_fn(|i, j| chunk.get(j * 23 + i).copied().unwrap_or(0.5));
+            let encoded = int8.quantise_inputs(&x);
+            for (q, &v) in encoded.iter().zip(x.iter()) {
+                assert_eq!(*q, encode(v, affine), "{v} / {scale}");
+                assert_eq!(*q, affine.quantise(v), "{v} / {scale}");
+            }
+        }
+    }
+}
+
+/// The batch encoding equals the formula on every `f32` bit pattern, for four scales (the
+/// digits benchmark's 16/255 with zero point −128, 1/3, 0.1, 1/127.5): 2³⁴ encodings, minutes in
+/// release, so run by hand: `cargo test --release --test quantised_reference -- --ignored`.
+#[test]
+#[ignore = "2^34 encodings; run in release"]
+fn batch_encoding_matches_the_formula_on_every_input() {
+    for (scale, zero_point) in [(16.0 / 255.0, -128), (1.0 / 3.0, 5), (0.1, -1), (0.007_843_138, 0)] {
+        let affine = Affine { scale, zero_point };
+        let int8 = Int8Network::<(), 64> {
+            input: affine,
+            network: (),
+            output: affine,
+        };
+        for start in (0..1u64 << 32).step_by(64 * 64) {
+            let x = SMatrix::<f32, 64, 64>::from_fn(|i, j| f32::from_bits((start + (j * 64 + i) as u64) as u32));
+            let encoded = int8.quantise_inputs(&x);
+            for (q, &v) in encoded.iter().zip(x.iter()) {
+                assert_eq!(*q, encode(v, affine), "{v} / {scale}");
+            }
+        }
+    }
 }

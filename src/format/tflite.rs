@@ -32,12 +32,14 @@
 //! | `QUANTIZE` first, from a `FLOAT32` input | the network's input encoding ([`Int8Network::input`]) | |
 //! | `FULLY_CONNECTED` | [`Int8Dense`] | `int8` input, weights and output, `int32` bias (or none); fused `NONE`, `RELU`, `RELU6` or `RELU_N1_TO_1`; weights per tensor or per output channel |
 //! | `RELU` | [`Int8Relu`] | the output encoded as the input |
+//! | `RELU6` | [`Int8Clamp`] ([`Int8Clamp::relu6`]) | the output encoded as the input |
+//! | `SOFTMAX` | [`Int8Softmax`] ([`Int8Softmax::with_beta`]) | `int8` input and output, the output encoded as TFLite fixes it ([`SOFTMAX_OUTPUT`]: scale 1/256, zero point −128); `beta · input_scale` above `2^-26` |
 //! | `DEQUANTIZE` last, to a `FLOAT32` output | the network's output encoding ([`Int8Network::output`]) | |
 //!
 //! The input and output tensors hold one sample (`I` values, e.g. shape `[1, I]`). A model
 //! with an `int8` input or output tensor takes its encoding from that tensor. Every
-//! other operator is refused by name (`SOFTMAX` too: this crate has no `int8` softmax, and
-//! [`Int8Network::classify`] needs none).
+//! other operator is refused by name. A `SOFTMAX` without options has beta 0, as TFLite's
+//! parser leaves it, and is refused.
 //!
 //! # The same integers as TensorFlow Lite
 //!
@@ -73,7 +75,10 @@ use flatbuffers::{ForwardsUOffset, InvalidFlatbuffer, Vector, VerifierOptions};
 use schema_generated::tflite as schema;
 
 use super::Shape;
-use crate::quantised::{Affine, Int8Dense, Int8DenseParameters, Int8Network, Int8Relu, quantize_multiplier};
+use crate::quantised::{
+    Affine, Int8Clamp, Int8Dense, Int8DenseParameters, Int8Network, Int8Relu, Int8Softmax, SOFTMAX_OUTPUT,
+    quantize_multiplier,
+};
 
 /// Reads an `int8` TensorFlow Lite model into a network of type `N` for `I` real inputs.
 ///
@@ -159,8 +164,10 @@ pub enum Quantisation {
     },
     /// Per-channel weights quantised along dimension `0` is the only one read.
     Dimension(i32),
-    /// A `RELU` whose output encoding differs from its input's.
+    /// A `RELU` or `RELU6` whose output encoding differs from its input's.
     Rescaled,
+    /// A `SOFTMAX` output encoded otherwise than TFLite fixes it (scale 1/256, zero point −128).
+    SoftmaxOutput,
 }
 
 /// Why a TensorFlow Lite model could not be read.
@@ -196,6 +203,15 @@ pub enum Error {
         operator: usize,
         /// Its builtin code (`BuiltinOperator`).
         code: i32,
+    },
+    /// An operator this reader supports, where the network type has a layer read from another.
+    UnexpectedOperator {
+        /// Its index in the subgraph.
+        operator: usize,
+        /// Its builtin code (`BuiltinOperator`).
+        found: i32,
+        /// The builtin code the network type's layer is read from.
+        expected: i32,
     },
     /// A fused activation other than `NONE`, `RELU`, `RELU6` and `RELU_N1_TO_1`.
     UnsupportedActivation {
@@ -276,6 +292,16 @@ pub enum Error {
         /// The tensor.
         tensor: Tensor,
     },
+    /// A `SOFTMAX` whose `beta` and input scale TFLite's prepare step refuses: their product is
+    /// not above `2^-26`, or one is not finite (a `SOFTMAX` without options has beta 0).
+    SoftmaxScaling {
+        /// The operator.
+        operator: usize,
+        /// Its `beta`.
+        beta: f32,
+        /// The scale of its input.
+        input_scale: f32,
+    },
 }
 
 fn operator_name(code: i32) -> Option<&'static str> {
@@ -313,6 +339,7 @@ impl fmt::Display for Quantisation {
             }
             Self::Dimension(d) => write!(f, "per-channel quantisation along dimension {d}, not 0"),
             Self::Rescaled => f.write_str("an output encoding other than its input's"),
+            Self::SoftmaxOutput => f.write_str("an encoding other than softmax's scale 1/256 and zero point -128"),
         }
     }
 }
@@ -334,6 +361,16 @@ impl fmt::Display for Error {
                 Some(name) => write!(f, "operator {operator} is {name}, which has no int8 layer here"),
                 None => write!(f, "operator {operator} has the unknown builtin code {code}"),
             },
+            Self::UnexpectedOperator {
+                operator,
+                found,
+                expected,
+            } => write!(
+                f,
+                "operator {operator} is {}, where the network type has a layer read from {}",
+                operator_name(*found).unwrap_or("unknown"),
+                operator_name(*expected).unwrap_or("unknown")
+            ),
             Self::UnsupportedActivation { operator, code } => {
                 let name = schema::ActivationFunctionType(*code)
                     .variant_name()
@@ -385,6 +422,14 @@ impl fmt::Display for Error {
                 available,
             } => write!(f, "{tensor} needs {needed} bytes of data, its buffer has {available}"),
             Self::Layout { tensor } => write!(f, "{tensor} is sparse or stored outside the file"),
+            Self::SoftmaxScaling {
+                operator,
+                beta,
+                input_scale,
+            } => write!(
+                f,
+                "operator {operator} is a SOFTMAX with beta {beta} on an input of scale {input_scale}; TFLite needs beta · scale above 2^-26"
+            ),
         }
     }
 }
@@ -395,6 +440,10 @@ const BUILTIN_QUANTIZE: i32 = schema::BuiltinOperator::QUANTIZE.0;
 const BUILTIN_DEQUANTIZE: i32 = schema::BuiltinOperator::DEQUANTIZE.0;
 const BUILTIN_FULLY_CONNECTED: i32 = schema::BuiltinOperator::FULLY_CONNECTED.0;
 const BUILTIN_RELU: i32 = schema::BuiltinOperator::RELU.0;
+const BUILTIN_RELU6: i32 = schema::BuiltinOperator::RELU6.0;
+const BUILTIN_SOFTMAX: i32 = schema::BuiltinOperator::SOFTMAX.0;
+/// The operators some layer is read from (the ends' `QUANTIZE` and `DEQUANTIZE` aside).
+const SUPPORTED: [i32; 4] = [BUILTIN_FULLY_CONNECTED, BUILTIN_RELU, BUILTIN_RELU6, BUILTIN_SOFTMAX];
 
 /// A tensor's quantisation: its scales, zero points (absent: 0) and the dimension they run along.
 struct Parameters<'a> {
@@ -408,7 +457,7 @@ struct Operator<'a> {
     index: usize,
     inputs: Vector<'a, i32>,
     outputs: Vector<'a, i32>,
-    options: Option<schema::FullyConnectedOptions<'a>>,
+    operator: schema::Operator<'a>,
 }
 
 impl<'a> Graph<'a> {
@@ -488,9 +537,17 @@ impl<'a> Graph<'a> {
         let index = self.next;
         let found = self.peek()?.ok_or(Error::MissingOperator { operator: index })?;
         if found != code {
-            return Err(Error::UnsupportedOperator {
-                operator: index,
-                code: found,
+            return Err(if SUPPORTED.contains(&found) {
+                Error::UnexpectedOperator {
+                    operator: index,
+                    found,
+                    expected: code,
+                }
+            } else {
+                Error::UnsupportedOperator {
+                    operator: index,
+                    code: found,
+                }
             });
         }
         let operator = self.operators.get(index);
@@ -513,7 +570,7 @@ impl<'a> Graph<'a> {
             index,
             inputs: ins,
             outputs: outs,
-            options: operator.builtin_options_as_fully_connected_options(),
+            operator,
         })
     }
 
@@ -736,7 +793,7 @@ impl<const I: usize, const O: usize> TfliteLayers for Int8Dense<I, O> {
             I,
         )?;
 
-        let options = operator.options;
+        let options = operator.operator.builtin_options_as_fully_connected_options();
         let activation = options.map_or(schema::ActivationFunctionType::NONE, |o| o.fused_activation_function());
         if options.is_some_and(|o| o.weights_format() != schema::FullyConnectedOptionsWeightsFormat::DEFAULT) {
             return Err(Error::ShuffledWeights { operator: at });
@@ -856,13 +913,62 @@ impl<const I: usize, const O: usize> TfliteLayers for Int8Dense<I, O> {
     }
 }
 
+impl Graph<'_> {
+    /// Reads an elementwise operator with builtin `code` whose output is encoded as its input
+    /// (what TFLite's converter writes for `RELU` and `RELU6`), and returns that encoding.
+    fn same_encoding(&mut self, code: i32) -> Result<Affine, Error> {
+        let input_index = self.current;
+        let elements = self.elements(input_index);
+        let operator = self.operator(code, 1..=1)?;
+        let input = self.activation(
+            Tensor {
+                index: input_index,
+                role: Role::Input(operator.index),
+            },
+            elements,
+        )?;
+        let output_index = self.tensor_index(operator.outputs.get(0))?;
+        let output_tensor = Tensor {
+            index: output_index,
+            role: Role::Output(operator.index),
+        };
+        if self.activation(output_tensor, elements)? != input {
+            return Err(Error::Quantisation {
+                tensor: output_tensor,
+                problem: Quantisation::Rescaled,
+            });
+        }
+        self.current = output_index;
+        Ok(input)
+    }
+}
+
 /// A standalone `RELU` whose output is encoded as its input (what TFLite's converter writes),
 /// so that TFLite's requantisation by 1 changes nothing and ReLU is `max(q, zero_point)`.
 impl TfliteLayers for Int8Relu {
     fn read(graph: &mut Graph<'_>) -> Result<Self, Error> {
+        let encoding = graph.same_encoding(BUILTIN_RELU)?;
+        Ok(Int8Relu {
+            zero_point: encoding.zero_point,
+        })
+    }
+}
+
+/// A standalone `RELU6` whose output is encoded as its input: TensorFlow Lite Micro's
+/// `Relu6Quantized`, which clamps to the input's zero point and 6 in the input's encoding.
+impl TfliteLayers for Int8Clamp {
+    fn read(graph: &mut Graph<'_>) -> Result<Self, Error> {
+        Ok(Int8Clamp::relu6(graph.same_encoding(BUILTIN_RELU6)?))
+    }
+}
+
+/// A `SOFTMAX` from an `int8` input to TFLite's fixed `int8` output encoding, with the
+/// parameters TFLite Micro's `CalculateSoftmaxParams` computes from `beta` and the input scale.
+impl TfliteLayers for Int8Softmax {
+    fn read(graph: &mut Graph<'_>) -> Result<Self, Error> {
         let input_index = graph.current;
         let elements = graph.elements(input_index);
-        let operator = graph.operator(BUILTIN_RELU, 1..=1)?;
+        let operator = graph.operator(BUILTIN_SOFTMAX, 1..=1)?;
         let input = graph.activation(
             Tensor {
                 index: input_index,
@@ -875,16 +981,25 @@ impl TfliteLayers for Int8Relu {
             index: output_index,
             role: Role::Output(operator.index),
         };
-        if graph.activation(output_tensor, elements)? != input {
+        // TFLite Micro checks `scale == 1.f / 256` exactly.
+        let output = graph.activation(output_tensor, elements)?;
+        if output.scale != SOFTMAX_OUTPUT.scale || output.zero_point != SOFTMAX_OUTPUT.zero_point {
             return Err(Error::Quantisation {
                 tensor: output_tensor,
-                problem: Quantisation::Rescaled,
+                problem: Quantisation::SoftmaxOutput,
             });
         }
+        let beta = operator
+            .operator
+            .builtin_options_as_softmax_options()
+            .map_or(0.0, |o| o.beta());
+        let layer = Int8Softmax::with_beta(input.scale, beta).ok_or(Error::SoftmaxScaling {
+            operator: operator.index,
+            beta,
+            input_scale: input.scale,
+        })?;
         graph.current = output_index;
-        Ok(Int8Relu {
-            zero_point: input.zero_point,
-        })
+        Ok(layer)
     }
 }
 
@@ -917,6 +1032,7 @@ mod tests {
 
     use super::schema::{ActivationFunctionType as Activation, BuiltinOperator as Op, TensorType};
     use super::*;
+    use crate::quantised::Int8Layer;
 
     #[derive(Clone)]
     struct TensorSpec {
@@ -934,6 +1050,7 @@ mod tests {
         inputs: Vec<i32>,
         outputs: Vec<i32>,
         activation: Option<Activation>,
+        beta: Option<f32>,
     }
 
     /// A one-subgraph model, written with the generated builders.
@@ -982,6 +1099,7 @@ mod tests {
             inputs: inputs.to_vec(),
             outputs: vec![output],
             activation,
+            beta: None,
         }
     }
 
@@ -1082,23 +1200,25 @@ mod tests {
                 codes.push(schema::OperatorCode::create(&mut fbb, &args));
                 let inputs = fbb.create_vector(&o.inputs);
                 let outputs = fbb.create_vector(&o.outputs);
-                let options = o.activation.map(|a| {
+                let fully_connected = o.activation.map(|a| {
                     let args = schema::FullyConnectedOptionsArgs {
                         fused_activation_function: a,
                         ..Default::default()
                     };
-                    schema::FullyConnectedOptions::create(&mut fbb, &args).as_union_value()
+                    let options = schema::FullyConnectedOptions::create(&mut fbb, &args).as_union_value();
+                    (schema::BuiltinOptions::FullyConnectedOptions, options)
                 });
+                let softmax = o.beta.map(|beta| {
+                    let options = schema::SoftmaxOptions::create(&mut fbb, &schema::SoftmaxOptionsArgs { beta });
+                    (schema::BuiltinOptions::SoftmaxOptions, options.as_union_value())
+                });
+                let options = fully_connected.or(softmax);
                 let args = schema::OperatorArgs {
                     opcode_index: index as u32,
                     inputs: Some(inputs),
                     outputs: Some(outputs),
-                    builtin_options_type: if options.is_some() {
-                        schema::BuiltinOptions::FullyConnectedOptions
-                    } else {
-                        schema::BuiltinOptions::NONE
-                    },
-                    builtin_options: options,
+                    builtin_options_type: options.map_or(schema::BuiltinOptions::NONE, |(kind, _)| kind),
+                    builtin_options: options.map(|(_, value)| value),
                 };
                 operators.push(schema::Operator::create(&mut fbb, &args));
             }
@@ -1182,14 +1302,23 @@ mod tests {
     #[test]
     fn other_operators_are_refused_by_name() {
         let mut spec = base();
-        spec.operators[2].code = Op::SOFTMAX;
+        spec.operators[2].code = Op::LOGISTIC;
         let error = read_net(&spec).unwrap_err();
-        assert_eq!(error, Error::UnsupportedOperator { operator: 2, code: 25 });
-        assert_eq!(error.to_string(), "operator 2 is SOFTMAX, which has no int8 layer here");
+        assert_eq!(error, Error::UnsupportedOperator { operator: 2, code: 14 });
+        assert_eq!(
+            error.to_string(),
+            "operator 2 is LOGISTIC, which has no int8 layer here"
+        );
         spec.operators[2].code = Op(250);
         assert_eq!(
             read_net(&spec).unwrap_err().to_string(),
             "operator 2 has the unknown builtin code 250"
+        );
+        // A supported operator where the network type expects another is named as a mismatch.
+        spec.operators[2].code = Op::SOFTMAX;
+        assert_eq!(
+            read_net(&spec).unwrap_err().to_string(),
+            "operator 2 is SOFTMAX, where the network type has a layer read from RELU"
         );
     }
 
@@ -1326,5 +1455,142 @@ mod tests {
             }
         );
         assert_eq!(read::<Net, 3>(b"not a model at all").unwrap_err(), Error::NotTflite);
+    }
+
+    /// [`base`] with the `RELU` replaced by a `RELU6` and a `SOFTMAX` (beta 1) before the
+    /// `DEQUANTIZE`: `… → RELU6 → FULLY_CONNECTED → SOFTMAX → DEQUANTIZE → f32[1, 2]`.
+    fn classifier() -> ModelSpec {
+        let mut spec = base();
+        spec.operators[2].code = Op::RELU6;
+        spec.tensors.insert(8, activation(&[1, 2], 1.0 / 256.0, -128));
+        spec.operators.insert(
+            4,
+            OperatorSpec {
+                beta: Some(1.0),
+                ..operator(Op::SOFTMAX, &[7], 8, None)
+            },
+        );
+        spec.operators[5].inputs[0] = 8;
+        spec.operators[5].outputs[0] = 9;
+        spec.output = 9;
+        spec
+    }
+
+    type Classifier = (Int8Dense<3, 4>, Int8Clamp, Int8Dense<4, 2>, Int8Softmax);
+
+    fn read_classifier(spec: &ModelSpec) -> Result<Int8Network<Classifier, 3>, Error> {
+        read(&spec.bytes())
+    }
+
+    #[test]
+    fn softmax_and_relu6_read_with_tflites_parameters() {
+        let net = read_classifier(&classifier()).unwrap();
+        // RELU6 on scale 0.1, zero point -10: from -10 to -10 + 60.
+        assert_eq!(net.network.1, Int8Clamp { min: -10, max: 50 });
+        assert_eq!(net.network.3, Int8Softmax::new(0.25).unwrap());
+        assert_eq!(net.output, SOFTMAX_OUTPUT);
+        let p: [f32; 2] = net.predict(&[0.3, -0.2, 0.9]);
+        assert!((p[0] + p[1] - 1.0).abs() < 0.01, "{p:?}");
+
+        let mut spec = classifier();
+        spec.operators[4].beta = Some(2.0);
+        assert_eq!(
+            read_classifier(&spec).unwrap().network.3,
+            Int8Softmax::with_beta(0.25, 2.0).unwrap()
+        );
+    }
+
+    #[test]
+    fn softmax_beyond_tflites_domain_is_refused() {
+        let mut spec = classifier();
+        spec.operators[4].beta = None;
+        let error = read_classifier(&spec).unwrap_err();
+        assert_eq!(
+            error,
+            Error::SoftmaxScaling {
+                operator: 4,
+                beta: 0.0,
+                input_scale: 0.25
+            }
+        );
+        assert_eq!(
+            error.to_string(),
+            "operator 4 is a SOFTMAX with beta 0 on an input of scale 0.25; TFLite needs beta · scale above 2^-26"
+        );
+        let output = Tensor {
+            index: 8,
+            role: Role::Output(4),
+        };
+        let cases: [Edit; 3] = [
+            |s| s.tensors[8].scales[0] = 1.0 / 255.0,
+            |s| s.tensors[8].zero_points[0] = 0,
+            |s| s.tensors[8].kind = TensorType::INT16,
+        ];
+        for (k, edit) in cases.into_iter().enumerate() {
+            let mut spec = classifier();
+            edit(&mut spec);
+            let error = read_classifier(&spec).unwrap_err();
+            if k < 2 {
+                assert_eq!(
+                    error,
+                    Error::Quantisation {
+                        tensor: output,
+                        problem: Quantisation::SoftmaxOutput
+                    }
+                );
+            } else {
+                assert_eq!(
+                    error,
+                    Error::ElementType {
+                        tensor: output,
+                        expected: "INT8",
+                        found: 7
+                    }
+                );
+            }
+        }
+        let mut spec = classifier();
+        spec.tensors[5].zero_points[0] = -9;
+        assert_eq!(
+            read_classifier(&spec).unwrap_err(),
+            Error::Quantisation {
+                tensor: Tensor {
+                    index: 5,
+                    role: Role::Output(2)
+                },
+                problem: Quantisation::Rescaled
+            }
+        );
+        // A network type with RELU where the model has RELU6 names the operator.
+        let relu = read::<(Int8Dense<3, 4>, Int8Relu, Int8Dense<4, 2>, Int8Softmax), 3>(&classifier().bytes());
+        assert_eq!(
+            relu.unwrap_err().to_string(),
+            "operator 2 is RELU6, where the network type has a layer read from RELU"
+        );
+    }
+
+    /// The classifier's bytes with random bytes overwritten: the reader never panics, and an
+    /// accepted network (softmax and clamp parameters included) runs on extreme inputs.
+    #[test]
+    fn edited_classifiers_never_panic() {
+        let bytes = classifier().bytes();
+        let mut rng = crate::Rng::new(16);
+        let mut accepted = 0;
+        for _ in 0..3000 {
+            let mut edited = bytes.clone();
+            for _ in 0..1 + rng.below(4) {
+                let at = rng.below(edited.len() as u64) as usize;
+                edited[at] = rng.below(256) as u8;
+            }
+            if let Ok(net) = read::<Classifier, 3>(&edited) {
+                accepted += 1;
+                for x in [[-128_i8, 0, 127], [127, 127, 127], [-128, -128, -128]] {
+                    let y = net.network.forward(&nalgebra::Vector3::from(x));
+                    assert!(net.output.dequantise(y[0]).is_finite());
+                }
+            }
+        }
+        // Edits of unread bytes (padding, names) leave the model readable: both sides are hit.
+        assert!(accepted > 0 && accepted < 3000, "{accepted}");
     }
 }

@@ -205,8 +205,15 @@ fn decayed<T: Real>(beta: T, t: T) -> T {
     if (beta - T::one()) * t < T::of(-69.0) {
         T::zero()
     } else {
-        beta.powf(t)
+        power(beta, t)
     }
+}
+
+/// `βᵗ`, out of line. Inlined, `powf` is a pure intrinsic to the compiler, which then computes
+/// it for both betas before [`decayed`]'s test, on every step, and the test saves nothing.
+#[inline(never)]
+fn power<T: Real>(beta: T, t: T) -> T {
+    beta.powf(t)
 }
 
 /// Hands `walk` the element function of one Adam variant; the state buffers written are the

@@ -23,10 +23,24 @@ use super::Int8Kernel;
 /// let y = context.run(|context| relu.forward_in(context, &Vector2::new(-3_i8, 4)));
 /// assert_eq!(y, Vector2::new(0, 4));
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub struct Int8Context {
     kernel: Int8Kernel,
+    /// Whether this value was made inside a function compiled for the kernel's instruction set
+    /// ([`detected`](Self::detected)), where the x86 kernels inline into the pass instead of
+    /// being called as functions compiled for it.
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    compiled: bool,
 }
+
+/// Contexts are equal when their kernels are: where one was made does not change the integers.
+impl PartialEq for Int8Context {
+    fn eq(&self, other: &Self) -> bool {
+        self.kernel == other.kernel
+    }
+}
+
+impl Eq for Int8Context {}
 
 impl Int8Context {
     /// The fastest kernel this CPU has.
@@ -34,6 +48,8 @@ impl Int8Context {
     pub fn best() -> Self {
         Self {
             kernel: Int8Kernel::best(),
+            #[cfg(all(feature = "std", target_arch = "x86_64"))]
+            compiled: false,
         }
     }
 
@@ -46,6 +62,8 @@ impl Int8Context {
             } else {
                 Int8Kernel::Portable
             },
+            #[cfg(all(feature = "std", target_arch = "x86_64"))]
+            compiled: false,
         }
     }
 
@@ -55,7 +73,15 @@ impl Int8Context {
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     #[inline(always)]
     pub(crate) const fn detected(kernel: Int8Kernel) -> Self {
-        Self { kernel }
+        Self { kernel, compiled: true }
+    }
+
+    /// Whether the context was made by [`detected`](Self::detected), inside a function compiled
+    /// for its kernel.
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[inline(always)]
+    pub(crate) const fn compiled(self) -> bool {
+        self.compiled
     }
 
     /// The kernel.

@@ -36,13 +36,13 @@ pub struct Converted<L, Y> {
 /// converter does it, with the ranges of activations taken from calibration inputs.
 ///
 /// Implemented by [`Dense`](crate::Dense), [`Relu`](crate::Relu), [`Tanh`](crate::Tanh),
-/// [`Sigmoid`](crate::Sigmoid), and by tuples, arrays and [`Seq!`](crate::Seq) of them; a network
+/// [`Sigmoid`](crate::Sigmoid), [`Softmax`](crate::Softmax), and by tuples, arrays and [`Seq!`](crate::Seq) of them; a network
 /// with any other layer does not compile. Use it through
 /// [`Int8Network::quantise`](super::Int8Network::quantise).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no int8 form",
     label = "cannot be quantised",
-    note = "int8 forms exist for Dense, Relu, Tanh and Sigmoid, and for tuples, arrays and Seq! of them"
+    note = "int8 forms exist for Dense, Relu, Tanh, Sigmoid and Softmax, and for tuples, arrays and Seq! of them"
 )]
 pub trait Quantise<T: Real, X>: Layer<T, X> {
     /// The `int8` layer.

@@ -11,6 +11,10 @@ pub enum QuantiseError {
     NonFinite,
     /// [`Ranges::Percentile`](super::Ranges::Percentile) outside `(50, 100]`.
     Percentile(f32),
+    /// A [`Softmax`](crate::Softmax) whose input scale is `2^-26` or less: its logits span
+    /// less than `256 · 2^-26`, and TFLite's softmax refuses such a scale
+    /// ([`Int8Softmax::new`](super::Int8Softmax::new)).
+    SoftmaxInputScale(f32),
 }
 
 impl fmt::Display for QuantiseError {
@@ -19,6 +23,12 @@ impl fmt::Display for QuantiseError {
             Self::NoCalibrationData => f.write_str("no calibration samples: ranges need at least one"),
             Self::NonFinite => f.write_str("a calibration input, weight or intermediate value is not finite"),
             Self::Percentile(p) => write!(f, "percentile {p} is outside (50, 100]"),
+            Self::SoftmaxInputScale(s) => {
+                write!(
+                    f,
+                    "softmax input scale {s} is not above 2^-26, which TFLite's int8 softmax needs"
+                )
+            }
         }
     }
 }

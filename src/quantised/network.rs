@@ -110,15 +110,28 @@ impl<N, const I: usize> Int8Network<N, I> {
     pub fn quantise_inputs<T: Real, const B: usize>(&self, x: &SMatrix<T, I, B>) -> SMatrix<i8, I, B> {
         Int8Context::best().run(
             #[inline(always)]
-            |_| self.encode(x),
+            |context| self.encode(context, x),
         )
     }
 
-    /// [`Affine::quantise`] of every value, written so that the compiler vectorises it for the
-    /// instruction set of the function it is inlined into.
+    /// [`Affine::quantise`] of every value: `f32` samples with the AVX-512 encoding where the
+    /// context's kernel is VNNI (the same integers, see `x86_int8::encode`), otherwise a loop
+    /// the compiler vectorises for the instruction set of the function it is inlined into.
     #[inline(always)]
-    fn encode<T: Real, const B: usize>(&self, x: &SMatrix<T, I, B>) -> SMatrix<i8, I, B> {
+    fn encode<T: Real, const B: usize>(&self, context: Int8Context, x: &SMatrix<T, I, B>) -> SMatrix<i8, I, B> {
         let mut y = SMatrix::<i8, I, B>::zeros();
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        if core::any::TypeId::of::<T>() == core::any::TypeId::of::<f32>()
+            && crate::x86_int8::encode(
+                context,
+                bytemuck::cast_slice(x.as_slice()),
+                self.input,
+                y.as_mut_slice(),
+            )
+        {
+            return y;
+        }
+        let _ = context;
         for (q, &v) in y.as_mut_slice().iter_mut().zip(x.as_slice()) {
             *q = self.input.quantise(v.to_f64() as f32);
         }
@@ -143,7 +156,7 @@ impl<N, const I: usize> Int8Network<N, I> {
     {
         Int8Context::best().run(
             #[inline(always)]
-            |context| self.network.forward_in(context, &self.encode(x)),
+            |context| self.network.forward_in(context, &self.encode(context, x)),
         )
     }
 

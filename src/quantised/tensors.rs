@@ -1,6 +1,6 @@
 //! The tensors of `int8` layers in a fixed order: what the binary format saves and loads.
 
-use super::{Int8Dense, Int8DenseParameters, Int8Lookup, Int8Relu};
+use super::{Int8Clamp, Int8Dense, Int8DenseParameters, Int8Lookup, Int8Relu, Int8Softmax};
 use crate::{TensorInfo, TorchShape};
 
 /// The element type of a tensor of an `int8` layer.
@@ -166,6 +166,52 @@ impl Int8Tensors for Int8Lookup {
 
     fn load(&mut self, f: &mut dyn FnMut(Int8ValuesMut<'_>)) {
         f(Int8ValuesMut::Int8(&mut self.table));
+    }
+}
+
+/// `min`, `max` (one value each).
+impl Int8Tensors for Int8Clamp {
+    const COUNT: usize = 2;
+    const LAYERS: usize = 1;
+
+    fn info(index: usize, first_layer: usize) -> (TensorInfo, Int8Element) {
+        info(first_layer, ["min", "max"][index], 1, 1, Int8Element::Int8)
+    }
+
+    fn visit(&self, f: &mut dyn FnMut(Int8Values<'_>)) {
+        f(Int8Values::Int8(&[self.min]));
+        f(Int8Values::Int8(&[self.max]));
+    }
+
+    fn load(&mut self, f: &mut dyn FnMut(Int8ValuesMut<'_>)) {
+        f(Int8ValuesMut::Int8(core::slice::from_mut(&mut self.min)));
+        f(Int8ValuesMut::Int8(core::slice::from_mut(&mut self.max)));
+    }
+}
+
+/// `input_multiplier` (`i32`), `input_left_shift` (`i8`), `diff_min` (`i32`), one value each.
+impl Int8Tensors for Int8Softmax {
+    const COUNT: usize = 3;
+    const LAYERS: usize = 1;
+
+    fn info(index: usize, first_layer: usize) -> (TensorInfo, Int8Element) {
+        match index {
+            0 => info(first_layer, "input_multiplier", 1, 1, Int8Element::Int32),
+            1 => info(first_layer, "input_left_shift", 1, 1, Int8Element::Int8),
+            _ => info(first_layer, "diff_min", 1, 1, Int8Element::Int32),
+        }
+    }
+
+    fn visit(&self, f: &mut dyn FnMut(Int8Values<'_>)) {
+        f(Int8Values::Int32(&[self.input_multiplier]));
+        f(Int8Values::Int8(&[self.input_left_shift]));
+        f(Int8Values::Int32(&[self.diff_min]));
+    }
+
+    fn load(&mut self, f: &mut dyn FnMut(Int8ValuesMut<'_>)) {
+        f(Int8ValuesMut::Int32(core::slice::from_mut(&mut self.input_multiplier)));
+        f(Int8ValuesMut::Int8(core::slice::from_mut(&mut self.input_left_shift)));
+        f(Int8ValuesMut::Int32(core::slice::from_mut(&mut self.diff_min)));
     }
 }
 

@@ -956,12 +956,13 @@ impl ::flatbuffers::SimpleToVerifyInSlice for BuiltinOperator {}
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
 pub const ENUM_MIN_BUILTIN_OPTIONS: u8 = 0;
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
-pub const ENUM_MAX_BUILTIN_OPTIONS: u8 = 8;
+pub const ENUM_MAX_BUILTIN_OPTIONS: u8 = 9;
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
 #[allow(non_camel_case_types)]
-pub const ENUM_VALUES_BUILTIN_OPTIONS: [BuiltinOptions; 2] = [
+pub const ENUM_VALUES_BUILTIN_OPTIONS: [BuiltinOptions; 3] = [
   BuiltinOptions::NONE,
   BuiltinOptions::FullyConnectedOptions,
+  BuiltinOptions::SoftmaxOptions,
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -971,18 +972,21 @@ pub struct BuiltinOptions(pub u8);
 impl BuiltinOptions {
   pub const NONE: Self = Self(0);
   pub const FullyConnectedOptions: Self = Self(8);
+  pub const SoftmaxOptions: Self = Self(9);
 
   pub const ENUM_MIN: u8 = 0;
-  pub const ENUM_MAX: u8 = 8;
+  pub const ENUM_MAX: u8 = 9;
   pub const ENUM_VALUES: &'static [Self] = &[
     Self::NONE,
     Self::FullyConnectedOptions,
+    Self::SoftmaxOptions,
   ];
   /// Returns the variant's name or "" if unknown.
   pub fn variant_name(self) -> Option<&'static str> {
     match self {
       Self::NONE => Some("NONE"),
       Self::FullyConnectedOptions => Some("FullyConnectedOptions"),
+      Self::SoftmaxOptions => Some("SoftmaxOptions"),
       _ => None,
     }
   }
@@ -1902,6 +1906,102 @@ impl ::core::fmt::Debug for FullyConnectedOptions<'_> {
       ds.finish()
   }
 }
+pub enum SoftmaxOptionsOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct SoftmaxOptions<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for SoftmaxOptions<'a> {
+  type Inner = SoftmaxOptions<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> SoftmaxOptions<'a> {
+  pub const VT_BETA: ::flatbuffers::VOffsetT = 4;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    SoftmaxOptions { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args SoftmaxOptionsArgs
+  ) -> ::flatbuffers::WIPOffset<SoftmaxOptions<'bldr>> {
+    let mut builder = SoftmaxOptionsBuilder::new(_fbb);
+    builder.add_beta(args.beta);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn beta(&self) -> f32 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<f32>(SoftmaxOptions::VT_BETA, Some(0.0)).unwrap()}
+  }
+}
+
+impl ::flatbuffers::Verifiable for SoftmaxOptions<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<f32>("beta", Self::VT_BETA, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct SoftmaxOptionsArgs {
+    pub beta: f32,
+}
+impl<'a> Default for SoftmaxOptionsArgs {
+  #[inline]
+  fn default() -> Self {
+    SoftmaxOptionsArgs {
+      beta: 0.0,
+    }
+  }
+}
+
+pub struct SoftmaxOptionsBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> SoftmaxOptionsBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_beta(&mut self, beta: f32) {
+    self.fbb_.push_slot::<f32>(SoftmaxOptions::VT_BETA, beta, 0.0);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> SoftmaxOptionsBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    SoftmaxOptionsBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<SoftmaxOptions<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for SoftmaxOptions<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("SoftmaxOptions");
+      ds.field("beta", &self.beta());
+      ds.finish()
+  }
+}
 pub enum OperatorCodeOffset {}
 #[derive(Copy, Clone, PartialEq)]
 
@@ -2140,6 +2240,21 @@ impl<'a> Operator<'a> {
     }
   }
 
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn builtin_options_as_softmax_options(&self) -> Option<SoftmaxOptions<'a>> {
+    if self.builtin_options_type() == BuiltinOptions::SoftmaxOptions {
+      self.builtin_options().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { SoftmaxOptions::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
 }
 
 impl ::flatbuffers::Verifiable for Operator<'_> {
@@ -2154,6 +2269,7 @@ impl ::flatbuffers::Verifiable for Operator<'_> {
      .visit_union::<BuiltinOptions, _>("builtin_options_type", Self::VT_BUILTIN_OPTIONS_TYPE, "builtin_options", Self::VT_BUILTIN_OPTIONS, false, |key, v, pos| {
         match key {
           BuiltinOptions::FullyConnectedOptions => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<FullyConnectedOptions>>("BuiltinOptions::FullyConnectedOptions", pos),
+          BuiltinOptions::SoftmaxOptions => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<SoftmaxOptions>>("BuiltinOptions::SoftmaxOptions", pos),
           _ => Ok(()),
         }
      })?
@@ -2231,6 +2347,13 @@ impl ::core::fmt::Debug for Operator<'_> {
       match self.builtin_options_type() {
         BuiltinOptions::FullyConnectedOptions => {
           if let Some(x) = self.builtin_options_as_fully_connected_options() {
+            ds.field("builtin_options", &x)
+          } else {
+            ds.field("builtin_options", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        BuiltinOptions::SoftmaxOptions => {
+          if let Some(x) = self.builtin_options_as_softmax_options() {
             ds.field("builtin_options", &x)
           } else {
             ds.field("builtin_options", &"InvalidFlatbuffer: Union discriminant does not match value.")
