@@ -319,29 +319,20 @@ pub(crate) const TRANSPOSED: usize = 2048;
 const NARROW: usize = 16;
 
 /// `dW += dY Xᵀ` with `dY` column-major `m × n`, `X` column-major `k × n`, `dW` column-major
-/// `m × k`, through [`gemm`]. A layer with fewer than 16 outputs (`m`) and at most
+/// `m × k`, through `outer` ([`gemm`] with the caller's tiles). A layer with fewer than 16 outputs (`m`) and at most
 /// [`TRANSPOSED`] weights gets `dWᵀ = X dYᵀ` computed on the stack and added transposed, so that
 /// the tiles run down its inputs instead of a handful of rows.
 #[inline(always)]
-pub(crate) fn weight_gradient_with<T: Real, const MR: usize, const MH: usize, const NR: usize, const FMA: bool>(
+pub(crate) fn weight_gradient_with<T: Real>(
     dy: &[T],
     x: &[T],
     dw: &mut [T],
     (m, n, k): (usize, usize, usize),
-    tile: impl Fn(&[T], usize, &[[T; NR]], Block<'_, T>),
-    half: impl Fn(&[T], usize, &[[T; NR]], Block<'_, T>),
+    outer: impl Fn(&[T], Right<'_, T>, &mut [T], Start<'_, T>, (usize, usize, usize)),
 ) {
     if m < NARROW && m * k <= TRANSPOSED {
         let mut transposed = [T::zero(); TRANSPOSED];
-        gemm::<T, MR, MH, NR, FMA>(
-            x,
-            Right::Rows(dy),
-            &mut transposed,
-            Start::Current,
-            (k, n, m),
-            tile,
-            half,
-        );
+        outer(x, Right::Rows(dy), &mut transposed, Start::Current, (k, n, m));
         let dw = &mut dw[..m * k];
         for (i, column) in dw.chunks_exact_mut(m).enumerate() {
             for (o, value) in column.iter_mut().enumerate() {
@@ -349,7 +340,7 @@ pub(crate) fn weight_gradient_with<T: Real, const MR: usize, const MH: usize, co
             }
         }
     } else {
-        gemm::<T, MR, MH, NR, FMA>(dy, Right::Rows(x), dw, Start::Current, (m, n, k), tile, half);
+        outer(dy, Right::Rows(x), dw, Start::Current, (m, n, k));
     }
 }
 
@@ -358,22 +349,12 @@ pub(crate) fn weight_gradient_with<T: Real, const MR: usize, const MH: usize, co
 /// [`TRANSPOSED`]: then `Aᵀ` is copied onto the stack and [`gemm`]'s outer products run down
 /// its `m` rows.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn input_gradient_with<
-    T: Real,
-    const MR: usize,
-    const MH: usize,
-    const NR: usize,
-    const MI: usize,
-    const NJ: usize,
-    const FMA: bool,
->(
+pub(crate) fn input_gradient_with<T: Real, const MI: usize, const NJ: usize, const FMA: bool>(
     a: &[T],
     b: &[T],
     c: &mut [T],
     (m, k, n): (usize, usize, usize),
-    tile: impl Fn(&[T], usize, &[[T; NR]], Block<'_, T>),
-    half: impl Fn(&[T], usize, &[[T; NR]], Block<'_, T>),
+    outer: impl Fn(&[T], Right<'_, T>, &mut [T], Start<'_, T>, (usize, usize, usize)),
     dots: impl Fn(&[T], &[T], usize, &mut [[T; NJ]; MI]),
 ) {
     if k < NARROW && m * k <= TRANSPOSED {
@@ -384,7 +365,7 @@ pub(crate) fn input_gradient_with<
             }
         }
         c[..m * n].fill(T::zero());
-        gemm::<T, MR, MH, NR, FMA>(&transposed, Right::Columns(b), c, Start::Current, (m, k, n), tile, half);
+        outer(&transposed, Right::Columns(b), c, Start::Current, (m, k, n));
     } else {
         gemm_tn::<T, MI, NJ, FMA>(a, b, c, (m, k, n), dots);
     }

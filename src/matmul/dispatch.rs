@@ -95,42 +95,38 @@ mod portable {
     pub(super) fn forward<T: Real>(w: &[T], x: &[T], bias: &[T], y: &mut [T], shape: (usize, usize, usize)) {
         let (x, start) = (Right::Columns(x), Start::Columns(bias));
         if size_of::<T>() == 4 {
-            gemm::<T, 8, 4, 4, false>(w, x, y, start, shape, tile::<T, 8, 4>, tile::<T, 4, 4>);
+            outer::<T, 8, 4, 4>(w, x, y, start, shape);
         } else {
-            gemm::<T, 4, 2, 4, false>(w, x, y, start, shape, tile::<T, 4, 4>, tile::<T, 2, 4>);
+            outer::<T, 4, 2, 4>(w, x, y, start, shape);
         }
     }
 
     pub(super) fn weight_gradient<T: Real>(dy: &[T], x: &[T], dw: &mut [T], shape: (usize, usize, usize)) {
         if size_of::<T>() == 4 {
-            weight_gradient_with::<T, 8, 4, 4, false>(dy, x, dw, shape, tile::<T, 8, 4>, tile::<T, 4, 4>);
+            weight_gradient_with(dy, x, dw, shape, outer::<T, 8, 4, 4>);
         } else {
-            weight_gradient_with::<T, 4, 2, 4, false>(dy, x, dw, shape, tile::<T, 4, 4>, tile::<T, 2, 4>);
+            weight_gradient_with(dy, x, dw, shape, outer::<T, 4, 2, 4>);
         }
     }
 
     pub(super) fn input_gradient<T: Real>(w: &[T], dy: &[T], dx: &mut [T], shape: (usize, usize, usize)) {
         if size_of::<T>() == 4 {
-            input_gradient_with::<T, 8, 4, 4, 2, 4, false>(
-                w,
-                dy,
-                dx,
-                shape,
-                tile::<T, 8, 4>,
-                tile::<T, 4, 4>,
-                dots::<T, 4, 2, 4>,
-            );
+            input_gradient_with::<T, 2, 4, false>(w, dy, dx, shape, outer::<T, 8, 4, 4>, dots::<T, 4, 2, 4>);
         } else {
-            input_gradient_with::<T, 4, 2, 4, 2, 4, false>(
-                w,
-                dy,
-                dx,
-                shape,
-                tile::<T, 4, 4>,
-                tile::<T, 2, 4>,
-                dots::<T, 2, 2, 4>,
-            );
+            input_gradient_with::<T, 2, 4, false>(w, dy, dx, shape, outer::<T, 4, 2, 4>, dots::<T, 2, 2, 4>);
         }
+    }
+
+    /// [`gemm`] with the `MR × NR` tile and the `MH × NR` half tile.
+    #[inline(always)]
+    fn outer<T: Real, const MR: usize, const MH: usize, const NR: usize>(
+        a: &[T],
+        b: Right<'_, T>,
+        c: &mut [T],
+        start: Start<'_, T>,
+        shape: (usize, usize, usize),
+    ) {
+        gemm::<T, MR, MH, NR, false>(a, b, c, start, shape, tile::<T, MR, NR>, tile::<T, MH, NR>);
     }
 }
 
