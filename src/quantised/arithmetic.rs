@@ -15,12 +15,7 @@ pub fn quantize_multiplier(multiplier: f64) -> (i32, i32) {
     if !(multiplier.is_finite() && multiplier > 0.0) {
         return (0, 0);
     }
-    let (fraction, mut shift) = libm::frexp(multiplier);
-    let mut fixed = libm::round(fraction * (1u64 << 31) as f64) as i64;
-    if fixed == 1 << 31 {
-        fixed /= 2;
-        shift += 1;
-    }
+    let (fixed, shift) = fraction_and_exponent(multiplier);
     if shift < -31 {
         return (0, 0);
     }
@@ -28,6 +23,19 @@ pub fn quantize_multiplier(multiplier: f64) -> (i32, i32) {
         return (i32::MAX, 30);
     }
     (fixed as i32, shift)
+}
+
+/// The first half of `QuantizeMultiplier`: `frexp`, the fraction rounded to 31 bits, and a
+/// fraction that rounded up to `2^31` halved with its exponent incremented. Callers bound the
+/// exponent as their TFLite kernel does.
+pub(crate) fn fraction_and_exponent(multiplier: f64) -> (i64, i32) {
+    let (fraction, mut shift) = libm::frexp(multiplier);
+    let mut fixed = libm::round(fraction * (1u64 << 31) as f64) as i64;
+    if fixed == 1 << 31 {
+        fixed /= 2;
+        shift += 1;
+    }
+    (fixed, shift)
 }
 
 /// gemmlowp's `SaturatingRoundingDoublingHighMul`: the high 32 bits of `2 a b`, rounded.

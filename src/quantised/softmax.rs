@@ -4,7 +4,9 @@
 use alloc::vec::Vec;
 use nalgebra::SMatrix;
 
-use super::{Affine, Int8Context, Int8Layer, rounding_divide_by_power_of_two, saturating_rounding_doubling_high_mul};
+use super::{
+    Affine, Int8Context, Int8Layer, arithmetic, rounding_divide_by_power_of_two, saturating_rounding_doubling_high_mul,
+};
 #[cfg(feature = "alloc")]
 use super::{Converted, Quantise, QuantiseContext, QuantiseError};
 #[cfg(feature = "alloc")]
@@ -80,12 +82,7 @@ impl Int8Softmax {
         // `QuantizeMultiplier` without the saturation at a shift of 30 that
         // `quantize_multiplier` applies: TFLite's default build gives a shift of 31 for the
         // capped multiplier, and `diff_min` depends on it.
-        let (fraction, mut shift) = libm::frexp(real);
-        let mut mantissa = libm::round(fraction * f64::from(1u32 << 31)) as i64;
-        if mantissa == 1 << 31 {
-            mantissa /= 2;
-            shift += 1;
-        }
+        let (mantissa, shift) = arithmetic::fraction_and_exponent(real);
         let radius = (((1i64 << SCALED_DIFF_INTEGER_BITS) - 1) << (31 - SCALED_DIFF_INTEGER_BITS)) >> shift;
         Some(Self {
             input_multiplier: mantissa as i32,
