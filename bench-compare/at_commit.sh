@@ -23,7 +23,7 @@ rm -rf "$work/bench-compare/rtneural" "$work/bench-compare/src/dfdx_impl.rs" "$w
 cp "$root/Cargo.lock" "$work/Cargo.lock"
 cd "$work/bench-compare"
 sed -i -e '/^mod dfdx_impl;/d' -e '/dfdx_impl::contender/d' -e '/^mod kernels;/d' \
-    -e '/kernels::force_from_arguments();/d' -e 's/kernels::report()/"(not reported at this commit)"/' src/main.rs
+    -e '/kernels::force_from_arguments(&mut args);/d' -e 's/let mut args: Vec<String>/let args: Vec<String>/' -e 's/kernels::report()/"(not reported at this commit)"/' src/main.rs
 sed -i '/^dfdx = /d' Cargo.toml
 cd "$work"
 cargo build --quiet --release --offline -p bench-compare

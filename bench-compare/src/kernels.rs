@@ -9,12 +9,15 @@ use static_nn::InstructionSet;
 
 static FORCED: AtomicBool = AtomicBool::new(false);
 
-/// Forces the instruction set named by a `kernels=` argument, if there is one.
-pub fn force_from_arguments() {
-    let Some(name) = std::env::args().find_map(|a| a.strip_prefix("kernels=").map(str::to_owned)) else {
+/// Forces the instruction set named by a `kernels=` argument, if there is one, and removes it
+/// from `args`.
+pub fn force_from_arguments(args: &mut Vec<String>) {
+    let Some(position) = args.iter().position(|a| a.starts_with("kernels=")) else {
         return;
     };
-    let set = match name.as_str() {
+    let argument = args.remove(position);
+    let name = &argument["kernels=".len()..];
+    let set = match name {
         "avx2" => InstructionSet::Avx2Fma,
         "avx512" => InstructionSet::Avx512,
         other => panic!("kernels={other}: expected kernels=avx2 or kernels=avx512"),

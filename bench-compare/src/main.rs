@@ -382,11 +382,8 @@ fn run_loop(args: &[String]) {
 }
 
 fn main() {
-    kernels::force_from_arguments();
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with("kernels="))
-        .collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    kernels::force_from_arguments(&mut args);
     if args.first().is_some_and(|a| a == "long") {
         let steps = args.get(1).map_or(3_000_000, |n| n.parse().unwrap());
         static_nn_impl::long_run(steps);
