@@ -3,7 +3,8 @@
 # d87a63b, the parent of the Core v2 optimizer engine, issue 12's "before"), so that before and
 # after are timed the same way on the same machine. The harness is copied into an export of that
 # commit; its dfdx contender is left out (dfdx's figures do not depend on static-nn, and it is
-# the longest build), as is the instruction-set report the old library cannot give.
+# the longest build), as are the instruction-set report and the `kernels=` choice the old library
+# cannot give.
 #
 #     bench-compare/at_commit.sh [COMMIT] [bench-compare arguments...]
 #
@@ -18,11 +19,11 @@ trap 'rm -rf "$work"' EXIT
 git -C "$root" archive "$commit" | tar -x -C "$work"
 rm -rf "$work/bench-compare"
 cp -r "$root/bench-compare" "$work/bench-compare"
-rm -rf "$work/bench-compare/rtneural" "$work/bench-compare/src/dfdx_impl.rs"
+rm -rf "$work/bench-compare/rtneural" "$work/bench-compare/src/dfdx_impl.rs" "$work/bench-compare/src/kernels.rs"
 cp "$root/Cargo.lock" "$work/Cargo.lock"
 cd "$work/bench-compare"
-sed -i -e '/^mod dfdx_impl;/d' -e '/dfdx_impl::contender/d' \
-    -e 's/static_nn::instruction_set()/"(not reported at this commit)"/' src/main.rs
+sed -i -e '/^mod dfdx_impl;/d' -e '/dfdx_impl::contender/d' -e '/^mod kernels;/d' \
+    -e '/kernels::force_from_arguments(&mut args);/d' -e 's/let mut args: Vec<String>/let args: Vec<String>/' -e 's/kernels::report()/"(not reported at this commit)"/' src/main.rs
 sed -i '/^dfdx = /d' Cargo.toml
 cd "$work"
 cargo build --quiet --release --offline -p bench-compare

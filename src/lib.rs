@@ -154,7 +154,9 @@ pub use gradcheck::{GradCheck, GradCheckReport, TensorCheck};
 pub use init::Init;
 pub use layer::*;
 pub use loss::*;
-pub use matmul::{InstructionSet, instruction_set};
+pub use matmul::{
+    InstructionSet, KernelChoice, UnsupportedInstructionSet, force_instruction_set, instruction_set, kernel_choice,
+};
 pub use optim::{
     Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Clip, Optimizer, RmsProp, RmsPropConfig, Sgd,
     SgdConfig,

@@ -32,7 +32,9 @@ mod dispatch;
 
 use crate::Real;
 
-pub use dispatch::{InstructionSet, instruction_set};
+pub use dispatch::{
+    InstructionSet, KernelChoice, UnsupportedInstructionSet, force_instruction_set, instruction_set, kernel_choice,
+};
 pub(crate) use dispatch::{forward, input_gradient, weight_gradient};
 
 /// Whether a product of an `m × k` by a `k × n` matrix goes to the tiled kernels rather than
@@ -55,6 +57,12 @@ pub(crate) const fn forward_is_large(m: usize, k: usize, n: usize) -> bool {
 /// ([`weight_gradient_with`]).
 pub(crate) const fn weight_gradient_is_large(o: usize, b: usize, i: usize) -> bool {
     is_large(o, b, i) || (is_large(i, b, o) && o * i <= TRANSPOSED)
+}
+
+/// Whether [`input_gradient_with`] computes `C = Aᵀ·B` (`A` is `k × m`) transposed, with outer
+/// products: when the dot products would be shorter than a vector and `A` fits [`TRANSPOSED`].
+pub(crate) const fn input_gradient_is_transposed(m: usize, k: usize) -> bool {
+    k < NARROW && m * k <= TRANSPOSED
 }
 
 /// `c + a·b`, fused (one rounding, one instruction) where the caller is compiled with FMA.
@@ -357,7 +365,7 @@ pub(crate) fn input_gradient_with<T: Real, const MI: usize, const NJ: usize, con
     outer: impl Fn(&[T], Right<'_, T>, &mut [T], Start<'_, T>, (usize, usize, usize)),
     dots: impl Fn(&[T], &[T], usize, &mut [[T; NJ]; MI]),
 ) {
-    if k < NARROW && m * k <= TRANSPOSED {
+    if input_gradient_is_transposed(m, k) {
         let mut transposed = [T::zero(); TRANSPOSED];
         for (i, column) in a[..k * m].chunks_exact(k).enumerate() {
             for (p, &value) in column.iter().enumerate() {
@@ -545,6 +553,71 @@ mod tests {
                 assert!(e < bound(m), "{variant:?} {} input gradient {k}x{m}x{n}: {e}", T::NAME);
             }
         }
+    }
+
+    /// The products the calibration chooses between give the same bits in every vector
+    /// instruction set, on every combination of sizes around the tiles (whole tiles, half
+    /// tiles, padded column groups, edge rows): the forward pass, the weight gradient (both
+    /// orientations) and the input gradient where it is computed with outer products. The input
+    /// gradient's dot products are not among them (their partial sums are as wide as a vector).
+    fn vector_variants_agree_bit_for_bit<T: Real>() {
+        let vector: Vec<_> = dispatch::Variant::available()
+            .into_iter()
+            .filter(|variant| *variant != dispatch::Variant::Portable)
+            .collect();
+        let Some((first, others)) = vector.split_first() else {
+            return;
+        };
+        let mut rng = Rng::new(11);
+        let bits = |m: &DMatrix<T>| m.iter().map(|v| v.to_f64().to_bits()).collect::<Vec<_>>();
+        for &m in &SIZES {
+            for &k in &SIZES {
+                for &n in &SIZES {
+                    let cast = |v: DMatrix<f64>| v.map(|e| T::of(e));
+                    let (a, x, bias) = (
+                        cast(random(m, k, &mut rng)),
+                        cast(random(k, n, &mut rng)),
+                        cast(random(m, 1, &mut rng)),
+                    );
+                    let (dy, dw) = (cast(random(m, n, &mut rng)), cast(random(m, k, &mut rng)));
+                    let run = |variant: dispatch::Variant| {
+                        let mut y = DMatrix::<T>::zeros(m, n);
+                        variant.forward(a.as_slice(), x.as_slice(), bias.as_slice(), y.as_mut_slice(), (m, k, n));
+                        let mut dw = dw.clone();
+                        variant.weight_gradient(dy.as_slice(), x.as_slice(), dw.as_mut_slice(), (m, n, k));
+                        let mut dx = DMatrix::<T>::zeros(k, n);
+                        if input_gradient_is_transposed(k, m) {
+                            variant.input_gradient(a.as_slice(), dy.as_slice(), dx.as_mut_slice(), (k, m, n));
+                        }
+                        [bits(&y), bits(&dw), bits(&dx)]
+                    };
+                    let expected = run(*first);
+                    for &variant in others {
+                        let got = run(variant);
+                        for (product, (got, expected)) in ["forward", "weight gradient", "input gradient"]
+                            .iter()
+                            .zip(got.iter().zip(&expected))
+                        {
+                            assert!(
+                                got == expected,
+                                "{variant:?} and {first:?} differ: {} {product} {m}x{k}x{n}",
+                                T::NAME
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn vector_variants_agree_bit_for_bit_f32() {
+        vector_variants_agree_bit_for_bit::<f32>();
+    }
+
+    #[test]
+    fn vector_variants_agree_bit_for_bit_f64() {
+        vector_variants_agree_bit_for_bit::<f64>();
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Code for x86-64 instruction sets beyond the baseline (AVX2 with FMA, AVX-512), chosen at run
 //! time: the crate's only `unsafe` code. It holds the tiles of the matrix products and
 //! [`Isa::run`], which compiles a closure (the optimizers' element loops) for an instruction set.
+//! Which of the CPU's sets each kind of work runs is measured at first use ([`calibration`]).
 //!
 //! Matrix tiles.
 //! Why not leave it to the compiler: the portable tiles of [`super`] have fixed trip counts,
@@ -27,6 +28,8 @@ use bytemuck::{cast_slice, cast_slice_mut};
 
 use crate::Real;
 use crate::matmul::{Block, Right, Start, gemm, input_gradient_with, weight_gradient_with};
+
+pub(crate) mod calibration;
 
 /// A SIMD vector of `LANES` scalars, with the few operations the tiles need.
 trait Lanes: Copy {
@@ -323,12 +326,36 @@ macro_rules! products {
 products!(avx2, "avx2,fma", __m256, __m256d, f32 [2 16 8 6] [3 4] f64 [2 8 4 6] [3 4]);
 products!(avx512, "avx512f,avx2,fma", __m512, __m512d, f32 [2 32 16 8] [4 4] f64 [2 16 8 8] [4 4]);
 
-/// [`Isa::best`]'s answer once known: only ever written with what detection found.
-static BEST: AtomicU8 = AtomicU8::new(UNKNOWN);
+/// [`Isa::widest`]'s answer once known: only ever written with what detection found.
+static WIDEST: AtomicU8 = AtomicU8::new(UNKNOWN);
 const UNKNOWN: u8 = 0;
 const NONE: u8 = 1;
 const AVX2: u8 = 2;
 const AVX512: u8 = 3;
+
+/// An instruction set's code in an atomic; `UNKNOWN` is none yet.
+fn encode(isa: Option<Isa>) -> u8 {
+    match isa {
+        Some(Isa(Level::Avx512)) => AVX512,
+        Some(Isa(Level::Avx2)) => AVX2,
+        None => NONE,
+    }
+}
+
+/// An atomic's code that no instruction set is written under yet.
+struct Unknown;
+
+/// The instruction set [`encode`] wrote as `code`. Inlined into every hot path, so the common
+/// answers come first and the unknown one last.
+#[inline(always)]
+fn decode(code: u8) -> Result<Option<Isa>, Unknown> {
+    match code {
+        AVX512 => Ok(Some(Isa(Level::Avx512))),
+        AVX2 => Ok(Some(Isa(Level::Avx2))),
+        NONE => Ok(None),
+        _ => Err(Unknown),
+    }
+}
 
 /// An x86-64 instruction set the CPU has: a value exists only where `is_x86_feature_detected!`
 /// found the features, which is what makes calling the functions compiled for it sound.
@@ -385,28 +412,22 @@ impl Isa {
         }
     }
 
-    /// The widest instruction set this CPU has: one relaxed load once known, since it is asked
-    /// for by every activation layer and optimizer step.
+    /// The widest instruction set this CPU has: one relaxed load once known. The input
+    /// gradient's dot products run on it whatever the calibration chose (see
+    /// [`calibration`]).
     #[inline(always)]
-    pub(crate) fn best() -> Option<Isa> {
-        match BEST.load(Ordering::Relaxed) {
-            AVX512 => Some(Isa(Level::Avx512)),
-            AVX2 => Some(Isa(Level::Avx2)),
-            NONE => None,
-            _ => Self::find_best(),
+    pub(crate) fn widest() -> Option<Isa> {
+        match decode(WIDEST.load(Ordering::Relaxed)) {
+            Ok(isa) => isa,
+            Err(Unknown) => Self::find_widest(),
         }
     }
 
     #[cold]
-    fn find_best() -> Option<Isa> {
-        let best = Self::detect().last();
-        let code = match best {
-            Some(Isa(Level::Avx512)) => AVX512,
-            Some(Isa(Level::Avx2)) => AVX2,
-            None => NONE,
-        };
-        BEST.store(code, Ordering::Relaxed);
-        best
+    fn find_widest() -> Option<Isa> {
+        let widest = Self::detect().last();
+        WIDEST.store(encode(widest), Ordering::Relaxed);
+        widest
     }
 
     /// Runs `f` compiled for this instruction set: everything `f` inlines (`#[inline(always)]`

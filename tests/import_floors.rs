@@ -27,6 +27,7 @@ const FLOORS: &[(&str, Floor)] = &[
     ("src/matmul", Floor::Kernels),
     ("src/simd.rs", Floor::Kernels),
     ("src/x86.rs", Floor::Kernels),
+    ("src/x86/", Floor::Kernels),
     // The int8 kernels (x86 vectors, Cortex-M DSP) serve the quantised layers and take their types.
     ("src/x86_int8.rs", Floor::Layers),
     ("src/arm_int8.rs", Floor::Layers),

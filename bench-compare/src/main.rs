@@ -21,10 +21,12 @@
 //! LSTM-16 streaming steps) the way `rtneural/bench.cpp` times RTNeural's. `-- parts` times
 //! W1's training step and its parts (gradient, Adam's update, forward) against the plain
 //! nalgebra step. `-- guard` times the guarded training step against the plain one on W1 and
-//! W3, taking turns.
+//! W3, taking turns. `kernels=avx2` or `kernels=avx512` anywhere on the command line forces
+//! static-nn's instruction set instead of its calibration at first use.
 
 mod dfdx_impl;
 mod guard;
+mod kernels;
 mod nalgebra_impl;
 mod parts;
 mod peak;
@@ -260,7 +262,7 @@ fn machine() -> String {
     format!(
         "CPU: {model}; it offers {}; static-nn's kernels run {}",
         features.join(", "),
-        static_nn::instruction_set()
+        kernels::report()
     )
 }
 
@@ -380,7 +382,8 @@ fn run_loop(args: &[String]) {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    kernels::force_from_arguments(&mut args);
     if args.first().is_some_and(|a| a == "long") {
         let steps = args.get(1).map_or(3_000_000, |n| n.parse().unwrap());
         static_nn_impl::long_run(steps);

@@ -15,7 +15,7 @@
 #[cfg(test)]
 mod tests {
     use static_nn::nalgebra::SMatrix;
-    use static_nn::{Dense, InstructionSet, Layer, instruction_set};
+    use static_nn::{Dense, InstructionSet, Layer, instruction_set, kernel_choice};
 
     /// What a `no_std` build must report for this build's target features: without run-time
     /// detection, the features the compiler was told it may assume.
@@ -40,6 +40,17 @@ mod tests {
     #[test]
     fn the_target_features_select_the_kernels() {
         assert_eq!(instruction_set(), expected());
+    }
+
+    /// Each kind of work runs a set the build was compiled for: with AVX2 only (or none) there
+    /// is nothing to measure; with AVX-512 too, the calibration measures without `std`.
+    #[test]
+    fn every_kind_of_work_runs_a_compiled_set() {
+        let choice = kernel_choice();
+        for set in [choice.products, choice.passes] {
+            let narrower = expected() == InstructionSet::Avx512 && set == InstructionSet::Avx2Fma;
+            assert!(set == expected() || narrower, "{set} in a build for {}", expected());
+        }
     }
 
     /// A product large enough for the tiled kernels (32 × 32 weights, 8 columns) agrees with
