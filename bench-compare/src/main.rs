@@ -20,10 +20,12 @@
 //! towards subnormal numbers. `-- small` times static-nn's small paths (W1, W2, GRU-16 and
 //! LSTM-16 streaming steps) the way `rtneural/bench.cpp` times RTNeural's. `-- parts` times
 //! W1's training step and its parts (gradient, Adam's update, forward) against the plain
-//! nalgebra step. `-- guard` times the guarded training step against the plain one on W1 and
+//! nalgebra step. `-- fused` times each workload's fused training step against the same step
+//! unfused (gradient, then the update). `-- guard` times the guarded training step against the plain one on W1 and
 //! W3, taking turns.
 
 mod dfdx_impl;
+mod fused;
 mod guard;
 mod nalgebra_impl;
 mod parts;
@@ -388,6 +390,10 @@ fn main() {
     }
     if args.first().is_some_and(|a| a == "parts") {
         parts::run();
+        return;
+    }
+    if args.first().is_some_and(|a| a == "fused") {
+        fused::run();
         return;
     }
     if args.first().is_some_and(|a| a == "guard") {
