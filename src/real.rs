@@ -41,6 +41,9 @@ pub trait Real: RealField + Copy + Default + bytemuck::Pod + fmt::Debug + fmt::D
     fn of(x: f64) -> Self;
     /// Converts to `f64` exactly.
     fn to_f64(self) -> f64;
+    /// `values` seen as `f32`s when `Self` is `f32`, otherwise `None`: how code generic over
+    /// `T` reaches a kernel written for `f32` alone.
+    fn as_f32_slice(values: &[Self]) -> Option<&[f32]>;
     /// The error function.
     fn erf(self) -> Self;
     /// The complementary error function `1 - erf(x)`, accurate where `erf(x)` is close to 1.
@@ -76,6 +79,10 @@ impl Real for f32 {
         f64::from(self)
     }
     #[inline]
+    fn as_f32_slice(values: &[Self]) -> Option<&[f32]> {
+        Some(values)
+    }
+    #[inline]
     fn erf(self) -> Self {
         libm::erff(self)
     }
@@ -104,6 +111,10 @@ impl Real for f64 {
     #[inline]
     fn to_f64(self) -> f64 {
         self
+    }
+    #[inline]
+    fn as_f32_slice(_: &[Self]) -> Option<&[f32]> {
+        None
     }
     #[inline]
     fn erf(self) -> Self {

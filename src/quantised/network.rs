@@ -121,13 +121,8 @@ impl<N, const I: usize> Int8Network<N, I> {
     fn encode<T: Real, const B: usize>(&self, context: Int8Context, x: &SMatrix<T, I, B>) -> SMatrix<i8, I, B> {
         let mut y = SMatrix::<i8, I, B>::zeros();
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
-        if core::any::TypeId::of::<T>() == core::any::TypeId::of::<f32>()
-            && crate::x86_int8::encode(
-                context,
-                bytemuck::cast_slice(x.as_slice()),
-                self.input,
-                y.as_mut_slice(),
-            )
+        if let Some(values) = T::as_f32_slice(x.as_slice())
+            && crate::x86_int8::encode(context, values, self.input, y.as_mut_slice())
         {
             return y;
         }
