@@ -16,25 +16,34 @@ fn bytes<'a, T: Real>(tensors: impl Iterator<Item = &'a [T]>) -> Vec<u8> {
         .collect()
 }
 
-/// Trains two copies of `net` with two copies of `optimizer` on `batches` (cycled for six
-/// steps), one fused and one step by step, and asserts that they stay identical.
-fn same_as_unfused<T, N, O, L, X>(rule: &str, net: &N, optimizer: O, loss: &L, batches: &[(X, L::Target)])
-where
+/// Trains two copies of the network `N` built from `seed`, each with an optimizer from
+/// `optimizer`, on `batches` (cycled for six steps), one fused and one step by step, and
+/// asserts that they stay identical. Everything lives on the heap: the debug build's frames
+/// of the whole step, inlined, are large.
+fn same_as_unfused<T, N, O, L, X>(
+    rule: &str,
+    seed: u64,
+    optimizer: impl Fn() -> Box<O>,
+    loss: &L,
+    batches: &[(X, L::Target)],
+) where
     T: Real,
-    N: Layer<T, X> + Clone,
-    O: Optimizer<T, N> + Clone,
+    N: Layer<T, X>,
+    O: Optimizer<T, N>,
     L: Loss<T, N::Output>,
 {
-    let (mut fused_net, mut plain_net) = (net.clone(), net.clone());
-    let (mut fused_optimizer, mut plain_optimizer) = (optimizer.clone(), optimizer);
-    let mut fused = Workspace::<T, N, X>::new();
-    let mut plain = Workspace::<T, N, X>::new();
+    let start = N::build_boxed(Init::PyTorch, &mut Rng::new(seed));
+    let mut fused_net = N::build_boxed(Init::PyTorch, &mut Rng::new(seed));
+    let mut plain_net = N::build_boxed(Init::PyTorch, &mut Rng::new(seed));
+    let (mut fused_optimizer, mut plain_optimizer) = (optimizer(), optimizer());
+    let mut fused = Workspace::<T, N, X>::new_boxed();
+    let mut plain = Workspace::<T, N, X>::new_boxed();
     for step in 0..6 {
         let (x, target) = &batches[step % batches.len()];
-        let fused_loss = fused.train_step(&mut fused_net, &mut fused_optimizer, loss, x, target);
-        let plain_loss = plain.compute_gradient(&plain_net, loss, x, target);
+        let fused_loss = fused.train_step(&mut *fused_net, &mut *fused_optimizer, loss, x, target);
+        let plain_loss = plain.compute_gradient(&*plain_net, loss, x, target);
         plain_net.update_buffers(&plain.cache);
-        plain_optimizer.step(&mut plain_net, &plain.grad);
+        plain_optimizer.step(&mut *plain_net, &plain.grad);
 
         let at = format!("{rule}, {}, step {step}", T::NAME);
         assert_eq!(
@@ -60,73 +69,73 @@ where
         assert_eq!(fused_optimizer.steps(), plain_optimizer.steps(), "step count, {at}");
         assert_eq!(fused_optimizer.steps(), step as u64 + 1, "step count, {at}");
     }
-    let moved = bytes(fused_net.tensors()) != bytes(net.tensors());
+    let moved = bytes(fused_net.tensors()) != bytes(start.tensors());
     assert!(moved, "{rule}: the parameters moved");
 }
 
 /// [`same_as_unfused`] for every rule, in the configurations that change its element function.
-fn every_rule<T, N, L, X>(net: &N, loss: &L, batches: &[(X, L::Target)])
+fn every_rule<T, N, L, X>(seed: u64, loss: &L, batches: &[(X, L::Target)])
 where
     T: Real,
-    N: Layer<T, X> + Clone,
+    N: Layer<T, X>,
     L: Loss<T, N::Output>,
 {
     let lr = T::of(0.01);
     let decay = T::of(0.05);
     let momentum = T::of(0.9);
-    let sgd = |config| Sgd::<T, N>::new(config);
-    same_as_unfused("SGD", net, sgd(SgdConfig::with_lr(lr)), loss, batches);
+    let sgd = |config: SgdConfig<T>| move || Sgd::<T, N>::new_boxed(config);
+    same_as_unfused("SGD", seed, sgd(SgdConfig::with_lr(lr)), loss, batches);
     let heavy = SgdConfig {
         momentum,
         dampening: T::of(0.1),
         weight_decay: decay,
         ..SgdConfig::with_lr(lr)
     };
-    same_as_unfused("SGD, momentum", net, sgd(heavy), loss, batches);
+    same_as_unfused("SGD, momentum", seed, sgd(heavy), loss, batches);
     let nesterov = SgdConfig {
         momentum,
         weight_decay: decay,
         nesterov: true,
         ..SgdConfig::with_lr(lr)
     };
-    same_as_unfused("SGD, Nesterov", net, sgd(nesterov), loss, batches);
+    same_as_unfused("SGD, Nesterov", seed, sgd(nesterov), loss, batches);
 
-    let adam = |config| Adam::<T, N>::new(config);
-    same_as_unfused("Adam", net, adam(AdamConfig::with_lr(lr)), loss, batches);
+    let adam = |config: AdamConfig<T>| move || Adam::<T, N>::new_boxed(config);
+    same_as_unfused("Adam", seed, adam(AdamConfig::with_lr(lr)), loss, batches);
     let amsgrad = AdamConfig {
         amsgrad: true,
         weight_decay: decay,
         ..AdamConfig::with_lr(lr)
     };
-    same_as_unfused("Adam, AMSGrad", net, adam(amsgrad), loss, batches);
+    same_as_unfused("Adam, AMSGrad", seed, adam(amsgrad), loss, batches);
 
-    let adam_w = |config| AdamW::<T, N>::new(config);
-    same_as_unfused("AdamW", net, adam_w(AdamWConfig::with_lr(lr)), loss, batches);
+    let adam_w = |config: AdamWConfig<T>| move || AdamW::<T, N>::new_boxed(config);
+    same_as_unfused("AdamW", seed, adam_w(AdamWConfig::with_lr(lr)), loss, batches);
     let amsgrad = AdamWConfig {
         amsgrad: true,
         ..AdamWConfig::with_lr(lr)
     };
-    same_as_unfused("AdamW, AMSGrad", net, adam_w(amsgrad), loss, batches);
+    same_as_unfused("AdamW, AMSGrad", seed, adam_w(amsgrad), loss, batches);
 
-    let rms_prop = |config| RmsProp::<T, N>::new(config);
-    same_as_unfused("RMSprop", net, rms_prop(RmsPropConfig::with_lr(lr)), loss, batches);
+    let rms_prop = |config: RmsPropConfig<T>| move || RmsProp::<T, N>::new_boxed(config);
+    same_as_unfused("RMSprop", seed, rms_prop(RmsPropConfig::with_lr(lr)), loss, batches);
     let centered = RmsPropConfig {
         momentum,
         centered: true,
         weight_decay: decay,
         ..RmsPropConfig::with_lr(lr)
     };
-    same_as_unfused("RMSprop, centered", net, rms_prop(centered), loss, batches);
+    same_as_unfused("RMSprop, centered", seed, rms_prop(centered), loss, batches);
 
-    let adagrad = |config| Adagrad::<T, N>::new(config);
-    same_as_unfused("Adagrad", net, adagrad(AdagradConfig::with_lr(lr)), loss, batches);
+    let adagrad = |config: AdagradConfig<T>| move || Adagrad::<T, N>::new_boxed(config);
+    same_as_unfused("Adagrad", seed, adagrad(AdagradConfig::with_lr(lr)), loss, batches);
     let decayed = AdagradConfig {
         lr_decay: T::of(0.1),
         weight_decay: decay,
         initial_accumulator_value: T::of(0.1),
         ..AdagradConfig::with_lr(lr)
     };
-    same_as_unfused("Adagrad, decayed", net, adagrad(decayed), loss, batches);
+    same_as_unfused("Adagrad, decayed", seed, adagrad(decayed), loss, batches);
 }
 
 /// Three batches of random inputs.
@@ -162,13 +171,18 @@ fn small_networks<T: Real>() {
 
     // W1: 2-16-16-1 tanh, batch 1.
     type W1<T> = (Dense<T, 2, 16>, Tanh, Dense<T, 16, 16>, Tanh, Dense<T, 16, 1>);
-    let net = W1::<T>::build(Init::PyTorch, &mut rng);
-    every_rule(&net, &Mse, &regression::<T, 2, 1, 1>(&mut rng));
+    every_rule::<T, W1<T>, _, _>(rng.next_u64(), &Mse, &regression::<T, 2, 1, 1>(&mut rng));
 
     // W3's shape, smaller: products large enough for the kernels.
     type Wide<T> = (Dense<T, 64, 32>, Relu, Dense<T, 32, 10>);
-    let net = Wide::<T>::build(Init::PyTorch, &mut rng);
-    every_rule(&net, &CrossEntropy, &classification::<T, 64, 10, 16>(&mut rng));
+    every_rule::<T, Wide<T>, _, _>(
+        rng.next_u64(),
+        &CrossEntropy,
+        &classification::<T, 64, 10, 16>(&mut rng),
+    );
+    // A large layer in the middle, which also computes its input gradient with the kernels.
+    type Middle<T> = (Dense<T, 8, 60>, Tanh, Dense<T, 60, 32>, Relu, Dense<T, 32, 10>);
+    every_rule::<T, Middle<T>, _, _>(rng.next_u64(), &CrossEntropy, &classification::<T, 8, 10, 16>(&mut rng));
 }
 
 fn normalised_and_frozen<T: Real>() {
@@ -182,8 +196,7 @@ fn normalised_and_frozen<T: Real>() {
         Relu,
         Dense<T, 8, 3>,
     );
-    let net = Middle::<T>::build(Init::PyTorch, &mut rng);
-    every_rule(&net, &CrossEntropy, &classification::<T, 4, 3, 4>(&mut rng));
+    every_rule::<T, Middle<T>, _, _>(rng.next_u64(), &CrossEntropy, &classification::<T, 4, 3, 4>(&mut rng));
 
     // A frozen first layer: no backward pass at all.
     type First<T> = (
@@ -193,8 +206,7 @@ fn normalised_and_frozen<T: Real>() {
         Tanh,
         Dense<T, 8, 3>,
     );
-    let net = First::<T>::build(Init::PyTorch, &mut rng);
-    every_rule(&net, &CrossEntropy, &classification::<T, 4, 3, 4>(&mut rng));
+    every_rule::<T, First<T>, _, _>(rng.next_u64(), &CrossEntropy, &classification::<T, 4, 3, 4>(&mut rng));
 }
 
 fn composed<T: Real>() {
@@ -212,13 +224,11 @@ fn composed<T: Real>() {
         Tanh,
         Dense<T, 8, 2>,
     ];
-    let net = Deep::<T>::build(Init::PyTorch, &mut rng);
-    every_rule(&net, &Mse, &regression::<T, 3, 2, 5>(&mut rng));
+    every_rule::<T, Deep<T>, _, _>(rng.next_u64(), &Mse, &regression::<T, 3, 2, 5>(&mut rng));
 
     // An array as the first layer.
     type Repeated<T> = ([(Dense<T, 6, 6>, Tanh); 3], Dense<T, 6, 1>);
-    let net = Repeated::<T>::build(Init::PyTorch, &mut rng);
-    every_rule(&net, &Mse, &regression::<T, 6, 1, 2>(&mut rng));
+    every_rule::<T, Repeated<T>, _, _>(rng.next_u64(), &Mse, &regression::<T, 6, 1, 2>(&mut rng));
 }
 
 #[test]
