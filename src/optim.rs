@@ -155,8 +155,7 @@ pub trait Optimizer<T: Real, N: Parameters<T>>: Tensors<T> {
     ///
     /// The default does exactly that. [`Engine`] fuses the two ([`Layer::backward_update`]):
     /// each layer is updated as soon as its gradient is complete, so that the update's
-    /// divisions and square roots overlap the backward pass of the layers before it, and a
-    /// large layer's gradient is still in cache when the update reads it.
+    /// divisions and square roots overlap the backward pass of the layers before it.
     #[allow(clippy::too_many_arguments)]
     fn backward_step<X>(
         &mut self,
