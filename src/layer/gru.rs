@@ -121,20 +121,31 @@ impl<T: Real, const I: usize, const H: usize> Gru<T, I, H> {
         for b in 0..B {
             let mut gi = project(&self.weight_ih, &self.bias_ih, column(x, b));
             let gh = project(&self.weight_hh, &self.bias_hh, column(h, b));
-            // Gates r and z are rows 0..2H of both: one pass of 2H independent sigmoids keeps
-            // many exponentials in flight, where a loop per unit would wait on each in turn.
+            // Gates r and z are rows 0..2H of both. Each function runs over a whole gate vector,
+            // which keeps many exponentials in flight, in the order the step needs them: r, then
+            // the candidate n, and z last, so that z's operations, which only the final blend
+            // waits for, come after n's in program order and do not delay them.
             let (gi_rz, gi_n) = gi.as_mut_slice().split_at_mut(2 * H);
             let (gh_rz, gh_n) = gh.as_slice().split_at(2 * H);
-            for (a, &b) in gi_rz.iter_mut().zip(gh_rz) {
+            let (gi_r, gi_z) = gi_rz.split_at_mut(H);
+            let (gh_r, gh_z) = gh_rz.split_at(H);
+            for (a, &b) in gi_r.iter_mut().zip(gh_r) {
                 *a = (*a + b).sigmoid_branchless();
             }
-            let (r, z) = gi_rz.split_at(H);
+            let r = &*gi_r;
+            let mut n = [T::zero(); H];
+            for j in 0..H {
+                n[j] = (gi_n[j] + r[j] * gh_n[j]).tanh_branchless();
+            }
+            for (a, &b) in gi_z.iter_mut().zip(gh_z) {
+                *a = (*a + b).sigmoid_branchless();
+            }
+            let z = &*gi_z;
             // The new state is computed in local arrays and written once, as in `Lstm`: updated
             // in place, the gates went through memory behind a run-time overlap check.
             let h_prev = column(h, b);
-            let (mut n, mut h_new) = ([T::zero(); H], [T::zero(); H]);
+            let mut h_new = [T::zero(); H];
             for j in 0..H {
-                n[j] = (gi_n[j] + r[j] * gh_n[j]).tanh_branchless();
                 h_new[j] = n[j] + z[j] * (h_prev[j] - n[j]);
             }
             column_mut(h, b).copy_from_slice(&h_new);

@@ -115,19 +115,19 @@ impl<T: Real, const I: usize, const H: usize> Lstm<T, I, H> {
             let gi = project(&self.weight_ih, &self.bias_ih, column(x, b));
             let mut a = project(&self.weight_hh, &(gi + self.bias_hh), column(h, b));
             // One pass per function over whole gate vectors keeps many exponentials in flight.
+            // The output gate comes after the new cell state and its tanh in program order:
+            // only the last product waits for it, and its operations would otherwise compete
+            // with that chain's for the vector units.
             let (a_if, a_go) = a.as_mut_slice().split_at_mut(2 * H);
             let (a_g, a_o) = a_go.split_at_mut(H);
             for v in a_if.iter_mut() {
-                *v = v.sigmoid_branchless();
-            }
-            for v in a_o.iter_mut() {
                 *v = v.sigmoid_branchless();
             }
             for v in a_g.iter_mut() {
                 *v = v.tanh_branchless();
             }
             let (i, f) = a_if.split_at(H);
-            let (g, o) = (&*a_g, &*a_o);
+            let g = &*a_g;
             // The new state is computed in local arrays and written once: updated in place
             // through the state's slices, the gates were stored to memory and reloaded behind a
             // run-time check that the state and the gates do not overlap.
@@ -136,6 +136,12 @@ impl<T: Real, const I: usize, const H: usize> Lstm<T, I, H> {
             for j in 0..H {
                 c_new[j] = f[j] * c_prev[j] + i[j] * g[j];
                 tanh_c[j] = c_new[j].tanh_branchless();
+            }
+            for v in a_o.iter_mut() {
+                *v = v.sigmoid_branchless();
+            }
+            let o = &*a_o;
+            for j in 0..H {
                 h_new[j] = o[j] * tanh_c[j];
             }
             column_mut(c, b).copy_from_slice(&c_new);
