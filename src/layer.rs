@@ -302,6 +302,53 @@ pub trait Layer<T: Real, X>: Parameters<T> {
         let _ = self.backward(x, y, cache, dy, grad);
     }
 
+    /// [`backward`](Layer::backward), then `update` called on every trainable tensor of the
+    /// layer with its gradient and state, as [`Parameters::zip_gradient`] calls it: the fused
+    /// training step ([`Optimizer::backward_step`](crate::Optimizer::backward_step)) updates
+    /// each layer as soon as its gradient is complete, so that the optimizer's arithmetic (Adam's
+    /// square roots and divisions) overlaps the backward pass of the layers before it instead
+    /// of waiting for the whole of it. The input gradient is computed with the weights before
+    /// the update, and `grad` receives the same gradient as from
+    /// [`backward`](Layer::backward).
+    ///
+    /// The default, right for any layer, updates after the layer's whole backward pass;
+    /// sequences override it to update each part in turn, last part first.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn backward_update<const K: usize>(
+        &mut self,
+        x: &X,
+        y: &Self::Output,
+        cache: &Self::Cache,
+        dy: &Self::Output,
+        grad: &mut Self::Gradient,
+        state: [&mut Self::Gradient; K],
+        update: &mut impl FnMut(&mut [T], &[T], [&mut [T]; K]),
+    ) -> X {
+        let dx = self.backward(x, y, cache, dy, grad);
+        self.zip_gradient(grad, state, update);
+        dx
+    }
+
+    /// [`backward_update`](Layer::backward_update) without computing the input gradient, as
+    /// [`backward_parameters`](Layer::backward_parameters) is to [`backward`](Layer::backward):
+    /// what the first layer of a network needs.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn backward_parameters_update<const K: usize>(
+        &mut self,
+        x: &X,
+        y: &Self::Output,
+        cache: &Self::Cache,
+        dy: &Self::Output,
+        grad: &mut Self::Gradient,
+        state: [&mut Self::Gradient; K],
+        update: &mut impl FnMut(&mut [T], &[T], [&mut [T]; K]),
+    ) {
+        self.backward_parameters(x, y, cache, dy, grad);
+        self.zip_gradient(grad, state, update);
+    }
+
     /// Inference-mode forward pass that records for a backward pass: PyTorch's `module.eval()`
     /// followed by a forward pass with gradients. Batch norm normalises with its running
     /// statistics and dropout is the identity, as in [`forward`](Layer::forward), while `cache`
@@ -550,6 +597,45 @@ where
         d
     }
 
+    // Not inlined, as `backward` is not: the loop is compiled for the widest vectors on its
+    // own, so that `update` inlines into it with them.
+    fn backward_update<const K: usize>(
+        &mut self,
+        x: &X,
+        _y: &X,
+        cache: &Self::Cache,
+        dy: &X,
+        grad: &mut Self::Gradient,
+        mut state: [&mut Self::Gradient; K],
+        update: &mut impl FnMut(&mut [T], &[T], [&mut [T]; K]),
+    ) -> X {
+        crate::simd::widest(
+            #[inline(always)]
+            || {
+                let mut d = dy.clone();
+                for i in (0..N).rev() {
+                    let input = if i == 0 { x } else { &cache[i - 1].1 };
+                    let state = state.each_mut().map(|s| &mut s[i]);
+                    d = self[i].backward_update(input, &cache[i].1, &cache[i].0, &d, &mut grad[i], state, update);
+                }
+                d
+            },
+        )
+    }
+
+    fn backward_parameters_update<const K: usize>(
+        &mut self,
+        x: &X,
+        y: &X,
+        cache: &Self::Cache,
+        dy: &X,
+        grad: &mut Self::Gradient,
+        state: [&mut Self::Gradient; K],
+        update: &mut impl FnMut(&mut [T], &[T], [&mut [T]; K]),
+    ) {
+        let _ = self.backward_update(x, y, cache, dy, grad, state, update);
+    }
+
     fn forward_eval(&self, x: &X, cache: &mut Self::Cache) -> X {
         for (i, layer) in self.iter().enumerate() {
             let (done, rest) = cache.split_at_mut(i);
@@ -666,6 +752,34 @@ impl<T: Real, X, A: Layer<T, X>> Layer<T, X> for (A,) {
     }
     fn backward_parameters(&self, x: &X, y: &A::Output, cache: &A::Cache, dy: &A::Output, grad: &mut Self::Gradient) {
         self.0.backward_parameters(x, y, cache, dy, &mut grad.0);
+    }
+    #[inline(always)]
+    fn backward_update<const K: usize>(
+        &mut self,
+        x: &X,
+        y: &A::Output,
+        cache: &A::Cache,
+        dy: &A::Output,
+        grad: &mut Self::Gradient,
+        state: [&mut Self::Gradient; K],
+        update: &mut impl FnMut(&mut [T], &[T], [&mut [T]; K]),
+    ) -> X {
+        self.0
+            .backward_update(x, y, cache, dy, &mut grad.0, state.map(|s| &mut s.0), update)
+    }
+    #[inline(always)]
+    fn backward_parameters_update<const K: usize>(
+        &mut self,
+        x: &X,
+        y: &A::Output,
+        cache: &A::Cache,
+        dy: &A::Output,
+        grad: &mut Self::Gradient,
+        state: [&mut Self::Gradient; K],
+        update: &mut impl FnMut(&mut [T], &[T], [&mut [T]; K]),
+    ) {
+        self.0
+            .backward_parameters_update(x, y, cache, dy, &mut grad.0, state.map(|s| &mut s.0), update);
     }
     fn forward_eval(&self, x: &X, cache: &mut A::Cache) -> A::Output {
         self.0.forward_eval(x, cache)
@@ -839,6 +953,51 @@ macro_rules! sequential {
                 let d = self.$z.backward(&cache.$zp.1, y, &cache.$z, dy, &mut grad.$z);
                 $(let d = self.$r.backward(&cache.$rp.1, &cache.$r.1, &cache.$r.0, &d, &mut grad.$r);)*
                 self.$a.backward_parameters(x, &cache.$a.1, &cache.$a.0, &d, &mut grad.$a);
+            }
+
+            // Each part is updated as soon as its backward pass is done, last part first.
+            #[inline(always)]
+            fn backward_update<const K: usize>(
+                &mut self,
+                x: &X,
+                y: &Self::Output,
+                cache: &Self::Cache,
+                dy: &Self::Output,
+                grad: &mut Self::Gradient,
+                mut state: [&mut Self::Gradient; K],
+                update: &mut impl FnMut(&mut [T], &[T], [&mut [T]; K]),
+            ) -> X {
+                let d = self.$z.backward_update(
+                    &cache.$zp.1, y, &cache.$z, dy, &mut grad.$z, state.each_mut().map(|s| &mut s.$z), update,
+                );
+                $(let d = self.$r.backward_update(
+                    &cache.$rp.1, &cache.$r.1, &cache.$r.0, &d, &mut grad.$r,
+                    state.each_mut().map(|s| &mut s.$r), update,
+                );)*
+                self.$a.backward_update(x, &cache.$a.1, &cache.$a.0, &d, &mut grad.$a, state.map(|s| &mut s.$a), update)
+            }
+
+            #[inline(always)]
+            fn backward_parameters_update<const K: usize>(
+                &mut self,
+                x: &X,
+                y: &Self::Output,
+                cache: &Self::Cache,
+                dy: &Self::Output,
+                grad: &mut Self::Gradient,
+                mut state: [&mut Self::Gradient; K],
+                update: &mut impl FnMut(&mut [T], &[T], [&mut [T]; K]),
+            ) {
+                let d = self.$z.backward_update(
+                    &cache.$zp.1, y, &cache.$z, dy, &mut grad.$z, state.each_mut().map(|s| &mut s.$z), update,
+                );
+                $(let d = self.$r.backward_update(
+                    &cache.$rp.1, &cache.$r.1, &cache.$r.0, &d, &mut grad.$r,
+                    state.each_mut().map(|s| &mut s.$r), update,
+                );)*
+                self.$a.backward_parameters_update(
+                    x, &cache.$a.1, &cache.$a.0, &d, &mut grad.$a, state.map(|s| &mut s.$a), update,
+                );
             }
 
             fn forward_eval(&self, x: &X, cache: &mut Self::Cache) -> Self::Output {

@@ -65,7 +65,7 @@ pub use state::OptimizerState;
 
 use core::fmt;
 
-use crate::{Parameters, Real, TensorInfo, Tensors};
+use crate::{Layer, Parameters, Real, TensorInfo, Tensors};
 
 /// The largest step count an optimizer holds, 2⁵³: every count up to it converts to `f64`
 /// exactly. Steps saturate there (a rule's step-dependent factors, such as Adam's bias
@@ -146,6 +146,35 @@ pub trait Optimizer<T: Real, N: Parameters<T>>: Tensors<T> {
         self.try_step(net, grad)
     }
 
+    /// The backward pass of `net` into `grad` (which it adds to, as
+    /// [`Layer::backward_parameters`] does), given the `x`, `output` and `cache` of its training
+    /// forward pass and `dy = ∂loss/∂output`, and one [`Optimizer::step`] with the gradient:
+    /// the second half of [`Workspace::train_step`](crate::Workspace::train_step). Parameters,
+    /// state, step count and `grad` end as after the backward pass followed by
+    /// [`Optimizer::step`], bit for bit.
+    ///
+    /// The default does exactly that. [`Engine`] fuses the two ([`Layer::backward_update`]):
+    /// each layer is updated as soon as its gradient is complete, so that the update's
+    /// divisions and square roots overlap the backward pass of the layers before it.
+    #[allow(clippy::too_many_arguments)]
+    fn backward_step<X>(
+        &mut self,
+        net: &mut N,
+        x: &X,
+        output: &N::Output,
+        cache: &N::Cache,
+        dy: &N::Output,
+        grad: &mut N::Gradient,
+    ) where
+        N: Layer<T, X>,
+    {
+        crate::simd::widest(
+            #[inline(always)]
+            || net.backward_parameters(x, output, cache, dy, grad),
+        );
+        self.step(net, grad);
+    }
+
     /// For each state tensor, in [`Tensors::tensors`] order, whether its values are ≥ 0 by
     /// construction (a second moment, a sum of squares): a checkpoint holding a negative one is
     /// refused at load. None by default.
@@ -183,6 +212,19 @@ impl<T: Real, N: Parameters<T>, O: Optimizer<T, N>> Optimizer<T, N> for alloc::b
         gradient_bound: GradientBound<T>,
     ) -> Result<(), NonFiniteUpdate<T>> {
         (**self).try_step_within(net, grad, gradient_bound)
+    }
+    fn backward_step<X>(
+        &mut self,
+        net: &mut N,
+        x: &X,
+        output: &N::Output,
+        cache: &N::Cache,
+        dy: &N::Output,
+        grad: &mut N::Gradient,
+    ) where
+        N: Layer<T, X>,
+    {
+        (**self).backward_step(net, x, output, cache, dy, grad);
     }
     fn non_negative_state() -> impl Iterator<Item = bool> {
         O::non_negative_state()

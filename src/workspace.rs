@@ -152,17 +152,32 @@ impl<T: Real, N: Layer<T, X>, X> Workspace<T, N, X> {
         (value, dx)
     }
 
-    /// One training step: [`compute_gradient`](Workspace::compute_gradient), then the
-    /// network's buffer updates (batch-norm running statistics), then the optimizer's update.
-    /// Returns the loss before the update.
+    /// One training step: [`compute_gradient`](Workspace::compute_gradient), the network's
+    /// buffer updates (batch-norm running statistics) and the optimizer's update. Returns the
+    /// loss before the update.
+    ///
+    /// The backward pass and the update are fused ([`Optimizer::backward_step`]): the crate's
+    /// optimizers update each layer as soon as its gradient is complete, so that their
+    /// arithmetic overlaps the backward pass of the layers before it. The result is the same,
+    /// bit for bit, as [`compute_gradient`](Workspace::compute_gradient) followed by
+    /// [`Optimizer::step`], and [`Workspace::grad`] holds the whole gradient afterwards.
+    /// [`try_train_step`](Workspace::try_train_step) cannot fuse: its guard and clipping need
+    /// the whole gradient before the first update.
     pub fn train_step<L, O>(&mut self, net: &mut N, optimizer: &mut O, loss: &L, x: &X, target: &L::Target) -> T
     where
         L: Loss<T, N::Output>,
         O: Optimizer<T, N>,
     {
-        let value = self.compute_gradient(net, loss, x, target);
+        bytemuck::write_zeroes(&mut self.grad);
+        let (value, dy) = crate::simd::widest(
+            #[inline(always)]
+            || {
+                self.output = net.forward_train(x, &mut self.cache);
+                loss.value_and_gradient(&self.output, target)
+            },
+        );
+        optimizer.backward_step(net, x, &self.output, &self.cache, &dy, &mut self.grad);
         net.update_buffers(&self.cache);
-        optimizer.step(net, &self.grad);
         value
     }
 

@@ -20,11 +20,13 @@
 //! towards subnormal numbers. `-- small` times static-nn's small paths (W1, W2, GRU-16 and
 //! LSTM-16 streaming steps) the way `rtneural/bench.cpp` times RTNeural's. `-- parts` times
 //! W1's training step and its parts (gradient, Adam's update, forward) against the plain
-//! nalgebra step. `-- guard` times the guarded training step against the plain one on W1 and
-//! W3, taking turns. `kernels=avx2` or `kernels=avx512` anywhere on the command line forces
-//! static-nn's instruction set instead of its calibration at first use.
+//! nalgebra step. `-- fused` times each workload's fused training step against the same step
+//! unfused (gradient, then the update). `-- guard` times the guarded training step against the
+//! plain one on W1 and W3, taking turns. `kernels=avx2` or `kernels=avx512` anywhere on the
+//! command line forces static-nn's instruction set instead of its calibration at first use.
 
 mod dfdx_impl;
+mod fused;
 mod guard;
 mod kernels;
 mod nalgebra_impl;
@@ -391,6 +393,10 @@ fn main() {
     }
     if args.first().is_some_and(|a| a == "parts") {
         parts::run();
+        return;
+    }
+    if args.first().is_some_and(|a| a == "fused") {
+        fused::run();
         return;
     }
     if args.first().is_some_and(|a| a == "guard") {

@@ -9,10 +9,10 @@ use static_nn::prelude::*;
 
 use crate::{Batches, Contender, Workload, next};
 
-type W1 = (Dense<f32, 2, 16>, Tanh, Dense<f32, 16, 16>, Tanh, Dense<f32, 16, 1>);
-type W2 = (Dense<f32, 8, 32>, Relu, Dense<f32, 32, 32>, Relu, Dense<f32, 32, 4>);
-type W3 = (Dense<f32, 784, 128>, Relu, Dense<f32, 128, 10>);
-type W4 = (
+pub type W1 = (Dense<f32, 2, 16>, Tanh, Dense<f32, 16, 16>, Tanh, Dense<f32, 16, 1>);
+pub type W2 = (Dense<f32, 8, 32>, Relu, Dense<f32, 32, 32>, Relu, Dense<f32, 32, 4>);
+pub type W3 = (Dense<f32, 784, 128>, Relu, Dense<f32, 128, 10>);
+pub type W4 = (
     Dense<f32, 16, 64>,
     Relu,
     [(Dense<f32, 64, 64>, Relu); 5],
@@ -55,7 +55,7 @@ where
     }
 }
 
-fn regression<const K: usize, const B: usize>(batches: &Batches) -> Vec<SMatrix<f32, K, B>> {
+pub fn regression<const K: usize, const B: usize>(batches: &Batches) -> Vec<SMatrix<f32, K, B>> {
     batches.targets.iter().map(|t| SMatrix::from_column_slice(t)).collect()
 }
 

@@ -4,7 +4,7 @@
 use bytemuck::Zeroable;
 
 use super::{GradientBound, LearningRate, MAX_STEPS, NonFiniteUpdate, Optimizer, OptimizerState};
-use crate::{Parameters, Real, TensorInfo, Tensors};
+use crate::{Layer, Parameters, Real, TensorInfo, Tensors};
 
 /// One buffer of an update rule's state, shaped like the network's gradient.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -277,6 +277,35 @@ impl<T: Real, N: Parameters<T>, R: Rule<T, K>, const K: usize> Optimizer<T, N> f
         self.write::<false>(net, grad, step);
     }
 
+    /// Fused: each layer is updated by the rule's element loop right after its backward pass
+    /// ([`Layer::backward_update`]). The same element function on the same values as
+    /// [`Optimizer::step`] after the whole backward pass, so the same bits.
+    fn backward_step<X>(
+        &mut self,
+        net: &mut N,
+        x: &X,
+        output: &N::Output,
+        cache: &N::Cache,
+        dy: &N::Output,
+        grad: &mut N::Gradient,
+    ) where
+        N: Layer<T, X>,
+    {
+        self.steps = self.next_step();
+        let step = self.config.prepare(self.steps);
+        self.state.forget_bounds();
+        let fused = Fused::<T, N, X, K> {
+            net,
+            x,
+            output,
+            cache,
+            dy,
+            grad,
+            state: &mut self.state.buffers,
+        };
+        self.config.with_element(step, fused);
+    }
+
     fn try_step(&mut self, net: &mut N, grad: &N::Gradient) -> Result<(), NonFiniteUpdate<T>> {
         self.guarded_step(net, grad, None)
     }
@@ -369,6 +398,52 @@ impl<T: Real, N: Parameters<T>, const K: usize, const MEASURE: bool> Walk<T, K> 
             },
         );
         WRITTEN
+    }
+}
+
+/// The fused pass: the backward pass of `net`, each layer's elements written as soon as its
+/// gradient is complete ([`Optimizer::backward_step`]). Nothing is measured.
+struct Fused<'a, T: Real, N: Layer<T, X>, X, const K: usize> {
+    net: &'a mut N,
+    x: &'a X,
+    output: &'a N::Output,
+    cache: &'a N::Cache,
+    dy: &'a N::Output,
+    grad: &'a mut N::Gradient,
+    state: &'a mut [N::Gradient; K],
+}
+
+impl<T: Real, N: Layer<T, X>, X, const K: usize> Walk<T, K> for Fused<'_, T, N, X, K> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<const WRITTEN: usize, E, C>(self, element: E, _certain: C)
+    where
+        E: Fn(T, T, [T; K]) -> (T, [T; K]) + Copy,
+        C: Fn(T, T, [T; K]) -> bool + Copy,
+    {
+        let Self {
+            net,
+            x,
+            output,
+            cache,
+            dy,
+            grad,
+            state,
+        } = self;
+        crate::simd::widest(
+            #[inline(always)]
+            || {
+                let mut write = visitor(
+                    #[inline(always)]
+                    |p, g, s| {
+                        // Without measuring, the masks are not read.
+                        write_elements::<T, K, WRITTEN, false, E>(p, g, s, element, [0; K]);
+                    },
+                );
+                net.backward_parameters_update(x, output, cache, dy, grad, state.each_mut(), &mut write);
+            },
+        );
     }
 }
 
